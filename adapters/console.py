@@ -1,0 +1,235 @@
+"""The console adapter: chat with Huddle in a terminal.
+
+Renders the neutral message model as terminal text (bold and italics when the
+terminal supports them, links written out in full, buttons numbered), and
+reads what the person types. Typing a button's number presses it, which sends
+the button's words, exactly as if they had been typed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot import markup
+from bot.core import Bot
+from bot.messages import (
+    Actions,
+    Block,
+    Button,
+    Divider,
+    Fields,
+    Heading,
+    Image,
+    Incoming,
+    Message,
+    ProgressBar,
+    Table,
+    Text,
+)
+
+PLATFORM = "console"
+BAR_WIDTH = 20
+QUIT_WORDS = {"/quit", "/exit", "quit", "exit", ":q"}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to emphasise text: ANSI codes on a terminal, nothing otherwise."""
+
+    color: bool
+
+    def bold(self, text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if self.color and text else text
+
+    def italic(self, text: str) -> str:
+        return f"\x1b[3m{text}\x1b[0m" if self.color and text else text
+
+    def dim(self, text: str) -> str:
+        return f"\x1b[2m{text}\x1b[0m" if self.color and text else text
+
+
+def wants_color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def render_markdown(text: str, style: Style) -> str:
+    lines = []
+    for line in markup.parse(text):
+        parts = []
+        for span in line.spans:
+            piece = span.text
+            if span.url:
+                piece = piece if span.url == span.text else f"{piece} <{span.url}>"
+            if span.italic:
+                piece = style.italic(piece)
+            if span.code:
+                piece = style.bold(piece)
+            if span.bold:
+                piece = style.bold(piece)
+            parts.append(piece)
+        lines.append(("  • " if line.bullet else "") + "".join(parts))
+    return "\n".join(lines)
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def render_table(table: Table) -> str:
+    rows = [table.columns, *table.rows]
+    widths = [
+        min(40, max(len(r[i]) if i < len(r) else 0 for r in rows))
+        for i in range(len(table.columns))
+    ]
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            (row[i] if i < len(row) else "")[: widths[i]].ljust(widths[i])
+            for i in range(len(widths))
+        ]
+        return "  ".join(cells).rstrip()
+
+    out = [fmt(table.columns), "  ".join("─" * w for w in widths)]
+    out += [fmt(r) for r in table.rows]
+    if table.more:
+        out.append(f"… +{table.more}")
+    return "\n".join(out)
+
+
+@dataclass
+class Rendered:
+    """A message as terminal text, and the buttons it numbered."""
+
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+
+
+def render(message: Message, style: Style, first_number: int = 1) -> Rendered:
+    """Render one message; buttons are numbered from ``first_number``."""
+    out: list[str] = []
+    buttons: list[Button] = []
+    for block in message.blocks:
+        out.append(_block(block, style, buttons, first_number))
+    return Rendered("\n".join(part for part in out if part), buttons)
+
+
+def _block(block: Block, style: Style, buttons: list[Button], first: int) -> str:
+    if isinstance(block, Heading):
+        return style.bold(block.text)
+    if isinstance(block, Text):
+        return render_markdown(block.markdown, style)
+    if isinstance(block, Fields):
+        return "\n".join(
+            f"{style.bold(f.label)}: {render_markdown(f.value, style)}" for f in block.items
+        )
+    if isinstance(block, ProgressBar):
+        line = (
+            f"{style.bold(block.label)}\n  {progress_bar(block.done, block.total)} "
+            f"{block.done}/{block.total}"
+        )
+        return line + (f"\n  {render_markdown(block.detail, style)}" if block.detail else "")
+    if isinstance(block, Table):
+        return render_table(block)
+    if isinstance(block, Actions):
+        labels = []
+        for button in block.buttons:
+            buttons.append(button)
+            labels.append(f"[{first + len(buttons) - 1}] {button.label}")
+        return style.dim("   ".join(labels))
+    if isinstance(block, Image):
+        return f"[{block.alt}] <{block.url}>"
+    if isinstance(block, Divider):
+        return style.dim("─" * 40)
+    return ""  # pragma: no cover - every block type is handled above
+
+
+def render_all(messages: Iterable[Message], style: Style) -> Rendered:
+    """Render several messages as one answer, numbering buttons across all of them."""
+    texts: list[str] = []
+    buttons: list[Button] = []
+    for message in messages:
+        rendered = render(message, style, len(buttons) + 1)
+        texts.append(rendered.text)
+        buttons += rendered.buttons
+    return Rendered("\n\n".join(texts), buttons)
+
+
+class ConsoleChat:
+    """A read-reply loop in the terminal, talking as one person."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        email: str,
+        *,
+        stdin: TextIO = sys.stdin,
+        stdout: TextIO = sys.stdout,
+        color: bool | None = None,
+        read: Callable[[str], str] | None = None,
+    ) -> None:
+        self.bot = bot
+        self.email = email
+        self.stdin = stdin
+        self.stdout = stdout
+        self.style = Style(wants_color(stdout) if color is None else color)
+        self.buttons: list[Button] = []
+        self._read = read
+
+    def incoming(self, text: str, via: str = "direct") -> Incoming:
+        return Incoming(
+            platform=PLATFORM,
+            user_id=self.email,
+            email=self.email,
+            text=text,
+            via="button" if via == "button" else "direct",
+        )
+
+    def answer(self, text: str) -> str:
+        """Send typed text (or a button number) and return the rendered answer."""
+        via = "direct"
+        stripped = text.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
+            text, via = self.buttons[int(stripped) - 1].command, "button"
+        replies = self.bot.handle(self.incoming(text, via))
+        rendered = render_all((r.message for r in replies), self.style)
+        self.buttons = rendered.buttons
+        return rendered.text
+
+    def run(self, greeting: Iterable[str] = ()) -> int:
+        """Chat until end of input or a quit word. Returns an exit code."""
+        for line in greeting:
+            self._print(self.style.dim(line))
+        while True:
+            try:
+                line = self._input("you › ")
+            except EOFError:
+                self._print("")
+                return 0
+            except KeyboardInterrupt:
+                self._print("")
+                return 130
+            if line.strip().lower() in QUIT_WORDS:
+                return 0
+            if not line.strip():
+                continue
+            self._print(self.answer(line) + "\n")
+
+    def _input(self, prompt: str) -> str:
+        if self._read is not None:
+            return self._read(prompt)
+        if self.stdin is sys.stdin and self.stdin.isatty():
+            return input(self.style.bold(prompt))
+        line = self.stdin.readline()
+        if not line:
+            raise EOFError
+        self._print(prompt + line.rstrip("\n"))
+        return line.rstrip("\n")
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()

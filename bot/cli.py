@@ -1,0 +1,285 @@
+"""The ``huddle`` command: chat, database, content, roster and admin commands.
+
+This is the composition root: it builds settings once and wires adapters in,
+importing them only inside the commands that need them. Admin commands here run
+as the server operator (someone with shell access), which is how the first
+admin is made: ``huddle grant EMAIL admin``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from bot import commands as c
+from bot.content import ContentError
+from bot.content import check as check_content
+from bot.settings import Settings
+
+app = typer.Typer(
+    help="Huddle: a training-initiative bot for clinical teams.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database: create or upgrade the schema.", no_args_is_help=True)
+content_app = typer.Typer(help="The initiative's content folder.", no_args_is_help=True)
+roster_app = typer.Typer(help="The roster of people.", no_args_is_help=True)
+team_app = typer.Typer(help="Teams.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+app.add_typer(roster_app, name="roster")
+app.add_typer(team_app, name="team")
+
+SAMPLE_PERSON = "ana.ruiz@example.org"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "HUDDLE_" + "_".join(str(p) for p in err["loc"]).upper()
+            typer.echo(f"Setting {name}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Alembic narrates every plugin it loads at INFO; only its problems are worth showing.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+
+
+def _build() -> object:
+    from bot.app import build
+
+    settings = _settings()
+    _logging(settings)
+    try:
+        return build(settings)
+    except ContentError as exc:
+        typer.echo(str(exc), err=True)
+        typer.echo("Run `huddle content check` for the full list.", err=True)
+        raise typer.Exit(2) from None
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def _run(command: c.Command, *, fail_on: tuple[str, ...] = ()) -> None:
+    """Run an admin command as the operator and print the answer like the console chat."""
+    from adapters.console import Style, render_all, wants_color
+    from bot.app import App
+    from bot.db import has_schema
+
+    built = _build()
+    assert isinstance(built, App)
+    if not has_schema(built.engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    progress = _progress_printer() if isinstance(command, c.ImportRoster) else None
+    messages = built.bot.run_command(command, _operator(), progress)
+    typer.echo(render_all(messages, Style(wants_color(sys.stdout))).text)
+    if any(m.kind in fail_on for m in messages):
+        raise typer.Exit(1)
+
+
+def _progress_printer() -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if total >= 1000:
+            sys.stderr.write(f"\r  {done}/{total} rows")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    return show
+
+
+# --- chat ----------------------------------------------------------------------------------
+
+
+@app.command()
+def chat(
+    as_: Annotated[str | None, typer.Option("--as", help="Email of the person to talk as.")] = None,
+) -> None:
+    """Chat with Huddle in the terminal (sets up an empty database with the sample initiative)."""
+    from sqlmodel import Session
+
+    from adapters.console import ConsoleChat
+    from bot.app import App, prepare_embedded
+    from bot.store import person_by_email
+
+    built = _build()
+    assert isinstance(built, App)
+    done = prepare_embedded(built, _operator())
+    email = (as_ or SAMPLE_PERSON).strip().lower()
+    with Session(built.engine) as session:
+        person = person_by_email(session, email)
+    if person is None:
+        hint = "" if as_ else " (the sample clinician)"
+        typer.echo(
+            f"There is nobody with the email {email}{hint} in this database. "
+            "Use `huddle chat --as EMAIL` with someone on the roster, or "
+            "`huddle roster import FILE` to add people.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    greeting = [
+        f"Huddle: {', '.join(done)}." if done else "",
+        f"Talking as {person.name} <{person.email}> on {built.settings.database_url}.",
+        "Type 'next', 'help', or a button's number; Ctrl-D or 'quit' to leave.",
+    ]
+    raise typer.Exit(ConsoleChat(built.bot, email).run([g for g in greeting if g]))
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest schema (creating it if empty)."""
+    from bot.db import current_revision, make_engine, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    typer.echo(
+        f"Database at revision {after}"
+        + (f" (was {before})." if before != after else " (already up to date).")
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision."""
+    from bot.db import current_revision, make_engine
+
+    engine = make_engine(_settings().database_url)
+    typer.echo(current_revision(engine) or "empty (run `huddle db upgrade`)")
+
+
+# --- content -------------------------------------------------------------------------------
+
+
+@content_app.command("check")
+def content_check(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Content folder (default: the configured one).")
+    ] = None,
+) -> None:
+    """Validate a content folder: every problem with its file and line."""
+    target = folder or _settings().content_dir
+    problems = check_content(target)
+    errors = [p for p in problems if not p.warning]
+    for problem in problems:
+        typer.echo(
+            f"{target / problem.file if problem.file else target}:{problem.line}: "
+            f"{'warning' if problem.warning else 'error'}: {problem.message}"
+        )
+    warnings = len(problems) - len(errors)
+    if errors:
+        typer.echo(f"{len(errors)} error(s), {warnings} warning(s) in {target}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{target}: OK ({warnings} warning(s)).")
+
+
+# --- roster, people, roles -----------------------------------------------------------------
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Annotated[
+        Path, typer.Argument(help="CSV with email,name,discipline,team[,role,pathway,timezone].")
+    ],
+) -> None:
+    """Import a roster CSV. Bad rows are reported by line; good rows are applied."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"Cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _run(c.ImportRoster(csv_text=text), fail_on=("roster.bad_header", "roster.usage"))
+
+
+@app.command()
+def grant(email: str, role: str) -> None:
+    """Give someone a role: champion, admin, senior_leader or clinician."""
+    _run(c.Grant(email=email, role=role), fail_on=("person.not_found", "role.unknown"))
+
+
+@app.command()
+def revoke(email: str, role: str) -> None:
+    """Take a role away from someone."""
+    _run(c.Revoke(email=email, role=role), fail_on=("person.not_found", "role.unknown"))
+
+
+@team_app.command("add")
+def team_add(name: Annotated[list[str], typer.Argument(help="The team's name.")]) -> None:
+    """Add a team."""
+    _run(c.AddTeam(name=" ".join(name)), fail_on=("team.bad_name",))
+
+
+@team_app.command("list")
+def team_list() -> None:
+    """List the teams."""
+    _run(c.ListTeams())
+
+
+@app.command()
+def enrol(
+    scope: Annotated[str, typer.Argument(help="team:KEY, discipline:NAME, an email, or everyone.")],
+    pathway: Annotated[str, typer.Argument(help="The pathway id or title.")],
+    due: Annotated[str, typer.Option(help="Due date, e.g. 2027-03-01.")] = "",
+) -> None:
+    """Enrol a team, a discipline, one person or everyone in a pathway."""
+    _run(
+        c.Enrol(scope=scope, pathway=pathway, due=due),
+        fail_on=(
+            "join.not_found",
+            "team.not_found",
+            "person.not_found",
+            "enrol.bad_scope",
+            "date.unreadable",
+            "date.ambiguous",
+            "date.no_such_day",
+        ),
+    )
+
+
+@app.command()
+def record(email: str, course: Annotated[list[str], typer.Argument()]) -> None:
+    """Record a verified completion for someone."""
+    _run(
+        c.RecordCompletion(email=email, course=" ".join(course)),
+        fail_on=("person.not_found", "done.not_found", "done.several"),
+    )
+
+
+@app.command()
+def report(scope: Annotated[str, typer.Argument(help="team:KEY, pathway:ID, ...")] = "") -> None:
+    """Who is enrolled and where they stand."""
+    _run(c.Report(scope=scope), fail_on=("team.not_found",))
+
+
+@app.command()
+def audit(limit: Annotated[int, typer.Option(help="How many entries.")] = 20) -> None:
+    """The latest admin actions."""
+    _run(c.ShowAudit(limit=limit))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,209 @@
+"""What a person can ask of Huddle, as plain data.
+
+Typed text, slash commands and button clicks all parse (see
+:mod:`bot.parser`) into one of these dataclasses; :mod:`bot.handlers` maps
+each class to its handler. ``needs`` names the least role that may run a
+command; champions are further limited to their own team inside handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+Role = Literal["clinician", "champion", "admin", "senior_leader"]
+Need = Literal["anyone", "champion", "admin", "reporter"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of every command. ``needs`` is checked before the handler runs."""
+
+    needs: ClassVar[Need] = "anyone"
+    #: True for commands that only show things; they never write to the database.
+    read_only: ClassVar[bool] = False
+
+
+# --- for everyone ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Help(Command):
+    topic: str = ""
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Hello(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Thanks(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class About(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class NextCourse(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class ShowProgress(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ListPathways(Command):
+    everything: bool = False
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Join(Command):
+    pathway: str
+
+
+@dataclass(frozen=True)
+class Done(Command):
+    course: str
+
+
+@dataclass(frozen=True)
+class ShowSetup(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ConfirmAccount(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    until: str
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class SetTimezone(Command):
+    zone: str
+
+
+@dataclass(frozen=True)
+class SetQuietHours(Command):
+    hours: str
+
+
+@dataclass(frozen=True)
+class SetCelebrate(Command):
+    answer: str
+
+
+@dataclass(frozen=True)
+class ShowSettings(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Unknown(Command):
+    """Text that matched no command; ``suggestion`` is a close command word, if any."""
+
+    text: str
+    suggestion: str = ""
+    read_only: ClassVar[bool] = True
+
+
+# --- champions (own team) and admins ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enrol(Command):
+    """Enrol ``scope`` (team:KEY, discipline:NAME, an email, or everyone) in a pathway."""
+
+    scope: str
+    pathway: str
+    due: str = ""
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class Unenrol(Command):
+    email: str
+    pathway: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class AddPerson(Command):
+    """One roster row typed in chat: email, name, discipline, team."""
+
+    row: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class RecordCompletion(Command):
+    email: str
+    course: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class Report(Command):
+    """Who is enrolled and where they stand, for a team, a pathway or everyone."""
+
+    scope: str = ""
+    needs: ClassVar[Need] = "reporter"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ListTeams(Command):
+    needs: ClassVar[Need] = "reporter"
+    read_only: ClassVar[bool] = True
+
+
+# --- admins only -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddTeam(Command):
+    name: str
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class ImportRoster(Command):
+    csv_text: str
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class Grant(Command):
+    email: str
+    role: str
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class Revoke(Command):
+    email: str
+    role: str
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class ShowAudit(Command):
+    limit: int = 20
+    needs: ClassVar[Need] = "admin"
+    read_only: ClassVar[bool] = True

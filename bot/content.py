@@ -1,0 +1,584 @@
+"""The initiative as data: courses, pathways, levels, topics, setup text and wording.
+
+A content folder holds ``initiative.yaml``, ``courses.yaml``, ``pathways.yaml``
+and ``messages.yaml`` (see ``content/README.md``). :func:`load` reads and
+validates a folder and returns a :class:`Content`; :func:`check` returns every
+:class:`Problem` with its file and line instead of stopping at the first.
+Another hospital's initiative is another folder, chosen by ``HUDDLE_CONTENT_DIR``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot import yamlines
+from bot.models import DISCIPLINES
+from bot.templates import TEMPLATES, template_problems
+from bot.yamlines import LineDict, LineList
+
+FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+CREDIT_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+PLACEHOLDER_MARK = "REPLACE-ME"
+DEFAULT_KEY = "default"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong (or, as a warning, worth a look) in a content file."""
+
+    file: str
+    line: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        kind = "warning" if self.warning else "error"
+        return f"{self.file}:{self.line}: {kind}: {self.message}"
+
+
+class ContentError(Exception):
+    """A content folder with errors; ``problems`` lists every one."""
+
+    def __init__(self, folder: Path, problems: list[Problem]) -> None:
+        self.folder = folder
+        self.problems = problems
+        errors = [p for p in problems if not p.warning]
+        lines = "\n".join(str(p) for p in errors[:20])
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(f"content in {folder} has {len(errors)} error(s):\n{lines}{more}")
+
+
+@dataclass(frozen=True)
+class ByRole:
+    """Text that may differ by discipline, with a default for everyone else."""
+
+    texts: Mapping[str, str]
+
+    def for_discipline(self, discipline: str) -> str:
+        return self.texts.get(discipline) or self.texts.get(DEFAULT_KEY, "")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level of commitment, e.g. bronze (about two hours) to gold."""
+
+    id: str
+    title: str
+    commitment: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A clinical topic that courses are framed by (symptom management, ...)."""
+
+    id: str
+    title: str
+    why: ByRole
+
+
+@dataclass(frozen=True)
+class Course:
+    """One online course on the learning site."""
+
+    id: str
+    title: str
+    url: str
+    topic: str
+    minutes: int
+    credits: Mapping[str, float]
+    provider: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """An ordered set of courses for some disciplines, at one level."""
+
+    id: str
+    title: str
+    level: str
+    disciplines: tuple[str, ...]
+    courses: tuple[str, ...]
+    why: ByRole
+    designation: str
+    summary: str
+
+    def open_to(self, discipline: str) -> bool:
+        return "all" in self.disciplines or discipline in self.disciplines
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How to create an account on the learning site, and whom to ask."""
+
+    site: str
+    url: str
+    steps: tuple[str, ...]
+    contact: Contact
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Organisation-wide defaults for people who have not chosen for themselves."""
+
+    timezone: str
+    quiet_hours: str
+    celebrate_publicly: bool
+
+
+@dataclass(frozen=True)
+class Initiative:
+    name: str
+    purpose: str
+    priorities: tuple[str, ...]
+    practice_changes: tuple[str, ...]
+    defaults: Defaults
+    levels: tuple[Level, ...]
+    topics: Mapping[str, Topic]
+    setup: Setup
+
+
+@dataclass(frozen=True)
+class Content:
+    """A validated content folder."""
+
+    folder: Path
+    initiative: Initiative
+    courses: Mapping[str, Course]
+    pathways: Mapping[str, Pathway]
+    templates: Mapping[str, str]
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def level(self, level_id: str) -> Level:
+        return next(lv for lv in self.initiative.levels if lv.id == level_id)
+
+    def pathway_courses(self, pathway: Pathway) -> list[Course]:
+        return [self.courses[c] for c in pathway.courses]
+
+
+def load(folder: Path) -> Content:
+    """Load and validate a content folder; raise :class:`ContentError` listing every error."""
+    problems, content = _read(folder)
+    if content is None or any(not p.warning for p in problems):
+        raise ContentError(folder, problems)
+    return content
+
+
+def check(folder: Path) -> list[Problem]:
+    """Every problem in a content folder (errors and warnings), in file and line order."""
+    problems, _ = _read(folder)
+    return sorted(problems, key=lambda p: (FILES.index(p.file) if p.file in FILES else 99, p.line))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Collects problems while turning checked YAML into content objects."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[Problem] = []
+        self.file = ""
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message, warning=True))
+
+    def open(self, name: str) -> Any:
+        self.file = name
+        path = self.folder / name
+        if not path.is_file():
+            self.error(1, f"missing file {name} in {self.folder}")
+            return None
+        try:
+            data, duplicates = yamlines.load(path.read_text(encoding="utf-8"))
+        except yamlines.YamlError as exc:
+            self.error(exc.line, exc.message)
+            return None
+        except UnicodeDecodeError:
+            self.error(1, "not UTF-8 text")
+            return None
+        for line, key in duplicates:
+            self.error(line, f"duplicate key '{key}'")
+        return data
+
+    def mapping(self, data: Any, line: int, what: str) -> LineDict | None:
+        if not isinstance(data, LineDict):
+            self.error(line, f"{what} must be a mapping of keys to values")
+            return None
+        return data
+
+    def keys(self, data: LineDict, what: str, required: set[str], optional: set[str]) -> None:
+        for key in sorted(required - data.keys()):
+            self.error(data.line, f"{what} is missing '{key}'")
+        for key in data.keys() - required - optional:
+            hint = difflib.get_close_matches(key, sorted(required | optional), n=1)
+            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+            self.error(data.line_of(key), f"{what} has an unknown key '{key}'{extra}")
+
+    def text(self, data: LineDict, key: str, what: str, default: str = "") -> str:
+        value = data.get(key, default)
+        if value is None or (key in data and not isinstance(value, str | int | float)):
+            self.error(data.line_of(key), f"{what}: '{key}' must be text")
+            return default
+        text = str(value).strip()
+        if key in data and not text:
+            self.error(data.line_of(key), f"{what}: '{key}' is empty")
+        return text
+
+    def text_list(self, data: LineDict, key: str, what: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, LineList) or not all(isinstance(v, str) for v in value):
+            self.error(data.line_of(key), f"{what}: '{key}' must be a list of text items")
+            return ()
+        return tuple(v.strip() for v in value)
+
+    def url(self, value: str, line: int, what: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+            self.error(line, f"{what}: '{value}' is not a valid http(s) link")
+        elif PLACEHOLDER_MARK in value:
+            self.warn(line, f"{what}: placeholder link {value}: replace it before launch")
+        return value
+
+    def by_role(self, data: LineDict, key: str, what: str) -> ByRole:
+        raw = data.get(key)
+        texts: dict[str, str] = {}
+        if isinstance(raw, str):
+            return ByRole({DEFAULT_KEY: raw.strip()})
+        block = self.mapping(raw, data.line_of(key), f"{what}: '{key}'")
+        if block is None:
+            return ByRole({})
+        for disc, text in block.items():
+            if disc != DEFAULT_KEY and disc not in DISCIPLINES:
+                self.error(
+                    block.line_of(disc),
+                    f"{what}: unknown discipline '{disc}' in '{key}'"
+                    f" (use one of: {', '.join(DISCIPLINES)}, or default)",
+                )
+            elif not isinstance(text, str) or not text.strip():
+                self.error(block.line_of(disc), f"{what}: '{key}.{disc}' must be text")
+            else:
+                texts[disc] = text.strip()
+        if DEFAULT_KEY not in texts:
+            self.error(block.line, f"{what}: '{key}' needs a 'default' text for everyone else")
+        return ByRole(texts)
+
+    def items(self, data: Any, key: str, what: str) -> list[tuple[int, LineDict]]:
+        doc = self.mapping(data, 1, self.file)
+        if doc is None:
+            return []
+        self.keys(doc, self.file, {key}, set())
+        entries = doc.get(key)
+        if not isinstance(entries, LineList):
+            if key in doc:
+                self.error(doc.line_of(key), f"'{key}' must be a list")
+            return []
+        found: list[tuple[int, LineDict]] = []
+        for index, entry in enumerate(entries):
+            item = self.mapping(entry, entries.line_of(index), what)
+            if item is not None:
+                found.append((index, item))
+        return found
+
+
+def _read(folder: Path) -> tuple[list[Problem], Content | None]:
+    r = _Reader(folder)
+    if not folder.is_dir():
+        r.file = str(folder)
+        r.error(1, "content folder not found")
+        return r.problems, None
+    initiative = _initiative(r, r.open("initiative.yaml"))
+    topics = initiative.topics if initiative else {}
+    levels = {lv.id for lv in initiative.levels} if initiative else set()
+    courses = _courses(r, r.open("courses.yaml"), topics)
+    pathways = _pathways(r, r.open("pathways.yaml"), courses, levels)
+    templates = _templates(r, r.open("messages.yaml"))
+    if initiative is None or any(not p.warning for p in r.problems):
+        return r.problems, None
+    content = Content(
+        folder=folder,
+        initiative=initiative,
+        courses=courses,
+        pathways=pathways,
+        templates=templates,
+        warnings=tuple(p for p in r.problems if p.warning),
+    )
+    return r.problems, content
+
+
+def _initiative(r: _Reader, data: Any) -> Initiative | None:
+    doc = r.mapping(data, 1, "initiative.yaml") if data is not None else None
+    if doc is None:
+        return None
+    r.keys(
+        doc,
+        "initiative",
+        {
+            "name",
+            "purpose",
+            "priorities",
+            "practice_changes",
+            "levels",
+            "topics",
+            "setup",
+            "defaults",
+        },
+        set(),
+    )
+    defaults = _defaults(r, doc.get("defaults"), doc.line_of("defaults"))
+    levels: list[Level] = []
+    raw_levels = doc.get("levels")
+    if isinstance(raw_levels, LineList):
+        for rank, entry in enumerate(raw_levels):
+            lv = r.mapping(entry, raw_levels.line_of(rank), "a level")
+            if lv is None:
+                continue
+            r.keys(lv, "level", {"id", "title", "commitment"}, set())
+            lid = r.text(lv, "id", "level")
+            if lid and not ID_RE.match(lid):
+                r.error(lv.line_of("id"), f"level id '{lid}' must be lower-case letters, digits, -")
+            if any(x.id == lid for x in levels):
+                r.error(lv.line_of("id"), f"duplicate level id '{lid}'")
+            levels.append(
+                Level(lid, r.text(lv, "title", "level"), r.text(lv, "commitment", "level"), rank)
+            )
+    elif "levels" in doc:
+        r.error(doc.line_of("levels"), "'levels' must be a list")
+    topics: dict[str, Topic] = {}
+    raw_topics = r.mapping(doc.get("topics"), doc.line_of("topics"), "'topics'")
+    for tid, entry in (raw_topics or {}).items():
+        assert raw_topics is not None
+        tp = r.mapping(entry, raw_topics.line_of(tid), f"topic '{tid}'")
+        if tp is None:
+            continue
+        if not ID_RE.match(tid):
+            r.error(
+                raw_topics.line_of(tid), f"topic id '{tid}' must be lower-case letters, digits, -"
+            )
+        r.keys(tp, f"topic '{tid}'", {"title", "why"}, set())
+        topics[tid] = Topic(
+            tid, r.text(tp, "title", f"topic '{tid}'"), r.by_role(tp, "why", f"topic '{tid}'")
+        )
+    setup = _setup(r, doc.get("setup"), doc.line_of("setup"))
+    return Initiative(
+        name=r.text(doc, "name", "initiative"),
+        purpose=r.text(doc, "purpose", "initiative"),
+        priorities=r.text_list(doc, "priorities", "initiative"),
+        practice_changes=r.text_list(doc, "practice_changes", "initiative"),
+        defaults=defaults,
+        levels=tuple(levels),
+        topics=topics,
+        setup=setup,
+    )
+
+
+def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
+    from bot.timeparse import parse_quiet_hours, zone_or_none
+
+    doc = r.mapping(data, line, "'defaults'")
+    if doc is None:
+        return Defaults("UTC", "20:00-08:00", True)
+    r.keys(doc, "defaults", {"timezone", "quiet_hours", "celebrate_publicly"}, set())
+    zone = r.text(doc, "timezone", "defaults", "UTC")
+    if zone_or_none(zone) is None:
+        r.error(
+            doc.line_of("timezone"), f"defaults: unknown time zone '{zone}' (e.g. America/Chicago)"
+        )
+    quiet = r.text(doc, "quiet_hours", "defaults", "20:00-08:00")
+    if parse_quiet_hours(quiet) is None:
+        r.error(
+            doc.line_of("quiet_hours"), f"defaults: quiet_hours '{quiet}' is not like 20:00-08:00"
+        )
+    celebrate = doc.get("celebrate_publicly", True)
+    if not isinstance(celebrate, bool):
+        r.error(
+            doc.line_of("celebrate_publicly"), "defaults: celebrate_publicly must be true or false"
+        )
+        celebrate = True
+    return Defaults(zone, quiet, celebrate)
+
+
+def _setup(r: _Reader, data: Any, line: int) -> Setup:
+    doc = r.mapping(data, line, "'setup'")
+    empty = Setup("", "", (), Contact("", "", ""))
+    if doc is None:
+        return empty
+    r.keys(doc, "setup", {"site", "url", "steps", "contact"}, set())
+    url = r.url(r.text(doc, "url", "setup"), doc.line_of("url"), "setup")
+    contact = r.mapping(doc.get("contact"), doc.line_of("contact"), "setup: 'contact'")
+    person = Contact("", "", "")
+    if contact is not None:
+        r.keys(contact, "setup contact", {"name", "email"}, {"phone"})
+        email = r.text(contact, "email", "setup contact")
+        if email and not EMAIL_RE.match(email):
+            r.error(contact.line_of("email"), f"setup contact: '{email}' is not an email address")
+        person = Contact(
+            r.text(contact, "name", "setup contact"),
+            email,
+            r.text(contact, "phone", "setup contact"),
+        )
+    steps = r.text_list(doc, "steps", "setup")
+    if not steps and "steps" in doc:
+        r.error(doc.line_of("steps"), "setup: 'steps' needs at least one step")
+    return Setup(r.text(doc, "site", "setup"), url, steps, person)
+
+
+def _check_id(r: _Reader, item: LineDict, what: str, seen: Mapping[str, object]) -> str:
+    cid = r.text(item, "id", what)
+    if cid and not ID_RE.match(cid):
+        r.error(item.line_of("id"), f"{what} id '{cid}' must be lower-case letters, digits and -")
+    if cid in seen:
+        r.error(item.line_of("id"), f"duplicate {what} id '{cid}'")
+    return cid
+
+
+def _courses(r: _Reader, data: Any, topics: Mapping[str, Topic]) -> dict[str, Course]:
+    courses: dict[str, Course] = {}
+    if data is None:
+        return courses
+    for _, item in r.items(data, "courses", "a course"):
+        r.keys(
+            item,
+            "course",
+            {"id", "title", "url", "topic", "minutes", "credits", "provider"},
+            {"summary"},
+        )
+        cid = _check_id(r, item, "course", courses)
+        what = f"course '{cid}'"
+        topic = r.text(item, "topic", what)
+        if topic and topics and topic not in topics:
+            r.error(item.line_of("topic"), _unknown(what, "topic", topic, topics))
+        minutes = item.get("minutes")
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+            r.error(item.line_of("minutes"), f"{what}: minutes must be a whole number above 0")
+            minutes = 0
+        credits: dict[str, float] = {}
+        raw = item.get("credits", {})
+        block = r.mapping(raw, item.line_of("credits"), f"{what}: credits") if raw else LineDict()
+        for ctype, amount in (block or {}).items():
+            assert block is not None
+            if not CREDIT_RE.match(ctype):
+                r.error(
+                    block.line_of(ctype), f"{what}: credit type '{ctype}' should be like CME, CNE"
+                )
+            if not isinstance(amount, int | float) or isinstance(amount, bool) or amount < 0:
+                r.error(block.line_of(ctype), f"{what}: credits for {ctype} must be a number >= 0")
+                continue
+            credits[ctype] = float(amount)
+        courses[cid] = Course(
+            id=cid,
+            title=r.text(item, "title", what),
+            url=r.url(r.text(item, "url", what), item.line_of("url"), what),
+            topic=topic,
+            minutes=minutes,
+            credits=credits,
+            provider=r.text(item, "provider", what),
+            summary=r.text(item, "summary", what),
+        )
+    return courses
+
+
+def _pathways(
+    r: _Reader, data: Any, courses: Mapping[str, Course], levels: set[str]
+) -> dict[str, Pathway]:
+    pathways: dict[str, Pathway] = {}
+    if data is None:
+        return pathways
+    for _, item in r.items(data, "pathways", "a pathway"):
+        r.keys(
+            item,
+            "pathway",
+            {"id", "title", "level", "disciplines", "courses", "why", "designation"},
+            {"summary"},
+        )
+        pid = _check_id(r, item, "pathway", pathways)
+        what = f"pathway '{pid}'"
+        level = r.text(item, "level", what)
+        if level and levels and level not in levels:
+            r.error(item.line_of("level"), _unknown(what, "level", level, levels))
+        disciplines = r.text_list(item, "disciplines", what)
+        for disc in disciplines:
+            if disc != "all" and disc not in DISCIPLINES:
+                r.error(
+                    item.line_of("disciplines"),
+                    f"{what}: unknown discipline '{disc}' (use: {', '.join(DISCIPLINES)}, all)",
+                )
+        if not disciplines and "disciplines" in item:
+            r.error(item.line_of("disciplines"), f"{what}: list at least one discipline, or all")
+        course_ids = item.get("courses")
+        ids: list[str] = []
+        if isinstance(course_ids, LineList) and course_ids:
+            for index, cid in enumerate(course_ids):
+                line = course_ids.line_of(index)
+                if not isinstance(cid, str):
+                    r.error(line, f"{what}: course ids must be text")
+                elif cid not in courses:
+                    r.error(line, _unknown(what, "course", cid, courses))
+                elif cid in ids:
+                    r.error(line, f"{what}: course '{cid}' is listed twice")
+                else:
+                    ids.append(cid)
+        elif "courses" in item:
+            r.error(item.line_of("courses"), f"{what}: 'courses' must be a list of course ids")
+        pathways[pid] = Pathway(
+            id=pid,
+            title=r.text(item, "title", what),
+            level=level,
+            disciplines=disciplines,
+            courses=tuple(ids),
+            why=r.by_role(item, "why", what),
+            designation=r.text(item, "designation", what),
+            summary=r.text(item, "summary", what),
+        )
+    return pathways
+
+
+def _templates(r: _Reader, data: Any) -> dict[str, str]:
+    doc = r.mapping(data, 1, "messages.yaml") if data is not None else None
+    if doc is None:
+        return {}
+    texts: dict[str, str] = {}
+    for key, value in doc.items():
+        line = doc.line_of(key)
+        if key not in TEMPLATES:
+            r.error(line, _unknown("messages.yaml", "template", key, TEMPLATES))
+            continue
+        if not isinstance(value, str):
+            r.error(line, f"template '{key}' must be text")
+            continue
+        for problem in template_problems(key, value):
+            r.error(line, problem)
+        texts[key] = value.strip("\n")
+    for key in sorted(TEMPLATES.keys() - doc.keys()):
+        r.error(doc.line, f"template '{key}' is missing (it takes: {_fields(key)})")
+    return texts
+
+
+def _fields(key: str) -> str:
+    return ", ".join("{" + f + "}" for f in sorted(TEMPLATES[key])) or "no fields"
+
+
+def _unknown(what: str, kind: str, value: str, known: Mapping[str, object] | set[str]) -> str:
+    hint = difflib.get_close_matches(value, sorted(known), n=1)
+    extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return f"{what}: unknown {kind} '{value}'{extra}"

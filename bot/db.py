@@ -1,0 +1,117 @@
+"""The database: engines, sessions, schema upgrades and dialect-neutral upserts.
+
+SQLite is the embedded default (one writer at a time, one host); PostgreSQL is
+the production store and the way to run several replicas. The schema is owned
+by the Alembic migrations in ``migrations/``; :func:`upgrade` applies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session, SQLModel
+
+from bot.settings import PROJECT_ROOT
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine, with the pragmas SQLite needs to behave like a server database."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            if ":memory:" not in url and "mode=memory" not in url:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def migrations_dir() -> Path:
+    """Where the Alembic scripts live: beside the code, else in the working folder."""
+    beside = PROJECT_ROOT / "migrations"
+    return beside if (beside / "env.py").is_file() else Path.cwd() / "migrations"
+
+
+def alembic_config(engine: Engine) -> Any:
+    """An Alembic config bound to ``engine`` (imported lazily: only the CLI needs Alembic)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to the newest schema (or ``revision``)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("alembic_version")
+
+
+def insert_ignore(
+    session: Session, model: type[SQLModel], rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """Insert rows, skipping any that collide with a unique key. Returns rows inserted.
+
+    The database decides what is a duplicate (``ON CONFLICT DO NOTHING`` on
+    both SQLite and PostgreSQL), so two processes racing to record the same
+    thing record it once.
+    """
+    if not rows:
+        return 0
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two dialects above are supported
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+    # RETURNING counts what was really inserted on both dialects, even for
+    # many rows at once, where cursor.rowcount is not reliable.
+    key = next(iter(table.primary_key.columns))
+    result = session.execute(stmt.returning(key), list(rows))
+    return len(result.all())

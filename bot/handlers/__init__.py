@@ -1,0 +1,64 @@
+"""The handler table: one plain dict from command class to the function that answers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot import commands as c
+from bot.context import Ctx
+from bot.handlers import admin, learner, personal
+from bot.messages import Message
+
+Handler = Callable[[Ctx, Any], list[Message]]
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.Help: personal.help_,
+    c.Hello: personal.hello,
+    c.Thanks: personal.thanks,
+    c.About: personal.about,
+    c.Unknown: personal.unknown,
+    c.ShowSettings: personal.show_settings,
+    c.Pause: personal.pause,
+    c.Resume: personal.resume,
+    c.SetTimezone: personal.set_timezone,
+    c.SetQuietHours: personal.set_quiet_hours,
+    c.SetCelebrate: personal.set_celebrate,
+    c.NextCourse: learner.next_course,
+    c.ShowProgress: learner.show_progress,
+    c.ListPathways: learner.list_pathways,
+    c.Join: learner.join,
+    c.Done: learner.done,
+    c.ShowSetup: learner.show_setup,
+    c.ConfirmAccount: learner.confirm_account,
+    c.Enrol: admin.enrol,
+    c.Unenrol: admin.unenrol,
+    c.AddPerson: admin.add_person,
+    c.RecordCompletion: admin.record_completion,
+    c.Report: admin.report,
+    c.ListTeams: admin.list_teams,
+    c.AddTeam: admin.add_team,
+    c.ImportRoster: admin.import_roster,
+    c.Grant: admin.grant,
+    c.Revoke: admin.revoke,
+    c.ShowAudit: admin.show_audit,
+}
+
+#: Commands that only make sense for a person (the CLI operator has no pathway).
+PERSONAL: frozenset[type[c.Command]] = frozenset(
+    {
+        c.Hello,
+        c.ShowSettings,
+        c.Pause,
+        c.Resume,
+        c.SetTimezone,
+        c.SetQuietHours,
+        c.SetCelebrate,
+        c.NextCourse,
+        c.ShowProgress,
+        c.Join,
+        c.Done,
+        c.ShowSetup,
+        c.ConfirmAccount,
+    }
+)

@@ -1,0 +1,651 @@
+"""Handlers for admins (everything) and champions (their own team only).
+
+Every change here writes a line to the audit trail. Role checks happen twice:
+the command's ``needs`` before the handler runs, and the champion's own-team
+limit inside the handler, before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func
+from sqlmodel import col, delete, select
+
+from bot import commands as c
+from bot import roster
+from bot.context import Ctx
+from bot.db import insert_ignore
+from bot.handlers.learner import discipline_name, find_course, find_pathway, record
+from bot.messages import Block, Button, Heading, Message, Table, Text
+from bot.models import (
+    DISCIPLINES,
+    ROLES,
+    AuditEntry,
+    Completion,
+    Enrolment,
+    Person,
+    PersonRole,
+    Team,
+    TeamChannel,
+)
+from bot.store import admin_count, find_team, person_by_email, roles_of, status_of, team_of
+from bot.timeparse import DateError, format_date, parse_date
+
+MAX_ROWS = 40
+MAX_ERRORS = 20
+_SCOPE_TOKEN = re.compile(
+    r'(?P<kind>team|discipline|pathway):(?:"(?P<quoted>[^"]+)"|(?P<bare>\S+))|(?P<email>\S+@\S+)'
+    r"|(?P<all>everyone|everybody|all)",
+    re.I,
+)
+
+
+@dataclass
+class Scope:
+    """Who a command is about: any combination of team, discipline, pathway, one person."""
+
+    team: Team | None = None
+    discipline: str | None = None
+    pathway: str | None = None
+    person: Person | None = None
+    everyone: bool = False
+    parts: list[str] = field(default_factory=list)
+
+    def describe(self, ctx: Ctx) -> str:
+        words: list[str] = []
+        if self.person:
+            words.append(ctx.plain("scope.person", name=self.person.name))
+        if self.team:
+            words.append(ctx.plain("scope.team", team=self.team.name))
+        if self.discipline:
+            words.append(
+                ctx.plain("scope.discipline", discipline=discipline_name(ctx, self.discipline))
+            )
+        if not words:
+            return ctx.plain("scope.everyone")
+        text = words[0]
+        for word in words[1:]:
+            text = ctx.plain("scope.and", left=text, right=word)
+        return text
+
+
+class Refused(Exception):
+    """A handler cannot go on; ``message`` says why. Nothing has been written."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.summary)
+        self.message = message
+
+
+def _discipline(text: str) -> str | None:
+    word = text.strip().lower()
+    found = roster.discipline_of(word) or roster.discipline_of(word.removesuffix("s"))
+    return found if found in DISCIPLINES else None
+
+
+def parse_scope(ctx: Ctx, text: str) -> Scope:
+    """Read 'team:ICU discipline:nurse', an email, 'everyone', or a bare team or discipline."""
+    scope = Scope()
+    text = text.strip()
+    leftover = _SCOPE_TOKEN.sub(" ", text).strip()
+    if leftover:
+        # No tokens: the whole text is a team name ("ICU"), a discipline ("nurses"), or "me".
+        if text.lower() in ("me", "myself") and ctx.actor.person:
+            scope.person = ctx.actor.person
+            return scope
+        disc = _discipline(text)
+        if disc:
+            scope.discipline = disc
+            return scope
+        scope.team = _team(ctx, text)
+        return scope
+    for m in _SCOPE_TOKEN.finditer(text):
+        if m.group("all"):
+            scope.everyone = True
+        elif m.group("email"):
+            person = person_by_email(ctx.session, m.group("email"))
+            if person is None:
+                raise Refused(ctx.say("person.not_found", email=m.group("email")))
+            scope.person = person
+        else:
+            value = m.group("quoted") or m.group("bare")
+            kind = m.group("kind").lower()
+            if kind == "team":
+                scope.team = _team(ctx, value)
+            elif kind == "discipline":
+                disc = _discipline(value)
+                if disc is None:
+                    raise Refused(ctx.say("enrol.bad_scope", text=text))
+                scope.discipline = disc
+            else:
+                pathway, _ = find_pathway(ctx, value)
+                if pathway is None:
+                    raise Refused(ctx.say("join.not_found", text=value))
+                scope.pathway = pathway.id
+    return scope
+
+
+def _team(ctx: Ctx, text: str) -> Team:
+    team, options = find_team(ctx.session, text)
+    if team is None:
+        names = ", ".join(t.key for t in options) or ", ".join(
+            t.key for t in ctx.session.exec(select(Team).order_by(col(Team.key)).limit(10))
+        )
+        raise Refused(ctx.say("team.not_found", text=text, teams=names or "-"))
+    return team
+
+
+def limit_to_own_team(ctx: Ctx, scope: Scope) -> Scope:
+    """Champions act on their own team only; admins (and the operator) on anyone."""
+    if ctx.actor.is_admin:
+        return scope
+    person = ctx.actor.person
+    own = team_of(ctx.session, person.team_id) if person else None
+    if own is None:
+        raise Refused(ctx.say("champion.no_team"))
+    if scope.team is not None and scope.team.id != own.id:
+        raise Refused(ctx.say("champion.own_team_only", team=own.name))
+    if scope.person is not None and scope.person.team_id != own.id:
+        raise Refused(ctx.say("champion.own_team_only", team=own.name))
+    scope.team = own
+    return scope
+
+
+def people_in(ctx: Ctx, scope: Scope) -> list[Person]:
+    query = select(Person)
+    if scope.person is not None:
+        query = query.where(Person.id == scope.person.id)
+    if scope.team is not None:
+        query = query.where(Person.team_id == scope.team.id)
+    if scope.discipline is not None:
+        query = query.where(Person.discipline == scope.discipline)
+    if scope.pathway is not None:
+        query = query.join(
+            Enrolment,
+            and_(
+                col(Enrolment.person_id) == col(Person.id),
+                col(Enrolment.pathway_id) == scope.pathway,
+            ),
+        )
+    return list(ctx.session.exec(query.order_by(col(Person.name))))
+
+
+# --- enrolment -----------------------------------------------------------------------------
+
+
+def enrol(ctx: Ctx, cmd: c.Enrol) -> list[Message]:
+    """Enrol a team, a discipline, one person or everyone in a pathway."""
+    pathway, _ = find_pathway(ctx, cmd.pathway)
+    if pathway is None:
+        return [ctx.say("join.not_found", Text(ctx.md("enrol.usage")), text=cmd.pathway)]
+    scope = limit_to_own_team(ctx, parse_scope(ctx, cmd.scope))
+    due = None
+    if cmd.due:
+        try:
+            due = parse_date(cmd.due, ctx.today())
+        except DateError as exc:
+            return [ctx.say(f"date.{exc.code}", Text(ctx.md("enrol.usage")), text=cmd.due)]
+    people = people_in(ctx, scope)
+    if not people:
+        return [ctx.say("enrol.nobody", scope=scope.describe(ctx))]
+    eligible = [p for p in people if pathway.open_to(p.discipline)]
+    if scope.person is not None and not eligible:
+        return [
+            ctx.say(
+                "enrol.not_open",
+                name=scope.person.name,
+                pathway=pathway.title,
+                discipline=discipline_name(ctx, scope.person.discipline),
+            )
+        ]
+    now = ctx.now()
+    added = 0
+    for start in range(0, len(eligible), 1000):
+        added += insert_ignore(
+            ctx.session,
+            Enrolment,
+            [
+                {
+                    "person_id": p.id,
+                    "pathway_id": pathway.id,
+                    "enrolled_at": now,
+                    "enrolled_by": ctx.actor.label,
+                    "due_on": due,
+                }
+                for p in eligible[start : start + 1000]
+            ],
+        )
+    described = scope.describe(ctx)
+    ctx.audit(
+        "enrol",
+        f"{described} -> {pathway.id}",
+        json.dumps(
+            {
+                "added": added,
+                "already": len(eligible) - added,
+                "skipped": len(people) - len(eligible),
+                "due": due.isoformat() if due else None,
+            }
+        ),
+    )
+    due_text = ctx.md("enrol.due", date=format_date(due)) if due else ""
+    return [
+        ctx.say(
+            "enrol.done",
+            count=added,
+            pathway=pathway.title,
+            scope=described,
+            already=len(eligible) - added,
+            skipped=len(people) - len(eligible),
+            due=due_text,
+        )
+    ]
+
+
+def unenrol(ctx: Ctx, cmd: c.Unenrol) -> list[Message]:
+    """Take one person out of a pathway (their completions are kept)."""
+    person = person_by_email(ctx.session, cmd.email)
+    if person is None:
+        return [ctx.say("person.not_found", email=cmd.email)]
+    limit_to_own_team(ctx, Scope(person=person))
+    pathway, _ = find_pathway(ctx, cmd.pathway)
+    if pathway is None:
+        return [ctx.say("join.not_found", text=cmd.pathway)]
+    result = ctx.session.execute(
+        delete(Enrolment).where(
+            col(Enrolment.person_id) == person.id, col(Enrolment.pathway_id) == pathway.id
+        )
+    )
+    if not getattr(result, "rowcount", 0):
+        return [ctx.say("unenrol.not_enrolled", name=person.name, pathway=pathway.title)]
+    ctx.audit("unenrol", f"{person.email} -> {pathway.id}")
+    return [ctx.say("unenrol.done", name=person.name, pathway=pathway.title)]
+
+
+# --- people and teams ----------------------------------------------------------------------
+
+
+def add_team(ctx: Ctx, cmd: c.AddTeam) -> list[Message]:
+    """Create a team (a unit, clinic or service)."""
+    name = " ".join(cmd.name.strip().strip('"').split())
+    if not name or len(name) > 200 or not re.search(r"[A-Za-z0-9]", name):
+        return [ctx.say("team.bad_name", text=cmd.name)]
+    key = roster.slugify(name)
+    existing = ctx.session.exec(select(Team).where(Team.key == key)).first()
+    if existing:
+        return [ctx.say("team.exists", team=existing.name, key=existing.key)]
+    ctx.session.add(Team(key=key, name=name, created_at=ctx.now()))
+    ctx.audit("team.add", key, name)
+    return [ctx.say("team.added", team=name, key=key)]
+
+
+def list_teams(ctx: Ctx, cmd: c.ListTeams) -> list[Message]:
+    """Every team with its size and linked channels."""
+    teams = list(ctx.session.exec(select(Team).order_by(col(Team.name))))
+    if not teams:
+        return [ctx.say("teams.none")]
+    sizes = dict(
+        ctx.session.exec(
+            select(Person.team_id, func.count()).group_by(col(Person.team_id))
+        ).all()
+    )
+    channels: dict[int, list[str]] = {}
+    for link in ctx.session.exec(select(TeamChannel)):
+        channels.setdefault(link.team_id, []).append(link.platform)
+    rows = tuple(
+        (
+            t.name,
+            t.key,
+            str(sizes.get(t.id, 0)),
+            ", ".join(sorted(channels.get(t.id or 0, []))) or "-",
+        )
+        for t in teams[:MAX_ROWS]
+    )
+    columns = tuple(ctx.plain("teams.columns").split("|"))
+    table = Table(columns, rows, more=max(0, len(teams) - MAX_ROWS))
+    return [ctx.message("teams", [Heading(ctx.plain("teams.heading", count=len(teams))), table])]
+
+
+def add_person(ctx: Ctx, cmd: c.AddPerson) -> list[Message]:
+    """Add or update one person from a roster row typed in chat."""
+    rows, errors, _ = roster.read(cmd.row, ctx.content, header=False)
+    if errors or not rows:
+        reason = _reason(ctx, errors[0]) if errors else ""
+        return [ctx.say("person.usage", Text(reason) if reason else Text(""))]
+    row = rows[0]
+    team, _ = find_team(ctx.session, row.team)
+    if not ctx.actor.is_admin:
+        if team is None:
+            return [ctx.say("champion.own_team_only", team=_own_team_name(ctx))]
+        limit_to_own_team(ctx, Scope(team=team))
+        if set(row.roles) - {"clinician"}:
+            return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
+    before = person_by_email(ctx.session, row.email)
+    old = (before.name, before.discipline, before.team_id) if before else None
+    roster.apply(ctx.session, [row], actor=ctx.actor.label, now=ctx.now())
+    person = person_by_email(ctx.session, row.email)
+    assert person is not None
+    values = {
+        "name": person.name,
+        "email": person.email,
+        "team": row.team,
+        "discipline": discipline_name(ctx, person.discipline),
+    }
+    if old is None:
+        ctx.audit("person.add", person.email, json.dumps({"team": row.team}))
+        return [ctx.say("person.added", **values)]
+    if old != (person.name, person.discipline, person.team_id):
+        ctx.audit("person.update", person.email, json.dumps({"team": row.team}))
+        return [ctx.say("person.updated", **values)]
+    return [ctx.say("person.unchanged", name=person.name, email=person.email)]
+
+
+def _own_team_name(ctx: Ctx) -> str:
+    person = ctx.actor.person
+    team = team_of(ctx.session, person.team_id) if person else None
+    return team.name if team else "-"
+
+
+def _reason(ctx: Ctx, error: roster.RowError) -> str:
+    values = dict(error.values)
+    if error.code == "bad_discipline":
+        values["options"] = ", ".join(discipline_name(ctx, d) for d in DISCIPLINES)
+    elif error.code == "bad_role":
+        values["options"] = ", ".join(ctx.plain(f"role.{r}") for r in ROLES)
+    elif error.code == "bad_pathway":
+        values["options"] = ", ".join(ctx.content.pathways)
+    return ctx.md(f"roster.reason.{error.code}", **values)
+
+
+def import_roster(ctx: Ctx, cmd: c.ImportRoster) -> list[Message]:
+    """Apply a roster CSV: every bad row reported by line, the good rows applied."""
+    columns = ", ".join(roster.REQUIRED + roster.OPTIONAL)
+    if not cmd.csv_text.strip():
+        return [ctx.say("roster.usage", columns=columns)]
+    rows, errors, header = roster.read(cmd.csv_text, ctx.content)
+    if header is not None:
+        return [
+            ctx.say(
+                "roster.bad_header",
+                missing=", ".join(header.missing) or "-",
+                unknown=", ".join(header.unknown) or "-",
+                columns=columns,
+            )
+        ]
+    report = roster.apply(
+        ctx.session, rows, actor=ctx.actor.label, now=ctx.now(), progress=ctx.progress
+    )
+    ctx.audit(
+        "roster.import",
+        f"{len(rows) + len(errors)} rows",
+        json.dumps(
+            {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "errors": len(errors),
+                "enrolled": report.enrolled,
+                "roles": report.roles_added,
+                "new_teams": report.new_teams,
+            }
+        ),
+    )
+    blocks: list[Block] = []
+    if report.new_teams:
+        blocks.append(Text(ctx.md("roster.new_teams", teams=", ".join(report.new_teams))))
+    if errors:
+        lines = "\n".join(
+            "- " + ctx.md("roster.error_line", line=e.line, reason=_reason(ctx, e))
+            for e in errors[:MAX_ERRORS]
+        )
+        blocks.append(Text(ctx.md("roster.errors_heading", count=len(errors)) + "\n" + lines))
+        if len(errors) > MAX_ERRORS:
+            blocks.append(Text(ctx.md("roster.more_errors", count=len(errors) - MAX_ERRORS)))
+    return [
+        ctx.say(
+            "roster.summary",
+            *blocks,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            errors=len(errors),
+            enrolled=report.enrolled,
+            roles=report.roles_added,
+        )
+    ]
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def _role_or_refuse(ctx: Ctx, text: str) -> str:
+    role = roster.role_of(text)
+    if role is None:
+        roles = ", ".join(ctx.plain(f"role.{r}") for r in ROLES)
+        raise Refused(ctx.say("role.unknown", text=text, roles=roles))
+    return role
+
+
+def _person_or_refuse(ctx: Ctx, email: str) -> Person:
+    person = person_by_email(ctx.session, email)
+    if person is None:
+        raise Refused(ctx.say("person.not_found", email=email))
+    return person
+
+
+def grant(ctx: Ctx, cmd: c.Grant) -> list[Message]:
+    """Give a person a role (champion, admin, senior leader, clinician)."""
+    role = _role_or_refuse(ctx, cmd.role)
+    person = _person_or_refuse(ctx, cmd.email)
+    added = insert_ignore(
+        ctx.session,
+        PersonRole,
+        [
+            {
+                "person_id": person.id,
+                "role": role,
+                "granted_at": ctx.now(),
+                "granted_by": ctx.actor.label,
+            }
+        ],
+    )
+    role_name = ctx.plain(f"role.{role}")
+    if not added:
+        return [ctx.say("grant.already", name=person.name, role=role_name)]
+    ctx.audit("role.grant", person.email, role)
+    return [ctx.say("grant.done", name=person.name, role=role_name)]
+
+
+def revoke(ctx: Ctx, cmd: c.Revoke) -> list[Message]:
+    """Take a role away; the last admin cannot be removed from chat."""
+    role = _role_or_refuse(ctx, cmd.role)
+    person = _person_or_refuse(ctx, cmd.email)
+    role_name = ctx.plain(f"role.{role}")
+    if role not in roles_of(ctx.session, person.id or 0):
+        return [ctx.say("revoke.not_held", name=person.name, role=role_name)]
+    if role == "admin" and not ctx.actor.is_operator and admin_count(ctx.session) <= 1:
+        return [ctx.say("revoke.last_admin", name=person.name)]
+    ctx.session.execute(
+        delete(PersonRole).where(
+            col(PersonRole.person_id) == person.id, col(PersonRole.role) == role
+        )
+    )
+    ctx.audit("role.revoke", person.email, role)
+    return [ctx.say("revoke.done", name=person.name, role=role_name)]
+
+
+# --- completions recorded for someone else -------------------------------------------------
+
+
+def record_completion(ctx: Ctx, cmd: c.RecordCompletion) -> list[Message]:
+    """An admin (or the person's champion) records a verified completion."""
+    person = _person_or_refuse(ctx, cmd.email)
+    limit_to_own_team(ctx, Scope(person=person))
+    course, options = find_course(ctx, cmd.course, set())
+    if course is None:
+        buttons = [Button(x.title, f"record {person.email} {x.id}") for x in options[:5]]
+        key = "done.several" if options else "done.not_found"
+        return [ctx.say(key, ctx.actions(*buttons), text=cmd.course)]
+    existing = ctx.session.exec(
+        select(Completion).where(
+            Completion.person_id == person.id, Completion.course_id == course.id
+        )
+    ).first()
+    if existing:
+        when = existing.completed_at.astimezone(ctx.zone).date()
+        return [
+            ctx.say("record.already", name=person.name, title=course.title, date=format_date(when))
+        ]
+    source = "admin"
+    record(ctx, person, course, source=source, verified=True)
+    ctx.audit("completion.record", person.email, course.id)
+    return [ctx.say("record.done", name=person.name, title=course.title)]
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def report(ctx: Ctx, cmd: c.Report) -> list[Message]:
+    """Who is enrolled and where they stand: people for a team, teams for everyone."""
+    scope = parse_scope(ctx, cmd.scope) if cmd.scope else Scope(everyone=True)
+    if not (ctx.actor.is_admin or ctx.actor.has("senior_leader")):
+        scope = limit_to_own_team(ctx, scope)
+    described = scope.describe(ctx)
+    if scope.team is not None or scope.person is not None:
+        return _people_report(ctx, scope, described)
+    return _team_report(ctx, scope, described)
+
+
+def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
+    people = people_in(ctx, scope)
+    if not people:
+        return [ctx.say("report.empty", scope=described)]
+    rows: list[tuple[str, ...]] = []
+    for person in people:
+        found, completed, _ = status_of(ctx.session, ctx.content, person.id or 0)
+        if scope.pathway:
+            found = [s for s in found if s.pathway.id == scope.pathway]
+        last = max((x.completed_at for x in completed.values()), default=None)
+        last_text = format_date(last.astimezone(ctx.zone).date()) if last else "-"
+        if not found:
+            rows.append((person.name, discipline_name(ctx, person.discipline), "-", "-", last_text))
+        for status in found:
+            rows.append(
+                (
+                    person.name,
+                    discipline_name(ctx, person.discipline),
+                    status.pathway.title,
+                    f"{len(status.done)}/{status.total}",
+                    last_text,
+                )
+            )
+    columns = tuple(ctx.plain("report.people_columns").split("|"))
+    table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))
+    return [ctx.message("report", [Heading(ctx.plain("report.heading", scope=described)), table])]
+
+
+def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
+    """Per-team counts computed in the database, so it stays quick for a whole system."""
+    s = ctx.session
+    person_filter = []
+    if scope.discipline:
+        person_filter.append(col(Person.discipline) == scope.discipline)
+    people = Counter(
+        dict(
+            s.exec(
+                select(Person.team_id, func.count())
+                .where(*person_filter)
+                .group_by(col(Person.team_id))
+            ).all()
+        )
+    )
+    enrol_q = (
+        select(Person.team_id, func.count(func.distinct(Enrolment.person_id)))
+        .join(Person, col(Person.id) == col(Enrolment.person_id))
+        .where(*person_filter)
+    )
+    if scope.pathway:
+        enrol_q = enrol_q.where(col(Enrolment.pathway_id) == scope.pathway)
+    enrolled = Counter(dict(s.exec(enrol_q.group_by(col(Person.team_id))).all()))
+    pathway_ids = [scope.pathway] if scope.pathway else list(ctx.content.pathways)
+    started: set[int] = set()
+    finished: set[int] = set()
+    team_of_person: dict[int, int | None] = {}
+    for pid in pathway_ids:
+        courses = list(ctx.content.pathways[pid].courses)
+        per_person = s.exec(
+            select(Enrolment.person_id, Person.team_id, func.count(col(Completion.id)))
+            .join(Person, col(Person.id) == col(Enrolment.person_id))
+            .join(
+                Completion,
+                and_(
+                    col(Completion.person_id) == col(Enrolment.person_id),
+                    col(Completion.course_id).in_(courses),
+                ),
+            )
+            .where(col(Enrolment.pathway_id) == pid, *person_filter)
+            .group_by(col(Enrolment.person_id), col(Person.team_id))
+        ).all()
+        for person_id, team_id, count in per_person:
+            team_of_person[person_id] = team_id
+            started.add(person_id)
+            if count >= len(courses):
+                finished.add(person_id)
+    started_by = Counter(team_of_person[p] for p in started)
+    finished_by = Counter(team_of_person[p] for p in finished)
+    teams = {t.id: t for t in s.exec(select(Team))}
+    order = sorted(people, key=lambda tid: teams[tid].name if tid in teams else "~")
+    rows: list[tuple[str, ...]] = []
+    for tid in order:
+        total = people[tid]
+        name = teams[tid].name if tid in teams else "-"
+        pct = f"{100 * finished_by[tid] / total:.0f}%" if total else "-"
+        rows.append(
+            (name, str(total), str(enrolled[tid]), str(started_by[tid]), str(finished_by[tid]), pct)
+        )
+    if not rows:
+        return [ctx.say("report.empty", scope=described)]
+    all_people = sum(people.values())
+    summary = ctx.md(
+        "report.summary",
+        people=all_people,
+        enrolled=sum(enrolled.values()),
+        started=len(started),
+        finished=len(finished),
+        percent=f"{100 * len(finished) / all_people:.0f}%" if all_people else "-",
+    )
+    columns = tuple(ctx.plain("report.team_columns").split("|"))
+    table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))
+    return [
+        ctx.message(
+            "report", [Heading(ctx.plain("report.heading", scope=described)), Text(summary), table]
+        )
+    ]
+
+
+def show_audit(ctx: Ctx, cmd: c.ShowAudit) -> list[Message]:
+    """The latest admin and champion actions."""
+    limit = max(1, min(cmd.limit, 200))
+    entries = list(
+        ctx.session.exec(
+            select(AuditEntry)
+            .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+            .limit(limit)
+        )
+    )
+    if not entries:
+        return [ctx.say("audit.empty")]
+    rows = tuple(
+        (f"{e.at.astimezone(ctx.zone):%Y-%m-%d %H:%M}", e.actor, e.action, e.target, e.detail[:120])
+        for e in entries
+    )
+    columns = tuple(ctx.plain("audit.columns").split("|"))
+    return [
+        ctx.message(
+            "audit", [Heading(ctx.plain("audit.heading", count=len(entries))), Table(columns, rows)]
+        )
+    ]

@@ -1,0 +1,285 @@
+"""Handlers for conversation basics and a person's own settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import commands as c
+from bot.context import Ctx
+from bot.handlers.learner import bullets, discipline_name, first_name, me
+from bot.messages import Block, Button, Field, Fields, Heading, Message, Text
+from bot.models import ROLES
+from bot.store import team_of
+from bot.templates import Markdown
+from bot.timeparse import (
+    DateError,
+    find_zone,
+    format_date,
+    format_quiet_hours,
+    parse_date,
+    parse_quiet_hours,
+)
+
+YES = {"yes", "y", "on", "true", "sure", "ok", "please", "yes please", "1"}
+NO = {"no", "n", "off", "false", "nope", "no thanks", "0"}
+PAUSE_LIMIT_DAYS = 366
+
+
+def help_(ctx: Ctx, cmd: c.Help) -> list[Message]:
+    """What a person can say, by the roles they hold."""
+    actor = ctx.actor
+    sections = ["help.clinician"]
+    if actor.has("champion") or actor.is_admin:
+        sections.append("help.champion")
+    if actor.has("senior_leader") or actor.has("champion") or actor.is_admin:
+        sections.append("help.reporter")
+    if actor.is_admin:
+        sections.append("help.admin")
+    wanted = {
+        "admin": "help.admin",
+        "champion": "help.champion",
+        "report": "help.reporter",
+        "reports": "help.reporter",
+    }.get(cmd.topic.split(" ")[0] if cmd.topic else "")
+    if wanted in sections:
+        sections = [wanted]
+    blocks: list[Block] = [
+        Heading(ctx.plain("help.heading", initiative=ctx.content.initiative.name))
+    ]
+    blocks += [Text(ctx.md(key)) for key in sections]
+    blocks.append(
+        ctx.actions(
+            ctx.button("button.next", "next", "primary"),
+            ctx.button("button.show_progress", "progress"),
+            ctx.button("button.pathways", "pathways"),
+            ctx.button("button.settings", "settings"),
+        )
+    )
+    return [ctx.message("help", blocks)]
+
+
+def hello(ctx: Ctx, cmd: c.Hello) -> list[Message]:
+    """A greeting with the few things worth saying first."""
+    person = me(ctx)
+    return [
+        ctx.say(
+            "hello",
+            ctx.actions(
+                ctx.button("button.next", "next", "primary"),
+                ctx.button("button.setup", "setup"),
+                ctx.button("button.pathways", "pathways"),
+            ),
+            name=first_name(person),
+            initiative=ctx.content.initiative.name,
+        )
+    ]
+
+
+def thanks(ctx: Ctx, cmd: c.Thanks) -> list[Message]:
+    """A short acknowledgement."""
+    return [ctx.say("thanks")]
+
+
+def about(ctx: Ctx, cmd: c.About) -> list[Message]:
+    """What the initiative is for, and why each topic matters for this person's role."""
+    init = ctx.content.initiative
+    discipline = ctx.actor.person.discipline if ctx.actor.person else "other"
+    topics = Markdown(
+        "\n".join(
+            "- " + ctx.md("about.topic_item", topic=t.title, why=t.why.for_discipline(discipline))
+            for t in init.topics.values()
+        )
+    )
+    blocks: list[Block] = [
+        Heading(ctx.plain("about.heading", initiative=init.name)),
+        Text(ctx.md("about.purpose", purpose=init.purpose)),
+        Text(ctx.md("about.priorities", items=bullets(init.priorities))),
+        Text(ctx.md("about.changes", items=bullets(init.practice_changes))),
+        Text(ctx.md("about.topics", items=topics)),
+        ctx.actions(
+            ctx.button("button.next", "next", "primary"), ctx.button("button.pathways", "pathways")
+        ),
+    ]
+    return [ctx.message("about", blocks, init.name)]
+
+
+def unknown(ctx: Ctx, cmd: c.Unknown) -> list[Message]:
+    """Say what was not understood, suggest a close command, and offer help."""
+    shown = cmd.text if len(cmd.text) <= 200 else cmd.text[:200] + "…"
+    blocks: list[Block] = []
+    buttons: list[Button] = []
+    if cmd.suggestion:
+        blocks.append(Text(ctx.md("did_you_mean", suggestion=cmd.suggestion)))
+        buttons.append(Button(cmd.suggestion, cmd.suggestion, "primary"))
+    buttons += [ctx.button("button.next", "next"), Button("help", "help")]
+    return [ctx.say("not_understood", *blocks, ctx.actions(*buttons), text=shown)]
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def _yes_no(ctx: Ctx, value: bool) -> str:
+    return ctx.plain("value.yes" if value else "value.no")
+
+
+def show_settings(ctx: Ctx, cmd: c.ShowSettings) -> list[Message]:
+    """All of a person's settings, and how to change them."""
+    person = me(ctx)
+    defaults = ctx.content.initiative.defaults
+    zone = person.timezone or ctx.plain("value.default", value=defaults.timezone)
+    if person.quiet_hours == "off":
+        quiet = ctx.plain("value.off")
+    else:
+        quiet = person.quiet_hours or ctx.plain("value.default", value=defaults.quiet_hours)
+    if person.paused_until and person.paused_until > ctx.today():
+        nudges = ctx.plain("value.paused_until", date=format_date(person.paused_until))
+    else:
+        nudges = ctx.plain("value.active")
+    celebrate = person.celebrate_publicly
+    celebrate_text = (
+        _yes_no(ctx, celebrate)
+        if celebrate is not None
+        else ctx.plain("value.default", value=_yes_no(ctx, defaults.celebrate_publicly))
+    )
+    team = team_of(ctx.session, person.team_id)
+    roles = ", ".join(ctx.plain(f"role.{r}") for r in ROLES if r in ctx.actor.roles)
+    fields = Fields(
+        (
+            Field(ctx.plain("settings.timezone"), zone),
+            Field(ctx.plain("settings.quiet_hours"), quiet),
+            Field(ctx.plain("settings.nudges"), nudges),
+            Field(ctx.plain("settings.celebrate"), celebrate_text),
+            Field(
+                ctx.plain("settings.account"), _yes_no(ctx, person.account_confirmed_at is not None)
+            ),
+            Field(ctx.plain("settings.team"), team.name if team else ctx.plain("value.none")),
+            Field(ctx.plain("settings.discipline"), discipline_name(ctx, person.discipline)),
+            Field(ctx.plain("settings.roles"), roles or ctx.plain("value.none")),
+        )
+    )
+    blocks: list[Block] = [
+        Heading(ctx.plain("settings.heading", name=person.name)),
+        fields,
+        Text(ctx.md("settings.how_to_change")),
+    ]
+    if person.paused_until and person.paused_until > ctx.today():
+        blocks.append(ctx.actions(ctx.button("button.resume", "resume")))
+    summary = "; ".join(f"{f.label}: {f.value}" for f in fields.items)
+    return [ctx.message("settings", blocks, summary)]
+
+
+def pause(ctx: Ctx, cmd: c.Pause) -> list[Message]:
+    """Pause nudges until a date (leave, nights); the plan itself is kept."""
+    person = me(ctx)
+    today = ctx.today()
+    example = format_date(today + timedelta(days=14))
+    if not cmd.until:
+        return [ctx.say("pause.ask", example=example)]
+    try:
+        until = parse_date(cmd.until, today)
+    except DateError as exc:
+        hint = ctx.md("pause.ask", example=example)
+        return [ctx.say(f"date.{exc.code}", Text(hint), text=cmd.until)]
+    if until <= today:
+        return [ctx.say("pause.past", date=format_date(until))]
+    if until > today + timedelta(days=PAUSE_LIMIT_DAYS):
+        return [ctx.say("pause.too_far", date=format_date(until))]
+    person.paused_until = until
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [
+        ctx.say(
+            "pause.done",
+            ctx.actions(ctx.button("button.resume", "resume")),
+            date=format_date(until),
+        )
+    ]
+
+
+def resume(ctx: Ctx, cmd: c.Resume) -> list[Message]:
+    """Lift a pause now."""
+    person = me(ctx)
+    if person.paused_until is None or person.paused_until <= ctx.today():
+        person.paused_until = None
+        ctx.session.add(person)
+        return [ctx.say("resume.not_paused")]
+    person.paused_until = None
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [ctx.say("resume.done", ctx.actions(ctx.button("button.next", "next", "primary")))]
+
+
+def set_timezone(ctx: Ctx, cmd: c.SetTimezone) -> list[Message]:
+    """Show or set the person's time zone (IANA names, cities and common abbreviations)."""
+    person = me(ctx)
+    if not cmd.zone:
+        zone = ctx.zone
+        return [
+            ctx.say(
+                "timezone.show", zone=zone.key, local_time=f"{ctx.now().astimezone(zone):%H:%M}"
+            )
+        ]
+    name, suggestions = find_zone(cmd.zone)
+    if name is None:
+        extra: list[Block] = []
+        if suggestions:
+            extra.append(Text(ctx.md("timezone.suggest", zones=", ".join(suggestions))))
+            extra.append(ctx.actions(*(Button(z, f"timezone {z}") for z in suggestions)))
+        return [ctx.say("timezone.unknown", *extra, text=cmd.zone)]
+    person.timezone = name
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [
+        ctx.say(
+            "timezone.set",
+            zone=name,
+            local_time=f"{ctx.now().astimezone(ctx.zone_for(person)):%H:%M}",
+        )
+    ]
+
+
+def set_quiet_hours(ctx: Ctx, cmd: c.SetQuietHours) -> list[Message]:
+    """Show or set the hours when no nudge may arrive."""
+    person = me(ctx)
+    default = ctx.content.initiative.defaults.quiet_hours
+    text = cmd.hours.strip().lower()
+    if not text:
+        shown = person.quiet_hours or ctx.plain("value.default", value=default)
+        if person.quiet_hours == "off":
+            shown = ctx.plain("value.off")
+        return [ctx.say("quiet.show", hours=shown)]
+    if text in ("off", "none", "no"):
+        person.quiet_hours = "off"
+        ctx.session.add(person)
+        return [ctx.say("quiet.off")]
+    if text in ("default", "reset"):
+        person.quiet_hours = None
+        ctx.session.add(person)
+        return [ctx.say("quiet.default", hours=default)]
+    span = parse_quiet_hours(text)
+    if span is None:
+        return [ctx.say("quiet.bad", text=cmd.hours)]
+    person.quiet_hours = format_quiet_hours(span)
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [ctx.say("quiet.set", hours=person.quiet_hours)]
+
+
+def set_celebrate(ctx: Ctx, cmd: c.SetCelebrate) -> list[Message]:
+    """Whether the person's completions may be celebrated in their team channel."""
+    person = me(ctx)
+    answer = " ".join(cmd.answer.strip().lower().split())
+    if not answer:
+        current = person.celebrate_publicly
+        if current is None:
+            current = ctx.content.initiative.defaults.celebrate_publicly
+        return [ctx.say("celebrate.show", answer=_yes_no(ctx, current))]
+    if answer in YES:
+        person.celebrate_publicly = True
+    elif answer in NO:
+        person.celebrate_publicly = False
+    else:
+        return [ctx.say("celebrate.bad", text=cmd.answer)]
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [ctx.say("celebrate.yes" if person.celebrate_publicly else "celebrate.no")]

@@ -1,0 +1,152 @@
+"""The neutral message model: what the core says, before any platform renders it.
+
+Handlers build :class:`Message` values out of a few block types; adapters
+render them as Block Kit, Adaptive Cards or terminal text. Text inside blocks
+is a small Markdown subset (see :mod:`bot.markup`); no platform syntax ever
+appears here, and escaping for a platform is the renderer's job.
+
+Every :class:`Button` carries the words a person could type to the same
+effect, so a click and a typed command take one road through the parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Visibility = Literal["private", "public"]
+Via = Literal["direct", "mention", "command", "button"]
+ButtonStyle = Literal["default", "primary", "danger"]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button; pressing it is the same as typing ``command``."""
+
+    label: str
+    command: str
+    style: ButtonStyle = "default"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph of Markdown-subset text."""
+
+    markdown: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A short plain-text heading."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One label/value pair; the value is Markdown-subset text."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A compact group of label/value pairs."""
+
+    items: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class ProgressBar:
+    """How far someone is through something: ``done`` of ``total`` steps."""
+
+    label: str
+    done: int
+    total: int
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of plain-text cells; ``more`` counts rows left out for length."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    more: int = 0
+
+
+@dataclass(frozen=True)
+class Actions:
+    """A row of buttons."""
+
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image by URL with its alternative text."""
+
+    url: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Divider:
+    """A visual break between parts of a message."""
+
+
+Block = Text | Heading | Fields | ProgressBar | Table | Actions | Image | Divider
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message: blocks to show and a plain-text ``summary`` for notifications.
+
+    ``kind`` names what the message is (a template key such as ``next_course``)
+    so adapters can treat some kinds specially, e.g. refresh a home view.
+    """
+
+    blocks: tuple[Block, ...]
+    summary: str
+    kind: str = ""
+
+    @property
+    def buttons(self) -> tuple[Button, ...]:
+        return tuple(
+            b for block in self.blocks if isinstance(block, Actions) for b in block.buttons
+        )
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """Something a person said or clicked, already translated by an adapter.
+
+    ``user_id`` is the person's id on ``platform``; ``email`` is filled in when
+    the adapter knows it, so the core can link a new platform identity to the
+    roster. ``timezone`` is the platform's idea of the person's zone, used only
+    when the person has not set one.
+    """
+
+    platform: str
+    user_id: str
+    text: str
+    via: Via = "direct"
+    email: str | None = None
+    display_name: str | None = None
+    timezone: str | None = None
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to send in answer, and who may see it.
+
+    ``private`` answers go to the asker only (a DM, or an ephemeral message in
+    a channel); ``public`` ones are meant for the team channel the request came
+    from.
+    """
+
+    message: Message
+    visibility: Visibility = "private"
+    extra: dict[str, str] = field(default_factory=dict)

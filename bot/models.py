@@ -1,0 +1,164 @@
+"""The database tables (SQLModel), and nothing about patients.
+
+Huddle stores who is in the training initiative and how far they have got:
+people, teams, roles, platform identities, enrolments, completions and the
+audit trail. It never stores patient information; there is no column for it.
+
+Every write that must not happen twice has a unique key here (a completion per
+person and course, an enrolment per person and pathway, a platform identity),
+so the database decides, not an in-memory flag. Times are aware UTC datetimes.
+
+Room is left for what comes next (deliveries, schedules, contests, survey
+answers); those tables arrive with their features and their migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+DISCIPLINES: tuple[str, ...] = (
+    "physician",
+    "nurse",
+    "advanced_practice_provider",
+    "social_worker",
+    "chaplain",
+    "pharmacist",
+    "therapist",
+    "health_coach",
+    "other",
+)
+
+ROLES: tuple[str, ...] = ("clinician", "champion", "admin", "senior_leader")
+
+COMPLETION_SOURCES: tuple[str, ...] = ("self_report", "import", "admin")
+
+
+class Team(SQLModel, table=True):
+    """A unit, clinic or service whose members train together."""
+
+    __tablename__ = "team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    created_at: datetime
+
+
+class TeamChannel(SQLModel, table=True):
+    """A team's channel on one chat platform (Slack channel, Teams channel)."""
+
+    __tablename__ = "team_channel"
+    __table_args__ = (
+        UniqueConstraint("team_id", "platform", name="uq_team_channel_team_platform"),
+        UniqueConstraint("platform", "channel_id", name="uq_team_channel_platform_channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    platform: str = Field(max_length=32)
+    channel_id: str = Field(max_length=255)
+    linked_at: datetime
+    linked_by: str = Field(max_length=255)
+
+
+class Person(SQLModel, table=True):
+    """One human in the initiative, keyed by work email.
+
+    ``None`` in a preference column means "use the organisation default" from
+    the initiative content, so a change of default reaches everyone who has
+    not chosen for themselves.
+    """
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(max_length=200)
+    discipline: str = Field(max_length=40)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    timezone: str | None = Field(default=None, max_length=64)
+    quiet_hours: str | None = Field(default=None, max_length=16)
+    paused_until: date | None = None
+    celebrate_publicly: bool | None = None
+    account_confirmed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PersonRole(SQLModel, table=True):
+    """A role a person holds: clinician, champion, admin or senior leader."""
+
+    __tablename__ = "person_role"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    role: str = Field(max_length=32, primary_key=True)
+    granted_at: datetime
+    granted_by: str = Field(max_length=255)
+
+
+class PlatformIdentity(SQLModel, table=True):
+    """A person's account on one chat platform, linked to the person."""
+
+    __tablename__ = "platform_identity"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_platform_identity_external"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    external_id: str = Field(max_length=255)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    linked_at: datetime
+
+
+class Enrolment(SQLModel, table=True):
+    """A person's place in a pathway (pathway ids come from the content)."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        UniqueConstraint("person_id", "pathway_id", name="uq_enrolment_person_pathway"),
+        Index("ix_enrolment_pathway", "pathway_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    pathway_id: str = Field(max_length=64)
+    enrolled_at: datetime
+    enrolled_by: str = Field(max_length=255)
+    due_on: date | None = None
+
+
+class Completion(SQLModel, table=True):
+    """A finished course; recorded once per person and course, whatever the source."""
+
+    __tablename__ = "completion"
+    __table_args__ = (
+        UniqueConstraint("person_id", "course_id", name="uq_completion_person_course"),
+        Index("ix_completion_course", "course_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    course_id: str = Field(max_length=64)
+    completed_at: datetime
+    recorded_at: datetime
+    source: str = Field(max_length=16)
+    verified: bool = False
+    recorded_by: str = Field(max_length=255)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One admin or champion action: who did what to whom, and when."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    actor: str = Field(max_length=255)
+    action: str = Field(max_length=64)
+    target: str = Field(max_length=500)
+    detail: str = Field(default="", max_length=4000)

@@ -1,0 +1,225 @@
+"""Turning what a person typed (or clicked) into a command.
+
+Matching is forgiving about case, curly quotes, polite words, a leading
+``/huddle`` or ``@Huddle``, and trailing punctuation, but keeps the case of
+arguments (names, team keys). The first line is the command; any further lines
+are its body (a pasted roster CSV). Nothing raises: text that matches nothing
+becomes :class:`bot.commands.Unknown`, with a suggestion when a command word is
+close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+
+from bot import commands as c
+
+Builder = Callable[[re.Match[str], str], c.Command]
+
+_LEADING = re.compile(
+    r"^(?:/huddle\b|@huddle\b|huddle\b[,:]?|hey huddle\b[,:]?|hi huddle\b[,:]?)\s*", re.I
+)
+_POLITE = re.compile(r"^(?:please|pls|plz|can you|could you|would you)\s+", re.I)
+_TRAILING = re.compile(r"[\s?!.,;:]+$")
+_TRAILING_POLITE = re.compile(r"\s+(?:please|pls|plz|thanks|thank you)$", re.I)
+_EMAIL = r"[^\s@,;<>]+@[^\s@,;<>]+"
+
+_RULES: list[tuple[str, Builder]] = [
+    (
+        r"(?:help|\?|commands|what can (?:i|you) (?:say|do)|how does (?:this|it) work)"
+        r"(?:\s+(?P<topic>.+))?",
+        lambda m, _: c.Help(topic=(m.group("topic") or "").lower()),
+    ),
+    (
+        r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|start|get started)",
+        lambda m, _: c.Hello(),
+    ),
+    (r"(?:thanks|thank you|thx|ty|cheers|great|ok|okay)(?:\s+.*)?", lambda m, _: c.Thanks()),
+    (
+        r"(?:about|why|purpose|goals|what is (?:this|huddle)|what'?s (?:this|huddle))",
+        lambda m, _: c.About(),
+    ),
+    (
+        r"(?:(?:what'?s|what is|whats)\s+)?(?:my\s+)?next(?:\s+(?:course|step|module|one|up))?"
+        r"|what should i (?:take|do|study|learn|watch) next|what now|what do i do next"
+        r"|what'?s up next|next course for me|show (?:my )?next(?: course)?",
+        lambda m, _: c.NextCourse(),
+    ),
+    (
+        r"(?:my\s+|show\s+(?:my\s+)?)?(?:progress|status|stats)|how am i doing|where am i(?: at)?",
+        lambda m, _: c.ShowProgress(),
+    ),
+    (
+        r"(?:show |list |all )?"
+        r"(?:pathways?|menu|paths?|levels|options|programmes?|programs?|tracks?)(?P<all>\s+all)?",
+        lambda m, _: c.ListPathways(everything=bool(m.group("all"))),
+    ),
+    (
+        r"(?:join|enrol me in|enroll me in|sign me up for|enrol in|enroll in|start)\s+(?P<p>.+)",
+        lambda m, _: c.Join(pathway=m.group("p").strip()),
+    ),
+    (r"join", lambda m, _: c.ListPathways()),
+    (
+        r"(?:i'?ve|i have|i) (?:created|set up|setup|made|done|finished) (?:my |the )?account"
+        r"|account (?:created|done|ready|set up|setup|made)|created (?:my )?account",
+        lambda m, _: c.ConfirmAccount(),
+    ),
+    (
+        r"(?:done|finished|completed|complete|i'?m done|i finished|i completed)",
+        lambda m, _: c.Done(course=""),
+    ),
+    (
+        r"(?:done|i'?ve (?:finished|completed|done)|i have (?:finished|completed|done)"
+        r"|i (?:finished|completed|did)|finished|completed|complete|mark)\s+(?P<course>.+?)"
+        r"(?:\s+(?:as\s+)?(?:done|complete|completed|finished))?",
+        lambda m, _: c.Done(course=m.group("course").strip()),
+    ),
+    (
+        r"(?:setup|set ?up|account|account setup|log ?in|sign ?up|my account"
+        r"|how do i (?:sign up|log ?in|set up|get started)(?: my account)?)",
+        lambda m, _: c.ShowSetup(),
+    ),
+    (
+        r"(?:pause|pause nudges|pause me|stop nudges|pause reminders)"
+        r"(?:\s+(?:until|till|til|to|through))?(?:\s+(?P<until>.+))?",
+        lambda m, _: c.Pause(until=(m.group("until") or "").strip()),
+    ),
+    (r"(?:resume|unpause|restart|start again|resume nudges)", lambda m, _: c.Resume()),
+    (
+        r"(?:time ?zone|tz|my time ?zone(?: is)?|set (?:my )?time ?zone(?: to)?)(?:\s+(?P<z>.+))?",
+        lambda m, _: c.SetTimezone(zone=(m.group("z") or "").strip()),
+    ),
+    (
+        r"quiet(?: hours?)?(?:\s*:)?(?:\s+(?P<h>.+))?",
+        lambda m, _: c.SetQuietHours(hours=(m.group("h") or "").strip()),
+    ),
+    (
+        r"celebrate(?: me)?(?:\s*:)?(?:\s+(?P<a>.+))?",
+        lambda m, _: c.SetCelebrate(answer=(m.group("a") or "").strip()),
+    ),
+    (
+        r"(?:settings|preferences|prefs|my settings|show (?:my )?settings)",
+        lambda m, _: c.ShowSettings(),
+    ),
+    # Admin and champion commands.
+    (
+        r"(?:team add|add team|new team|create team)\s+(?P<name>.+)",
+        lambda m, _: c.AddTeam(name=m.group("name").strip()),
+    ),
+    (r"(?:teams|team list|list teams|show teams)", lambda m, _: c.ListTeams()),
+    (r"(?:roster import|import roster|import)", lambda m, body: c.ImportRoster(csv_text=body)),
+    (
+        rf"(?:add person|person add|add)\s+(?P<row>{_EMAIL}.*)",
+        lambda m, _: c.AddPerson(row=m.group("row").strip()),
+    ),
+    (
+        r"(?:enrol|enroll)\s+(?P<scope>.+?)\s+(?:in|into|on|to)\s+(?P<p>.+?)"
+        r"(?:\s+(?:due|by)\s+(?P<due>.+))?",
+        lambda m, _: c.Enrol(
+            scope=m.group("scope").strip(),
+            pathway=m.group("p").strip(),
+            due=(m.group("due") or "").strip(),
+        ),
+    ),
+    (
+        rf"(?:unenrol|unenroll|remove)\s+(?P<email>{_EMAIL})\s+from\s+(?P<p>.+)",
+        lambda m, _: c.Unenrol(email=m.group("email"), pathway=m.group("p").strip()),
+    ),
+    (
+        r"grant\s+(?P<email>\S+)\s+(?:the\s+)?(?P<role>.+?)(?:\s+role)?",
+        lambda m, _: c.Grant(email=m.group("email"), role=m.group("role").strip()),
+    ),
+    (
+        rf"make\s+(?P<email>{_EMAIL})\s+(?:an?\s+)?(?P<role>.+)",
+        lambda m, _: c.Grant(email=m.group("email"), role=m.group("role").strip()),
+    ),
+    (
+        r"revoke\s+(?P<email>\S+)\s+(?:the\s+)?(?P<role>.+?)(?:\s+role)?",
+        lambda m, _: c.Revoke(email=m.group("email"), role=m.group("role").strip()),
+    ),
+    (
+        rf"record\s+(?P<email>{_EMAIL})\s+(?:done\s+|completed\s+|finished\s+)?(?P<course>.+)",
+        lambda m, _: c.RecordCompletion(email=m.group("email"), course=m.group("course").strip()),
+    ),
+    (
+        r"(?:report|enrolled|who'?s enrolled|who is enrolled|enrolments|enrollments)"
+        r"(?:\s+(?:for\s+)?(?P<scope>.+))?",
+        lambda m, _: c.Report(scope=(m.group("scope") or "").strip()),
+    ),
+    (
+        r"(?:audit|audit log|audit trail)(?:\s+(?P<n>\d{1,4}))?",
+        lambda m, _: c.ShowAudit(limit=int(m.group("n") or 20)),
+    ),
+]
+
+_COMPILED = [(re.compile(pattern, re.I | re.S), build) for pattern, build in _RULES]
+
+#: Words people can start a command with, for "did you mean" suggestions.
+VOCABULARY = (
+    "next",
+    "progress",
+    "pathways",
+    "menu",
+    "join",
+    "done",
+    "setup",
+    "pause",
+    "resume",
+    "timezone",
+    "quiet hours",
+    "celebrate me",
+    "settings",
+    "about",
+    "help",
+    "teams",
+    "team add",
+    "roster import",
+    "add",
+    "enrol",
+    "unenrol",
+    "grant",
+    "revoke",
+    "record",
+    "report",
+    "audit",
+)
+
+
+def normalize(line: str) -> str:
+    """The command line as matched: tidy quotes, no bot name, no politeness or end punctuation."""
+    text = line.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+    text = text.replace("\u201d", '"').replace("\u00a0", " ")
+    text = " ".join(text.split())
+    text = _LEADING.sub("", text)
+    text = _POLITE.sub("", text)
+    text = _TRAILING.sub("", text)
+    text = _TRAILING_POLITE.sub("", text)
+    return _TRAILING.sub("", text)
+
+
+def parse(text: str) -> c.Command:
+    """Parse typed or clicked text into a command. Never raises."""
+    first, _, body = text.strip().partition("\n")
+    line = normalize(first)
+    if not line:
+        return c.Help()
+    for pattern, build in _COMPILED:
+        match = pattern.fullmatch(line)
+        if match:
+            return build(match, body)
+    return c.Unknown(text=text.strip(), suggestion=suggest(line))
+
+
+def suggest(line: str) -> str:
+    """A command word close to what was typed, or ''."""
+    words = line.lower().split()
+    if not words:
+        return ""
+    for size in (2, 1):
+        attempt = " ".join(words[:size])
+        close = difflib.get_close_matches(attempt, VOCABULARY, n=1, cutoff=0.7)
+        if close:
+            return close[0]
+    return ""

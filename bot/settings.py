@@ -1,0 +1,48 @@
+"""Settings, read from ``HUDDLE_*`` environment variables.
+
+Built once, in the composition root (:mod:`bot.cli`), never at import time,
+and passed down. Adapters add their own settings classes next to their code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_content_dir() -> Path:
+    """The sample initiative: ``content/`` beside the code, else in the working folder."""
+    beside = PROJECT_ROOT / "content"
+    return beside if beside.is_dir() else Path.cwd() / "content"
+
+
+class Settings(BaseSettings):
+    """The core's settings.
+
+    ``database_url``: a SQLAlchemy URL; the default is a SQLite file in the
+    working folder. Use ``postgresql+psycopg://user@host/db`` in production.
+    ``content_dir``: the initiative's content folder.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HUDDLE_", extra="ignore")
+
+    database_url: str = "sqlite:///huddle.db"
+    content_dir: Path = default_content_dir()
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "HUDDLE_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL, "
+                f"got {value.split(':', 1)[0]}:..."
+            )
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; say so in the URL for SQLAlchemy.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value

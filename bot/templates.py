@@ -1,0 +1,294 @@
+"""Message templates: the registry of keys and fields, and rendering.
+
+The words live in the content folder (``messages.yaml``); this module only
+says which templates exist and which ``{fields}`` each may use, so
+``huddle content check`` can catch a missing template or an unknown field
+before the bot says something broken.
+
+Values are escaped for the Markdown subset when inserted, unless they are
+:class:`Markdown` (text the code already built from escaped parts).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+from bot import markup
+from bot.models import DISCIPLINES, ROLES
+
+
+class Markdown(str):
+    """A value that is already Markdown-subset text; inserted without escaping."""
+
+    __slots__ = ()
+
+
+Value = str | int | float
+
+_CONTACT = ("contact_name", "contact_email", "contact_phone")
+
+TEMPLATES: dict[str, frozenset[str]] = {
+    key: frozenset(fields)
+    for key, fields in {
+        # Conversation basics
+        "hello": ("name", "initiative"),
+        "thanks": (),
+        "unknown_person": ("initiative", *_CONTACT),
+        "not_understood": ("text",),
+        "did_you_mean": ("suggestion",),
+        "needs_role": ("role",),
+        "needs_person": (),
+        "error.apology": ("text",),
+        "help.heading": ("initiative",),
+        "help.clinician": (),
+        "help.champion": (),
+        "help.reporter": (),
+        "help.admin": (),
+        "about.heading": ("initiative",),
+        "about.purpose": ("purpose",),
+        "about.priorities": ("items",),
+        "about.changes": ("items",),
+        "about.topics": ("items",),
+        "about.topic_item": ("topic", "why"),
+        # Next course
+        "next.heading": ("topic",),
+        "next.course": (
+            "title",
+            "url",
+            "minutes",
+            "credits",
+            "provider",
+            "summary",
+            "pathway",
+            "step",
+            "total",
+        ),
+        "next.why": ("why", "topic"),
+        "next.due": ("due",),
+        "next.also": ("pathways",),
+        "next.summary": ("title", "topic"),
+        "next.not_enrolled": ("name", "discipline"),
+        "next.all_done": ("name", "designations"),
+        "next.try_level": ("pathway", "level", "commitment"),
+        "credits.none": (),
+        "button.mark_complete": (),
+        "button.account_created": (),
+        "button.show_progress": (),
+        "button.next": (),
+        "button.pathways": (),
+        "button.settings": (),
+        "button.setup": (),
+        "button.join": ("pathway",),
+        "button.resume": (),
+        # Account setup
+        "setup.heading": ("site",),
+        "setup.instructions": ("site", "url", "steps", *_CONTACT),
+        "setup.confirmed": ("name",),
+        "setup.already_confirmed": ("date",),
+        # Progress
+        "progress.heading": ("name",),
+        "progress.detail": ("credits", "level", "status", "due"),
+        "progress.status_done": ("designation",),
+        "progress.status_open": ("next",),
+        "progress.tier": ("tier", "designation", "credits"),
+        "progress.no_tier": ("credits",),
+        "progress.none": ("discipline",),
+        # Pathways
+        "pathways.heading": ("discipline",),
+        "pathways.heading_all": (),
+        "pathways.level": ("level", "commitment"),
+        "pathways.item": (
+            "title",
+            "id",
+            "summary",
+            "courses",
+            "minutes",
+            "designation",
+            "status",
+            "disciplines",
+        ),
+        "pathways.status_enrolled": ("done", "total"),
+        "pathways.status_complete": (),
+        "pathways.status_open": (),
+        "pathways.none": ("discipline",),
+        "join.done": ("pathway", "why", "commitment"),
+        "join.already": ("pathway",),
+        "join.not_found": ("text",),
+        "join.not_open": ("pathway", "discipline"),
+        # Completions
+        "done.ask": (),
+        "done.recorded": ("title", "credits"),
+        "done.already": ("title", "date"),
+        "done.pathway_complete": ("pathway", "designation"),
+        "done.not_found": ("text",),
+        "done.several": ("text",),
+        # Personal settings
+        "settings.heading": ("name",),
+        "settings.timezone": (),
+        "settings.quiet_hours": (),
+        "settings.nudges": (),
+        "settings.celebrate": (),
+        "settings.account": (),
+        "settings.team": (),
+        "settings.discipline": (),
+        "settings.roles": (),
+        "settings.how_to_change": (),
+        "value.yes": (),
+        "value.no": (),
+        "value.default": ("value",),
+        "value.active": (),
+        "value.paused_until": ("date",),
+        "value.off": (),
+        "value.none": (),
+        "pause.ask": ("example",),
+        "pause.done": ("date",),
+        "pause.past": ("date",),
+        "pause.too_far": ("date",),
+        "resume.done": (),
+        "resume.not_paused": (),
+        "date.unreadable": ("text",),
+        "date.ambiguous": ("text",),
+        "date.no_such_day": ("text",),
+        "timezone.show": ("zone", "local_time"),
+        "timezone.set": ("zone", "local_time"),
+        "timezone.unknown": ("text",),
+        "timezone.suggest": ("zones",),
+        "quiet.show": ("hours",),
+        "quiet.set": ("hours",),
+        "quiet.off": (),
+        "quiet.default": ("hours",),
+        "quiet.bad": ("text",),
+        "celebrate.show": ("answer",),
+        "celebrate.yes": (),
+        "celebrate.no": (),
+        "celebrate.bad": ("text",),
+        # Teams and people (admins, champions)
+        "team.added": ("team", "key"),
+        "team.exists": ("team", "key"),
+        "team.bad_name": ("text",),
+        "team.not_found": ("text", "teams"),
+        "teams.heading": ("count",),
+        "teams.columns": (),
+        "teams.none": (),
+        "champion.own_team_only": ("team",),
+        "champion.no_team": (),
+        "person.not_found": ("email",),
+        "person.added": ("name", "email", "team", "discipline"),
+        "person.updated": ("name", "email", "team", "discipline"),
+        "person.unchanged": ("name", "email"),
+        "person.usage": (),
+        # Roster import
+        "roster.usage": ("columns",),
+        "roster.bad_header": ("missing", "unknown", "columns"),
+        "roster.summary": ("created", "updated", "unchanged", "errors", "enrolled", "roles"),
+        "roster.new_teams": ("teams",),
+        "roster.errors_heading": ("count",),
+        "roster.error_line": ("line", "reason"),
+        "roster.more_errors": ("count",),
+        "roster.reason.bad_email": ("value",),
+        "roster.reason.duplicate": ("value", "first_line"),
+        "roster.reason.no_name": (),
+        "roster.reason.bad_discipline": ("value", "options"),
+        "roster.reason.no_team": (),
+        "roster.reason.bad_role": ("value", "options"),
+        "roster.reason.bad_pathway": ("value", "options"),
+        "roster.reason.bad_timezone": ("value",),
+        "roster.reason.too_many_cells": ("expected",),
+        # Enrolment
+        "enrol.usage": (),
+        "enrol.done": ("count", "pathway", "scope", "already", "skipped", "due"),
+        "enrol.due": ("date",),
+        "enrol.nobody": ("scope",),
+        "enrol.not_open": ("name", "pathway", "discipline"),
+        "enrol.bad_scope": ("text",),
+        "unenrol.done": ("name", "pathway"),
+        "unenrol.not_enrolled": ("name", "pathway"),
+        "scope.everyone": (),
+        "scope.team": ("team",),
+        "scope.discipline": ("discipline",),
+        "scope.person": ("name",),
+        "scope.and": ("left", "right"),
+        # Roles
+        "role.unknown": ("text", "roles"),
+        "grant.done": ("name", "role"),
+        "grant.already": ("name", "role"),
+        "revoke.done": ("name", "role"),
+        "revoke.not_held": ("name", "role"),
+        "revoke.last_admin": ("name",),
+        # Completions recorded for others
+        "record.done": ("name", "title"),
+        "record.already": ("name", "title", "date"),
+        # Reports
+        "report.heading": ("scope",),
+        "report.people_columns": (),
+        "report.team_columns": (),
+        "report.summary": ("people", "enrolled", "started", "finished", "percent"),
+        "report.empty": ("scope",),
+        "report.more": ("count",),
+        # Audit
+        "audit.heading": ("count",),
+        "audit.columns": (),
+        "audit.empty": (),
+        **{f"discipline.{d}": () for d in DISCIPLINES},
+        **{f"role.{r}": () for r in ROLES},
+    }.items()
+}
+
+
+def template_problems(key: str, text: str) -> list[str]:
+    """What is wrong with one template's text (unknown fields, bad braces)."""
+    allowed = TEMPLATES[key]
+    problems: list[str] = []
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return [f"template '{key}': {exc} (write {{{{ and }}}} for literal braces)"]
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name or not name.isidentifier():
+            problems.append(f"template '{key}': '{{{name}}}' is not a field name")
+        elif name not in allowed:
+            fields = ", ".join("{" + f + "}" for f in sorted(allowed)) or "no fields"
+            problems.append(f"template '{key}' uses unknown field {{{name}}} (it takes: {fields})")
+        if spec or conversion:
+            problems.append(f"template '{key}': '{{{name}}}' must be a plain field, no ':' or '!'")
+    return problems
+
+
+class Templates:
+    """Renders templates from a content folder's ``messages.yaml``."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = texts
+
+    def md(self, key: str, /, **values: Value) -> Markdown:
+        """The template as Markdown-subset text, values escaped."""
+        text = self._texts[key]
+        safe = {
+            k: v if isinstance(v, Markdown) else markup.escape(_format(v))
+            for k, v in values.items()
+        }
+        rendered = text.format_map(_Strict(key, safe))
+        # An empty optional value must not leave stray spaces at line ends.
+        return Markdown("\n".join(line.rstrip() for line in rendered.split("\n")))
+
+    def plain(self, key: str, /, **values: Value) -> str:
+        """The template as plain text (for summaries, labels and buttons)."""
+        return markup.to_plain(self.md(key, **values))
+
+
+def _format(value: Value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class _Strict(dict[str, str]):
+    def __init__(self, key: str, values: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.key = key
+
+    def __missing__(self, name: str) -> str:
+        raise KeyError(f"template '{self.key}' needs a value for {{{name}}}")
