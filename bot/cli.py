@@ -212,7 +212,10 @@ def roster_import(
     except (OSError, UnicodeDecodeError) as exc:
         typer.echo(f"Cannot read {file}: {exc}", err=True)
         raise typer.Exit(2) from None
-    _run(c.ImportRoster(csv_text=text), fail_on=("roster.bad_header", "roster.usage"))
+    _run(
+        c.ImportRoster(csv_text=text),
+        fail_on=("roster.bad_header", "roster.usage", "roster.partial"),
+    )
 
 
 @app.command()

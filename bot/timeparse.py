@@ -123,7 +123,7 @@ def find_zone(text: str) -> tuple[str | None, list[str]]:
     return None, sorted({names[c] for c in close})
 
 
-_CLOCK_RE = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a|p)?$")
+_CLOCK_RE = re.compile(r"^([0-9]{1,2})(?:[:.h]([0-9]{2}))?\s*(am|pm|a|p)?$")
 
 
 def parse_clock(text: str) -> time | None:
@@ -179,9 +179,11 @@ class DateError(ValueError):
         self.text = text
 
 
-_ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_SLASH_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")
-_RELATIVE_RE = re.compile(r"^(?:in\s+|for\s+)?(a|an|one|two|three|four|\d+)\s+(day|week|month)s?$")
+_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_SLASH_RE = re.compile(r"^([0-9]{1,2})[/.]([0-9]{1,2})(?:[/.]([0-9]{2,4}))?$")
+_RELATIVE_RE = re.compile(
+    r"^(?:in\s+|for\s+)?(a|an|one|two|three|four|[0-9]{1,4})\s+(day|week|month)s?$"
+)
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 
 
@@ -234,17 +236,16 @@ def parse_date(text: str, today: date) -> date:
 
 
 def _month_day(words: str, today: date) -> date:
-    tokens = words.replace("th ", " ").replace("st ", " ").replace("nd ", " ").split()
-    tokens = [re.sub(r"(\d+)(st|nd|rd|th)$", r"\1", t) for t in tokens]
+    tokens = [re.sub(r"^([0-9]+)(st|nd|rd|th)$", r"\1", t) for t in words.split()]
     month = day = year = None
     for tok in tokens:
         if tok in ("of", "the"):
             continue
         if tok in MONTHS and month is None:
             month = MONTHS[tok]
-        elif tok.isdigit() and len(tok) == 4 and year is None:
+        elif _ascii_number(tok) and len(tok) == 4 and year is None:
             year = int(tok)
-        elif tok.isdigit() and day is None:
+        elif _ascii_number(tok) and len(tok) <= 2 and day is None:
             day = int(tok)
         else:
             raise DateError("unreadable", words)
@@ -254,6 +255,10 @@ def _month_day(words: str, today: date) -> date:
         candidate = _make(today.year, month, day)
         return candidate if candidate >= today else _make(today.year + 1, month, day)
     return _make(year, month, day)
+
+
+def _ascii_number(token: str) -> bool:
+    return token.isascii() and token.isdigit()
 
 
 def _year(raw: str | None, today: date) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import and_, func
 from sqlmodel import col, delete, select
@@ -289,9 +289,7 @@ def list_teams(ctx: Ctx, cmd: c.ListTeams) -> list[Message]:
     if not teams:
         return [ctx.say("teams.none")]
     sizes = dict(
-        ctx.session.exec(
-            select(Person.team_id, func.count()).group_by(col(Person.team_id))
-        ).all()
+        ctx.session.exec(select(Person.team_id, func.count()).group_by(col(Person.team_id))).all()
     )
     channels: dict[int, list[str]] = {}
     for link in ctx.session.exec(select(TeamChannel)):
@@ -405,18 +403,18 @@ def import_roster(ctx: Ctx, cmd: c.ImportRoster) -> list[Message]:
         blocks.append(Text(ctx.md("roster.errors_heading", count=len(errors)) + "\n" + lines))
         if len(errors) > MAX_ERRORS:
             blocks.append(Text(ctx.md("roster.more_errors", count=len(errors) - MAX_ERRORS)))
-    return [
-        ctx.say(
-            "roster.summary",
-            *blocks,
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            errors=len(errors),
-            enrolled=report.enrolled,
-            roles=report.roles_added,
-        )
-    ]
+    summary = ctx.say(
+        "roster.summary",
+        *blocks,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        errors=len(errors),
+        enrolled=report.enrolled,
+        roles=report.roles_added,
+    )
+    # Rows were skipped: a distinct kind lets the CLI exit non-zero for scripts.
+    return [replace(summary, kind="roster.partial") if errors else summary]
 
 
 # --- roles ---------------------------------------------------------------------------------

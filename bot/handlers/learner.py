@@ -393,11 +393,12 @@ def done(ctx: Ctx, cmd: c.Done) -> list[Message]:
     remaining = [x for s in found for x in s.remaining]
     own = {x.id for s in found for x in (*s.done, *s.remaining)}
     if not cmd.course:
-        buttons = [Button(x.title, f"done {x.id}") for x in dict.fromkeys(remaining)][:MAX_CHOICES]
+        own_remaining = {x.id: x for x in remaining}.values()
+        buttons = [Button(x.title, f"done {x.id}") for x in own_remaining][:MAX_CHOICES]
         return [ctx.say("done.ask", ctx.actions(*buttons))]
     course, options = find_course(ctx, cmd.course, own)
     if course is None:
-        choices = options or list(dict.fromkeys(remaining))
+        choices = options or list({x.id: x for x in remaining}.values())
         buttons = [Button(x.title, f"done {x.id}") for x in choices][:MAX_CHOICES]
         key = "done.several" if options else "done.not_found"
         return [ctx.say(key, ctx.actions(*buttons), text=cmd.course)]

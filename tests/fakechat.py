@@ -1,0 +1,98 @@
+"""A fake chat platform that drives the whole bot like a transcript.
+
+    ana = chat.person("ana.ruiz@example.org")
+    reply = ana.says("what's my next course")
+    assert "Next up" in reply
+    ana.clicks("Mark complete")
+    chat.clock.advance(days=7)
+
+Replies are rendered as plain text by the console renderer (no colour), so
+assertions read like what a person sees. Clicking a button sends the
+button's words with ``via="button"``, exactly as an adapter would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.console import Style, render_all
+from bot.app import SAMPLE_ROSTER
+from bot.clock import FrozenClock
+from bot.core import Bot
+from bot.messages import Button, Incoming, Message, Via
+from bot.settings import PROJECT_ROOT
+
+PLATFORM = "fake"
+
+
+@dataclass
+class Reply:
+    """What the bot answered to one thing a person said or clicked."""
+
+    messages: list[Message]
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+
+    def __contains__(self, needle: str) -> bool:
+        return needle in self.text
+
+    @property
+    def kinds(self) -> list[str]:
+        return [m.kind for m in self.messages]
+
+    def button(self, label: str) -> Button:
+        matches = [b for b in self.buttons if b.label == label]
+        if not matches:
+            raise AssertionError(
+                f"no button {label!r}; buttons: {[b.label for b in self.buttons]}\n{self.text}"
+            )
+        return matches[0]
+
+
+class Talker:
+    """One person in the fake chat."""
+
+    def __init__(self, chat: FakeChat, email: str, user_id: str) -> None:
+        self.chat = chat
+        self.email = email
+        self.user_id = user_id
+        self.last: Reply | None = None
+
+    def _send(self, text: str, via: Via) -> Reply:
+        outgoing = self.chat.bot.handle(
+            Incoming(platform=PLATFORM, user_id=self.user_id, email=self.email, text=text, via=via)
+        )
+        messages = [o.message for o in outgoing]
+        rendered = render_all(messages, Style(color=False))
+        self.last = Reply(messages, rendered.text, rendered.buttons)
+        self.chat.transcript.append((self.email, text, rendered.text))
+        return self.last
+
+    def says(self, text: str) -> Reply:
+        return self._send(text, "direct")
+
+    def clicks(self, label: str) -> Reply:
+        assert self.last is not None, "nothing to click yet"
+        return self._send(self.last.button(label).command, "button")
+
+
+class FakeChat:
+    """The whole bot behind a transcript, on a real database with a frozen clock."""
+
+    def __init__(self, bot: Bot, clock: FrozenClock) -> None:
+        self.bot = bot
+        self.clock = clock
+        self.transcript: list[tuple[str, str, str]] = []
+
+    def person(self, email: str, user_id: str | None = None) -> Talker:
+        return Talker(self, email, user_id or f"U-{email}")
+
+    def operator(self, text: str) -> Reply:
+        """Run words as the server operator (what the CLI does)."""
+        messages = self.bot.run_as_operator(text, "tester")
+        rendered = render_all(messages, Style(color=False))
+        return Reply(messages, rendered.text, rendered.buttons)
+
+    def load_sample_roster(self) -> Reply:
+        csv_text = (PROJECT_ROOT / "content" / SAMPLE_ROSTER).read_text(encoding="utf-8")
+        return self.operator("roster import\n" + csv_text)

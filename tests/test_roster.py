@@ -1,0 +1,98 @@
+"""Roster import: bad rows reported by line, good rows applied, re-import changes nothing."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.models import Enrolment, Person, PersonRole, Team
+from bot.store import person_by_email
+from tests.fakechat import FakeChat
+
+ROSTER = """email,name,discipline,team,role,pathway
+zoe.fox@example.org,Zoe Fox,RN,Night Float,clinician,essentials
+not-an-email,Bad Row,nurse,ICU,,
+yan.li@example.org,Yan Li,astronaut,ICU,,
+xavi.ros@example.org,Xavi Ros,MD,ICU,champion;senior leader,essentials
+zoe.fox@example.org,Zoe Again,nurse,ICU,,
+will.ng@example.org,,nurse,ICU,,
+vic.oh@example.org,Vic Oh,nurse,ICU,wizard,
+uma.pai@example.org,Uma Pai,nurse,ICU,,basketry
+tia.qu@example.org,Tia Qu,nurse,,,
+"""
+
+
+def _snapshot(chat: FakeChat) -> tuple[object, ...]:
+    with Session(chat.bot.engine) as s:
+        people = sorted(
+            (p.email, p.name, p.discipline, p.team_id, p.updated_at) for p in s.exec(select(Person))
+        )
+        roles = sorted((r.person_id, r.role) for r in s.exec(select(PersonRole)))
+        enrolments = sorted((e.person_id, e.pathway_id) for e in s.exec(select(Enrolment)))
+        teams = sorted(t.key for t in s.exec(select(Team)))
+    return people, roles, enrolments, teams
+
+
+def test_bad_rows_are_reported_by_line_and_good_rows_applied(chat: FakeChat) -> None:
+    reply = chat.operator("roster import\n" + ROSTER)
+    assert "2 added" in reply and "7 rows with problems" in reply
+    for expected in (
+        'line 3: "not-an-email" is not an email address',
+        'line 4: unknown discipline "astronaut"',
+        "line 6: zoe.fox@example.org appears again (first on line 2)",
+        "line 7: the name is empty",
+        'line 8: unknown role "wizard"',
+        'line 9: unknown pathway "basketry"',
+        "line 10: the team is empty",
+    ):
+        assert expected in reply, expected
+    assert "New teams created: Night Float" in reply
+    with Session(chat.bot.engine) as s:
+        zoe = person_by_email(s, "zoe.fox@example.org")
+        xavi = person_by_email(s, "xavi.ros@example.org")
+        assert zoe.discipline == "nurse" and zoe.name == "Zoe Fox"
+        assert xavi.discipline == "physician"
+        roles = set(s.exec(select(PersonRole.role).where(PersonRole.person_id == xavi.id)))
+        assert roles == {"champion", "senior_leader"}
+        assert person_by_email(s, "yan.li@example.org") is None
+
+
+def test_importing_the_same_file_again_changes_nothing(chat: FakeChat) -> None:
+    chat.operator("roster import\n" + ROSTER)
+    before = _snapshot(chat)
+    chat.clock.advance(hours=1)
+    reply = chat.operator("roster import\n" + ROSTER)
+    assert "0 added, 0 updated, 2 unchanged" in reply
+    assert "Enrolments added: 0; roles added: 0" in reply
+    assert _snapshot(chat) == before
+
+
+def test_a_changed_row_updates_the_person(chat: FakeChat) -> None:
+    reply = chat.operator(
+        "roster import\nemail,name,discipline,team\n"
+        "ana.ruiz@example.org,Ana Ruiz-Soto,nurse,Oncology Clinic\n"
+    )
+    assert "1 updated" in reply
+    with Session(chat.bot.engine) as s:
+        ana = person_by_email(s, "ana.ruiz@example.org")
+        team = s.get(Team, ana.team_id)
+    assert ana.name == "Ana Ruiz-Soto" and team.key == "oncology-clinic"
+
+
+def test_header_problems_stop_the_import_and_say_why(chat: FakeChat) -> None:
+    before = _snapshot(chat)
+    reply = chat.operator("roster import\nmail,name,team,favourite colour\nx@y.org,X,ICU,blue\n")
+    assert "Missing: email, discipline" in reply and "favourite colour" in reply
+    assert "Nothing was imported" in reply
+    assert _snapshot(chat) == before
+    assert "Paste the roster" in chat.operator("roster import")
+
+
+def test_header_aliases_and_quoted_cells(chat: FakeChat) -> None:
+    reply = chat.operator(
+        "roster import\nE-mail,Full name,Profession,Unit\n"
+        '"kai.m@example.org","Moana, Kai",LCSW,"ICU"\n'
+    )
+    assert "1 added" in reply
+    with Session(chat.bot.engine) as s:
+        kai = person_by_email(s, "kai.m@example.org")
+    assert kai.name == "Moana, Kai" and kai.discipline == "social_worker"
