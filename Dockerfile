@@ -1,0 +1,23 @@
+# Huddle in a container. Production runs on PostgreSQL: set HUDDLE_DATABASE_URL.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HUDDLE_CONTENT_DIR=/app/content
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY adapters ./adapters
+COPY scheduler ./scheduler
+COPY migrations ./migrations
+COPY content ./content
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 huddle \
+    && mkdir -p /data && chown huddle /data
+
+USER huddle
+WORKDIR /data
+ENTRYPOINT ["huddle"]
+CMD ["--help"]
