@@ -1,0 +1,201 @@
+"""How fast Huddle answers "what's my next course" and "progress" with a big roster.
+
+Fills a database with PEOPLE people in TEAMS teams and COMPLETIONS completions
+(plus enrolments and platform identities), then times Bot.handle in-process for
+random people, and prints p50/p99/mean per question and database.
+
+    python bench/next_course.py                       # SQLite and PostgreSQL, full size
+    python bench/next_course.py --db sqlite --people 10000 --completions 100000
+
+PostgreSQL uses HUDDLE_BENCH_POSTGRES_URL (default: the local `test` database),
+in a private schema dropped afterwards. Target: p99 under 20 ms on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, event, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot import content as content_mod  # noqa: E402
+from bot.clock import FrozenClock  # noqa: E402
+from bot.core import Bot  # noqa: E402
+from bot.db import make_engine, upgrade  # noqa: E402
+from bot.messages import Incoming  # noqa: E402
+from bot.models import DISCIPLINES  # noqa: E402
+from bot.settings import PROJECT_ROOT  # noqa: E402
+
+PG_URL = os.environ.get(
+    "HUDDLE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+def fill(engine: Engine, people: int, teams: int, completions: int, seed: int = 7) -> float:
+    """Bulk-load the roster, enrolments, identities and completions. Returns seconds."""
+    content = content_mod.load(PROJECT_ROOT / "content")
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    ts = NOW.isoformat()
+    team_rows = [(i + 1, f"team-{i + 1}", f"Team {i + 1}", ts) for i in range(teams)]
+    person_rows = []
+    enrol_rows = []
+    ident_rows = []
+    course_pool: list[list[str]] = []
+    for pid in range(1, people + 1):
+        discipline = DISCIPLINES[pid % len(DISCIPLINES)]
+        person_rows.append((pid, f"p{pid}@example.org", f"Person {pid}", discipline,
+                            (pid % teams) + 1, ts, ts, ts))
+        open_paths = [p for p in content.pathways.values() if p.open_to(discipline)]
+        chosen = rng.sample(open_paths, k=min(2, len(open_paths)))
+        courses: list[str] = []
+        for p in chosen:
+            enrol_rows.append((pid, p.id, ts, "bench"))
+            courses += [c for c in p.courses if c not in courses]
+        course_pool.append(courses)
+        ident_rows.append(("bench", f"U{pid}", pid, ts))
+    # Spread COMPLETIONS over people, each finishing a prefix of their own courses.
+    per_person = completions / people
+    completion_rows = []
+    for pid, courses in enumerate(course_pool, start=1):
+        n = min(len(courses), int(per_person) + (1 if rng.random() < per_person % 1 else 0))
+        completion_rows += [(pid, c, ts, ts, "import", True, "bench") for c in courses[:n]]
+    # Top up with other courses if prefixes were too short to reach the target.
+    all_courses = list(content.courses)
+    seen = {(r[0], r[1]) for r in completion_rows}
+    while len(completion_rows) < completions:
+        pid = rng.randint(1, people)
+        cid = rng.choice(all_courses)
+        if (pid, cid) not in seen:
+            seen.add((pid, cid))
+            completion_rows.append((pid, cid, ts, ts, "import", True, "bench"))
+    tables = [
+        ("team", "id, key, name, created_at", team_rows),
+        ("person", "id, email, name, discipline, team_id, account_confirmed_at, created_at, "
+                   "updated_at", person_rows),
+        ("person_role", "person_id, role, granted_at, granted_by",
+         [(r[0], "clinician", ts, "bench") for r in person_rows]),
+        ("platform_identity", "platform, external_id, person_id, linked_at", ident_rows),
+        ("enrolment", "person_id, pathway_id, enrolled_at, enrolled_by", enrol_rows),
+        ("completion", "person_id, course_id, completed_at, recorded_at, source, verified, "
+                       "recorded_by", completion_rows),
+    ]
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            for name, cols, rows in tables:
+                marks = ", ".join("?" for _ in cols.split(","))
+                cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
+        else:
+            for name, cols, rows in tables:
+                with cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    for row in rows:
+                        copy.write_row(row)
+            for seq_table in ("team", "person"):
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{seq_table}', 'id'), "
+                            f"(SELECT max(id) FROM {seq_table}))")
+            cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return time.perf_counter() - started
+
+
+def measure(bot: Bot, people: int, words: str, requests: int, seed: int = 11) -> list[float]:
+    rng = random.Random(seed)
+    timings = []
+    for _ in range(requests):
+        uid = f"U{rng.randint(1, people)}"
+        incoming = Incoming(platform="bench", user_id=uid, text=words)
+        t0 = time.perf_counter()
+        replies = bot.handle(incoming)
+        timings.append((time.perf_counter() - t0) * 1000)
+        if not replies or replies[0].message.kind == "error":
+            raise SystemExit(f"bench request failed: {replies}")
+    return timings
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(label: str, engine: Engine, args: argparse.Namespace) -> list[str]:
+    upgrade(engine)
+    load_s = fill(engine, args.people, args.teams, args.completions)
+    with engine.connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                  for t in ("person", "team", "completion", "enrolment")}
+    print(f"[{label}] loaded {counts} in {load_s:.1f} s", flush=True)
+    bot = Bot(content_mod.load(PROJECT_ROOT / "content"), engine, FrozenClock(NOW))
+    lines = []
+    for words in ("what's my next course", "progress"):
+        measure(bot, args.people, words, 200)  # warm caches and the connection pool
+        timings = measure(bot, args.people, words, args.requests)
+        line = (f"| {label} | {words} | {args.requests} | {pct(timings, 0.5):.2f} | "
+                f"{pct(timings, 0.99):.2f} | {statistics.fmean(timings):.2f} |")
+        print(line, flush=True)
+        lines.append(line)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--teams", type=int, default=500)
+    parser.add_argument("--completions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2_000)
+    args = parser.parse_args()
+    print(f"# {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}")
+    print(f"# {args.people} people, {args.teams} teams, {args.completions} completions")
+    print("| database | question | requests | p50 ms | p99 ms | mean ms |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite:///{tmp}/bench.db")
+            run("SQLite", engine, args)
+            engine.dispose()
+    if args.db in ("postgresql", "both"):
+        schema = f"huddle_bench_{uuid.uuid4().hex[:8]}"
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = make_engine(PG_URL)
+
+        @event.listens_for(engine, "connect")
+        def _path(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute(f'SET search_path TO "{schema}"')
+            cur.close()
+            dbapi_conn.commit()
+
+        try:
+            run("PostgreSQL", engine, args)
+        finally:
+            engine.dispose()
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
