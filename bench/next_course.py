@@ -14,29 +14,24 @@ in a private schema dropped afterwards. Target: p99 under 20 ms on SQLite.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import platform
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, event, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot import content as content_mod  # noqa: E402
-from bot.clock import FrozenClock  # noqa: E402
-from bot.core import Bot  # noqa: E402
-from bot.db import make_engine, upgrade  # noqa: E402
-from bot.messages import Incoming  # noqa: E402
-from bot.models import DISCIPLINES  # noqa: E402
-from bot.settings import PROJECT_ROOT  # noqa: E402
+from bot import content as content_mod
+from bot.clock import FrozenClock
+from bot.core import Bot
+from bot.db import make_engine, upgrade
+from bot.messages import Incoming
+from bot.models import DISCIPLINES
+from bot.settings import PROJECT_ROOT
 
 PG_URL = os.environ.get(
     "HUDDLE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,8 +52,9 @@ def fill(engine: Engine, people: int, teams: int, completions: int, seed: int = 
     course_pool: list[list[str]] = []
     for pid in range(1, people + 1):
         discipline = DISCIPLINES[pid % len(DISCIPLINES)]
-        person_rows.append((pid, f"p{pid}@example.org", f"Person {pid}", discipline,
-                            (pid % teams) + 1, ts, ts, ts))
+        person_rows.append(
+            (pid, f"p{pid}@example.org", f"Person {pid}", discipline, (pid % teams) + 1, ts, ts, ts)
+        )
         open_paths = [p for p in content.pathways.values() if p.open_to(discipline)]
         chosen = rng.sample(open_paths, k=min(2, len(open_paths)))
         courses: list[str] = []
@@ -84,14 +80,23 @@ def fill(engine: Engine, people: int, teams: int, completions: int, seed: int = 
             completion_rows.append((pid, cid, ts, ts, "import", True, "bench"))
     tables = [
         ("team", "id, key, name, created_at", team_rows),
-        ("person", "id, email, name, discipline, team_id, account_confirmed_at, created_at, "
-                   "updated_at", person_rows),
-        ("person_role", "person_id, role, granted_at, granted_by",
-         [(r[0], "clinician", ts, "bench") for r in person_rows]),
+        (
+            "person",
+            "id, email, name, discipline, team_id, account_confirmed_at, created_at, updated_at",
+            person_rows,
+        ),
+        (
+            "person_role",
+            "person_id, role, granted_at, granted_by",
+            [(r[0], "clinician", ts, "bench") for r in person_rows],
+        ),
         ("platform_identity", "platform, external_id, person_id, linked_at", ident_rows),
         ("enrolment", "person_id, pathway_id, enrolled_at, enrolled_by", enrol_rows),
-        ("completion", "person_id, course_id, completed_at, recorded_at, source, verified, "
-                       "recorded_by", completion_rows),
+        (
+            "completion",
+            "person_id, course_id, completed_at, recorded_at, source, verified, recorded_by",
+            completion_rows,
+        ),
     ]
     raw = engine.raw_connection()
     try:
@@ -106,8 +111,10 @@ def fill(engine: Engine, people: int, teams: int, completions: int, seed: int = 
                     for row in rows:
                         copy.write_row(row)
             for seq_table in ("team", "person"):
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{seq_table}', 'id'), "
-                            f"(SELECT max(id) FROM {seq_table}))")
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{seq_table}', 'id'), "
+                    f"(SELECT max(id) FROM {seq_table}))"
+                )
             cur.execute("ANALYZE")
         raw.commit()
     finally:
@@ -141,31 +148,39 @@ def run(label: str, engine: Engine, args: argparse.Namespace) -> list[str]:
     upgrade(engine)
     load_s = fill(engine, args.people, args.teams, args.completions)
     with engine.connect() as conn:
-        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                  for t in ("person", "team", "completion", "enrolment")}
+        counts = {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("person", "team", "completion", "enrolment")
+        }
     print(f"[{label}] loaded {counts} in {load_s:.1f} s", flush=True)
     bot = Bot(content_mod.load(PROJECT_ROOT / "content"), engine, FrozenClock(NOW))
     lines = []
     for words in ("what's my next course", "progress"):
         measure(bot, args.people, words, 200)  # warm caches and the connection pool
         timings = measure(bot, args.people, words, args.requests)
-        line = (f"| {label} | {words} | {args.requests} | {pct(timings, 0.5):.2f} | "
-                f"{pct(timings, 0.99):.2f} | {statistics.fmean(timings):.2f} |")
+        line = (
+            f"| {label} | {words} | {args.requests} | {pct(timings, 0.5):.2f} | "
+            f"{pct(timings, 0.99):.2f} | {statistics.fmean(timings):.2f} |"
+        )
         print(line, flush=True)
         lines.append(line)
     return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--teams", type=int, default=500)
     parser.add_argument("--completions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=2_000)
     args = parser.parse_args()
-    print(f"# {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}")
+    print(
+        f"# {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}"
+    )
     print(f"# {args.people} people, {args.teams} teams, {args.completions} completions")
     print("| database | question | requests | p50 ms | p99 ms | mean ms |")
     print("| --- | --- | --- | --- | --- | --- |")

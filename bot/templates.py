@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from bot import markup
 from bot.models import DISCIPLINES, ROLES
+from bot.privacy import KINDS as PRIVACY_KINDS
 
 
 class Markdown(str):
@@ -226,6 +227,9 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "report.summary": ("people", "enrolled", "started", "finished", "percent"),
         "report.empty": ("scope",),
         "report.more": ("count",),
+        # Privacy screen
+        "privacy.blocked": ("kinds", "text"),
+        **{f"privacy.kind.{k}": () for k in PRIVACY_KINDS},
         # Audit
         "audit.heading": ("count",),
         "audit.columns": (),

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func
 from sqlmodel import col, delete, select
 
 from bot import commands as c
-from bot import roster
+from bot import privacy, roster
 from bot.context import Ctx
 from bot.db import insert_ignore
 from bot.handlers.learner import discipline_name, find_course, find_pathway, record
@@ -274,6 +274,9 @@ def add_team(ctx: Ctx, cmd: c.AddTeam) -> list[Message]:
     name = " ".join(cmd.name.strip().strip('"').split())
     if not name or len(name) > 200 or not re.search(r"[A-Za-z0-9]", name):
         return [ctx.say("team.bad_name", text=cmd.name)]
+    blocked = privacy_refusal(ctx, name)
+    if blocked is not None:
+        return [blocked]
     key = roster.slugify(name)
     existing = ctx.session.exec(select(Team).where(Team.key == key)).first()
     if existing:
@@ -281,6 +284,15 @@ def add_team(ctx: Ctx, cmd: c.AddTeam) -> list[Message]:
     ctx.session.add(Team(key=key, name=name, created_at=ctx.now()))
     ctx.audit("team.add", key, name)
     return [ctx.say("team.added", team=name, key=key)]
+
+
+def privacy_refusal(ctx: Ctx, text: str) -> Message | None:
+    """A private refusal if ``text`` looks like it holds patient identifiers, else None."""
+    findings = privacy.screen(text)
+    if not findings:
+        return None
+    kinds = ", ".join(dict.fromkeys(ctx.plain(f"privacy.kind.{f.kind}") for f in findings))
+    return ctx.say("privacy.blocked", kinds=kinds, text=text)
 
 
 def list_teams(ctx: Ctx, cmd: c.ListTeams) -> list[Message]:
