@@ -62,7 +62,11 @@ def render_markdown(text: str, style: Style) -> str:
         parts = []
         for span in line.spans:
             piece = span.text
-            if span.url:
+            if span.url and span.url.startswith(markup.MENTION):
+                piece = "@" + piece
+            elif span.url and span.url.startswith(markup.CHANNEL):
+                pass
+            elif span.url:
                 piece = piece if span.url == span.text else f"{piece} <{span.url}>"
             if span.italic:
                 piece = style.italic(piece)

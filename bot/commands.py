@@ -123,6 +123,13 @@ class Unknown(Command):
     read_only: ClassVar[bool] = True
 
 
+@dataclass(frozen=True)
+class Home(Command):
+    """Everything at a glance: progress, next course, settings (and a summary for admins)."""
+
+    read_only: ClassVar[bool] = True
+
+
 # --- champions (own team) and admins ---------------------------------------------------------
 
 
@@ -159,6 +166,14 @@ class RecordCompletion(Command):
 
 
 @dataclass(frozen=True)
+class Shoutout(Command):
+    """A champion's public thanks to someone on their team, posted in the team channel."""
+
+    text: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
 class Report(Command):
     """Who is enrolled and where they stand, for a team, a pathway or everyone."""
 
@@ -179,6 +194,14 @@ class ListTeams(Command):
 @dataclass(frozen=True)
 class AddTeam(Command):
     name: str
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class LinkChannel(Command):
+    """Link a team to a channel: '#channel TEAM', or just 'TEAM' from inside the channel."""
+
+    args: str
     needs: ClassVar[Need] = "admin"
 
 

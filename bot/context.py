@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot import markup
 from bot.clock import Clock
 from bot.content import Content
-from bot.messages import Actions, Block, Button, ButtonStyle, Message, Text
+from bot.messages import Actions, Block, Button, ButtonStyle, Incoming, Message, Text
 from bot.models import AuditEntry, Person
 from bot.templates import Markdown, Templates, Value
 from bot.timeparse import zone_or_none
@@ -56,6 +56,8 @@ class Ctx:
     clock: Clock
     templates: Templates
     actor: Actor
+    #: What the person sent, when the request came from a chat (None for the CLI).
+    incoming: Incoming | None = None
     #: Called as (done, total) during long work such as a large roster import.
     progress: Callable[[int, int], None] | None = None
 

@@ -6,34 +6,37 @@ command needs, run its handler in one database transaction, and wrap the
 messages as :class:`Outgoing`. A refusal or a person's mistake gets a friendly
 answer and changes nothing; anything unexpected is logged with its context,
 rolled back, and answered with a short apology.
+
+Adapters also use a few small services here: whether a platform user is
+already linked (so they look a profile up only once), whether an event id is
+new (so a retried event is acted on once), and a record of messages a platform
+refused (shown to admins).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import commands as c
 from bot import parser
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx
-from bot.db import session_scope
+from bot.db import insert_ignore, session_scope
 from bot.handlers import HANDLERS, PERSONAL
 from bot.handlers.admin import Refused
 from bot.markup import to_plain
-from bot.messages import Incoming, Message, Outgoing, Text
-from bot.models import Person
+from bot.messages import Incoming, Message, Outgoing, Reply, Text
+from bot.models import DeliveryIssue, HandledEvent, Person, PlatformIdentity
 from bot.store import link_identity, person_by_email, person_for_identity, roles_of
 from bot.templates import Templates
 from bot.timeparse import zone_or_none
 
 log = logging.getLogger("huddle.core")
-
-ROLE_FOR_NEED = {"champion": "champion", "admin": "admin", "reporter": "champion"}
 
 
 class Bot:
@@ -49,25 +52,33 @@ class Bot:
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Answer one message, slash command or button click."""
+        return self.respond(incoming).outgoing
+
+    def respond(self, incoming: Incoming) -> Reply:
+        """Answer one message, and say whether the command may have changed anything."""
+        command: c.Command | None = None
         try:
             with session_scope(self.engine) as session:
                 person = self._identify(session, incoming)
                 if person is None:
-                    return [Outgoing(self._unknown_person())]
+                    return Reply([Outgoing(self._say("unknown_person", **self._contact()))])
                 actor = Actor(
                     label=person.email, roles=roles_of(session, person.id or 0), person=person
                 )
-                messages = self._run(session, actor, parser.parse(incoming.text))
-            return [Outgoing(m) for m in messages]
+                command = parser.parse(incoming.text)
+                answers = self._run(session, actor, command, incoming=incoming)
+            return Reply([_addressed(a) for a in answers], changed=not command.read_only)
         except Exception:
             log.exception(
-                "could not handle %s message from %s:%s (%r)",
+                "could not handle %s message from %s:%s (%r, %s)",
                 incoming.via,
                 incoming.platform,
                 incoming.user_id,
                 incoming.text[:200],
+                type(command).__name__ if command else "unparsed",
             )
-            return [Outgoing(self._apology(incoming.text))]
+            shown = incoming.text if len(incoming.text) <= 200 else incoming.text[:200] + "…"
+            return Reply([Outgoing(self._say("error.apology", text=shown))])
 
     def run_as_operator(
         self, text: str, operator: str, progress: Callable[[int, int], None] | None = None
@@ -84,7 +95,59 @@ class Bot:
         """Run a command for the server operator (the CLI): the same handlers as chat."""
         actor = Actor(label=f"cli:{operator}", roles=frozenset({"admin"}))
         with session_scope(self.engine) as session:
-            return self._run(session, actor, command, progress)
+            answers = self._run(session, actor, command, progress=progress)
+        return [a.message if isinstance(a, Outgoing) else a for a in answers]
+
+    # --- services for adapters ----------------------------------------------------------
+
+    def knows(self, platform: str, user_id: str) -> bool:
+        """Whether this platform user is already linked to a person on the roster."""
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(PlatformIdentity.id).where(
+                    PlatformIdentity.platform == platform, PlatformIdentity.external_id == user_id
+                )
+            ).first()
+        return found is not None
+
+    def first_time(self, platform: str, event_id: str) -> bool:
+        """Record an event id; True only the first time it is seen, on any replica."""
+        with session_scope(self.engine) as session:
+            added = insert_ignore(
+                session,
+                HandledEvent,
+                [{"platform": platform, "event_id": event_id, "received_at": self.clock.now()}],
+            )
+        return added == 1
+
+    def note_delivery_issue(
+        self,
+        platform: str,
+        target: str,
+        error: str,
+        detail: str = "",
+        person_user_id: str | None = None,
+    ) -> None:
+        """Keep a refused delivery for the admins' summary, and log it."""
+        log.warning("delivery refused on %s to %s: %s %s", platform, target, error, detail)
+        with session_scope(self.engine) as session:
+            person = (
+                person_for_identity(session, platform, person_user_id) if person_user_id else None
+            )
+            session.add(
+                DeliveryIssue(
+                    at=self.clock.now(),
+                    platform=platform,
+                    target=target[:255],
+                    person_id=person.id if person else None,
+                    error=error[:64],
+                    detail=detail[:1000],
+                )
+            )
+
+    def say(self, template: str, /, **values: str) -> Message:
+        """A one-paragraph message from a template, for adapters' own notices."""
+        return self._say(template, **values)
 
     # --- inside -------------------------------------------------------------------------
 
@@ -93,14 +156,17 @@ class Bot:
         session: Session,
         actor: Actor,
         command: c.Command,
+        *,
+        incoming: Incoming | None = None,
         progress: Callable[[int, int], None] | None = None,
-    ) -> list[Message]:
+    ) -> Sequence[Message | Outgoing]:
         ctx = Ctx(
             session=session,
             content=self.content,
             clock=self.clock,
             templates=self.templates,
             actor=actor,
+            incoming=incoming,
             progress=progress,
         )
         refusal = self._refusal(ctx, command)
@@ -108,13 +174,13 @@ class Bot:
             return [refusal]
         savepoint = session.begin_nested()
         try:
-            messages = HANDLERS[type(command)](ctx, command)
+            answers = HANDLERS[type(command)](ctx, command)
         except Refused as refused:
             # A refusal is decided before writing; roll back anything a handler began anyway.
             savepoint.rollback()
             return [refused.message]
         savepoint.commit()
-        return messages
+        return answers
 
     def _refusal(self, ctx: Ctx, command: c.Command) -> Message | None:
         if ctx.actor.is_operator:
@@ -153,18 +219,19 @@ class Bot:
             session.add(person)
         return person
 
-    def _unknown_person(self) -> Message:
+    def _contact(self) -> dict[str, str]:
         init = self.content.initiative
-        text = self.templates.md(
-            "unknown_person",
-            initiative=init.name,
-            contact_name=init.setup.contact.name,
-            contact_email=init.setup.contact.email,
-            contact_phone=init.setup.contact.phone,
-        )
-        return Message(blocks=(Text(text),), summary=to_plain(text), kind="unknown_person")
+        return {
+            "initiative": init.name,
+            "contact_name": init.setup.contact.name,
+            "contact_email": init.setup.contact.email,
+            "contact_phone": init.setup.contact.phone,
+        }
 
-    def _apology(self, text: str) -> Message:
-        shown = text if len(text) <= 200 else text[:200] + "…"
-        md = self.templates.md("error.apology", text=shown)
-        return Message(blocks=(Text(md),), summary=to_plain(md), kind="error")
+    def _say(self, template: str, /, **values: str) -> Message:
+        md = self.templates.md(template, **values)
+        return Message(blocks=(Text(md),), summary=to_plain(md), kind=template)
+
+
+def _addressed(answer: Message | Outgoing) -> Outgoing:
+    return answer if isinstance(answer, Outgoing) else Outgoing(answer)

@@ -3,7 +3,8 @@
 Supported, and nothing more:
 
 - ``**bold**``, ``_italic_`` and ```code``` (for words to type, such as team keys)
-- ``[link text](https://example.org)``
+- ``[link text](https://example.org)``; ``mention:`` and ``channel:`` targets
+  are people and channels on the platform (see :data:`MENTION`)
 - lines starting with ``- `` are bullet items; newlines separate lines
 - a backslash makes the next character literal (``\\*`` is a star)
 
@@ -17,6 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _SPECIAL = "\\*_[]`"
+
+#: Link targets that are not web addresses: ``[Ana](mention:U123)`` mentions a
+#: person by their id on the platform the message goes to; ``[#icu](channel:C1)``
+#: names a channel. Renderers turn them into real mentions and channel links.
+MENTION = "mention:"
+CHANNEL = "channel:"
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,11 @@ def to_plain(markdown: str) -> str:
     for line in parse(markdown):
         parts = []
         for span in line.spans:
-            if span.url and span.url != span.text:
+            if span.url and span.url.startswith(MENTION):
+                parts.append("@" + span.text)
+            elif span.url and span.url.startswith(CHANNEL):
+                parts.append(span.text)
+            elif span.url and span.url != span.text:
                 parts.append(f"{span.text} ({span.url})")
             else:
                 parts.append(span.text)

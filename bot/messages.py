@@ -11,7 +11,7 @@ effect, so a click and a typed command take one road through the parser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Visibility = Literal["private", "public"]
@@ -119,6 +119,23 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A person mentioned in what someone typed, as the platform knows them."""
+
+    user_id: str
+    name: str = ""
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel named in what someone typed (``#name`` in :attr:`Incoming.text`)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Incoming:
     """Something a person said or clicked, already translated by an adapter.
 
@@ -126,6 +143,11 @@ class Incoming:
     the adapter knows it, so the core can link a new platform identity to the
     roster. ``timezone`` is the platform's idea of the person's zone, used only
     when the person has not set one.
+
+    Adapters write mentions of people into ``text`` as ``@Name`` and channels
+    as ``#name``, and list them in ``mentions`` and ``channels`` in order.
+    ``conversation_id`` is where the message came from; ``in_channel`` says
+    whether that is a shared channel rather than a direct chat.
     """
 
     platform: str
@@ -136,6 +158,9 @@ class Incoming:
     display_name: str | None = None
     timezone: str | None = None
     conversation_id: str | None = None
+    in_channel: bool = False
+    mentions: tuple[Mention, ...] = ()
+    channels: tuple[ChannelRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,10 +168,22 @@ class Outgoing:
     """A message to send in answer, and who may see it.
 
     ``private`` answers go to the asker only (a DM, or an ephemeral message in
-    a channel); ``public`` ones are meant for the team channel the request came
-    from.
+    a channel); ``public`` ones are posted for everyone in ``channel_id``, or
+    in the conversation the request came from when ``channel_id`` is None.
     """
 
     message: Message
     visibility: Visibility = "private"
-    extra: dict[str, str] = field(default_factory=dict)
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What :meth:`bot.core.Bot.respond` returns: the answers, and whether anything changed.
+
+    ``changed`` is True when the command may have written something (a
+    completion, a setting), so adapters know to refresh views such as a home tab.
+    """
+
+    outgoing: list[Outgoing]
+    changed: bool = False

@@ -162,3 +162,40 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(max_length=500)
     detail: str = Field(default="", max_length=4000)
+
+
+class HandledEvent(SQLModel, table=True):
+    """A platform event already acted on.
+
+    Slack retries events it thinks were slow; recording each event id here (one
+    row per platform and id) makes a retry, on any replica, a no-op.
+    """
+
+    __tablename__ = "handled_event"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id", name="uq_handled_event_platform_event"),
+        Index("ix_handled_event_received_at", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    event_id: str = Field(max_length=255)
+    received_at: datetime
+
+
+class DeliveryIssue(SQLModel, table=True):
+    """A message a platform refused (channel archived, bot not invited, person gone).
+
+    Kept so admins see it in their summary instead of it vanishing into a log.
+    """
+
+    __tablename__ = "delivery_issue"
+    __table_args__ = (Index("ix_delivery_issue_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    platform: str = Field(max_length=32)
+    target: str = Field(max_length=255)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    error: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=1000)

@@ -24,6 +24,7 @@ _LEADING = re.compile(
 _POLITE = re.compile(r"^(?:please|pls|plz|can you|could you|would you)\s+", re.I)
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 _TRAILING_POLITE = re.compile(r"\s+(?:please|pls|plz|thanks|thank you)$", re.I)
+_SHOUTOUT_WORD = re.compile(r"^(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+", re.I)
 _EMAIL = r"[^\s@,;<>]+@[^\s@,;<>]+"
 
 _RULES: list[tuple[str, Builder]] = [
@@ -103,7 +104,16 @@ _RULES: list[tuple[str, Builder]] = [
         r"(?:settings|preferences|prefs|my settings|show (?:my )?settings)",
         lambda m, _: c.ShowSettings(),
     ),
+    (r"(?:home|dashboard|overview)", lambda m, _: c.Home()),
     # Admin and champion commands.
+    (
+        r"(?:team link|link team|link channel|link)\s+(?P<args>.+)",
+        lambda m, _: c.LinkChannel(args=m.group("args").strip()),
+    ),
+    (
+        r"(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+(?P<text>.+)",
+        lambda m, _: c.Shoutout(text=m.group("text").strip()),
+    ),
     (
         r"(?:team add|add team|new team|create team)\s+(?P<name>.+)",
         lambda m, _: c.AddTeam(name=m.group("name").strip()),
@@ -184,6 +194,9 @@ VOCABULARY = (
     "record",
     "report",
     "audit",
+    "home",
+    "team link",
+    "shoutout",
 )
 
 
@@ -208,7 +221,13 @@ def parse(text: str) -> c.Command:
     for pattern, build in _COMPILED:
         match = pattern.fullmatch(line)
         if match:
-            return build(match, body)
+            command = build(match, body)
+            if isinstance(command, c.Shoutout):
+                # Free text is kept exactly as written, punctuation and all.
+                raw = _LEADING.sub("", " ".join(first.split()))
+                words = _SHOUTOUT_WORD.sub("", raw, count=1).strip()
+                command = c.Shoutout(text="\n".join(filter(None, [words, body.strip()])))
+            return command
     return c.Unknown(text=text.strip(), suggestion=suggest(line))
 
 

@@ -29,6 +29,16 @@ Value = str | int | float
 
 _CONTACT = ("contact_name", "contact_email", "contact_phone")
 
+#: Why a platform refused a message; each has a ``delivery.reason.*`` template.
+DELIVERY_REASONS = (
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "account_inactive",
+    "blocked",
+    "failed",
+)
+
 TEMPLATES: dict[str, frozenset[str]] = {
     key: frozenset(fields)
     for key, fields in {
@@ -227,6 +237,26 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "report.summary": ("people", "enrolled", "started", "finished", "percent"),
         "report.empty": ("scope",),
         "report.more": ("count",),
+        # Team channels, shout-outs, home
+        "link.done": ("team", "channel", "platform"),
+        "link.moved": ("team", "channel"),
+        "link.hello": ("team",),
+        "link.where": (),
+        "link.unknown_channel": ("text",),
+        "link.needs_chat": (),
+        "shoutout.usage": (),
+        "shoutout.post": ("who", "message", "sender"),
+        "shoutout.sent": ("who", "channel"),
+        "shoutout.private": ("name",),
+        "shoutout.no_channel": ("team",),
+        "shoutout.unknown_person": ("name",),
+        "home.admin_heading": (),
+        "home.issues": ("count", "items"),
+        "home.issue_item": ("when", "platform", "target", "reason"),
+        "home.no_issues": (),
+        "button.chosen": ("label",),
+        "delivery.failed": ("channel", "reason"),
+        **{f"delivery.reason.{r}": () for r in DELIVERY_REASONS},
         # Privacy screen
         "privacy.blocked": ("kinds", "text"),
         **{f"privacy.kind.{k}": () for k in PRIVACY_KINDS},
@@ -266,6 +296,9 @@ class Templates:
 
     def __init__(self, texts: Mapping[str, str]) -> None:
         self._texts = texts
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._texts
 
     def md(self, key: str, /, **values: Value) -> Markdown:
         """The template as Markdown-subset text, values escaped."""

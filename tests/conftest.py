@@ -102,16 +102,13 @@ def postgres_engine(schema: str) -> Engine:
     return engine
 
 
-DATA_TABLES = (
-    "audit_entry",
-    "completion",
-    "enrolment",
-    "platform_identity",
-    "person_role",
-    "team_channel",
-    "person",
-    "team",
-)
+def data_tables() -> list[str]:
+    """Every table the models define, so a new table is cleaned between tests too."""
+    from sqlmodel import SQLModel
+
+    import bot.models  # noqa: F401
+
+    return [t.name for t in SQLModel.metadata.sorted_tables]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -125,7 +122,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         schema = request.getfixturevalue("postgres_schema")
         eng = postgres_engine(schema)
         with eng.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {', '.join(data_tables())} RESTART IDENTITY CASCADE"))
     yield eng
     eng.dispose()
 

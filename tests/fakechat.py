@@ -14,12 +14,13 @@ button's words with ``via="button"``, exactly as an adapter would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from adapters.console import Style, render_all
 from bot.app import SAMPLE_ROSTER
 from bot.clock import FrozenClock
 from bot.core import Bot
-from bot.messages import Button, Incoming, Message, Via
+from bot.messages import Button, Incoming, Message, Outgoing, Via
 from bot.settings import PROJECT_ROOT
 
 PLATFORM = "fake"
@@ -58,18 +59,27 @@ class Talker:
         self.user_id = user_id
         self.last: Reply | None = None
 
-    def _send(self, text: str, via: Via) -> Reply:
+    def _send(self, text: str, via: Via, **where: Any) -> Reply:
         outgoing = self.chat.bot.handle(
-            Incoming(platform=PLATFORM, user_id=self.user_id, email=self.email, text=text, via=via)
+            Incoming(
+                platform=PLATFORM,
+                user_id=self.user_id,
+                email=self.email,
+                text=text,
+                via=via,
+                **where,
+            )
         )
-        messages = [o.message for o in outgoing]
+        self.chat.posts += [o for o in outgoing if o.visibility == "public"]
+        messages = [o.message for o in outgoing if o.visibility == "private"]
         rendered = render_all(messages, Style(color=False))
         self.last = Reply(messages, rendered.text, rendered.buttons)
         self.chat.transcript.append((self.email, text, rendered.text))
         return self.last
 
-    def says(self, text: str) -> Reply:
-        return self._send(text, "direct")
+    def says(self, text: str, **where: Any) -> Reply:
+        """Say something; ``where`` sets Incoming fields such as mentions or in_channel."""
+        return self._send(text, "direct", **where)
 
     def clicks(self, label: str) -> Reply:
         assert self.last is not None, "nothing to click yet"
@@ -83,6 +93,8 @@ class FakeChat:
         self.bot = bot
         self.clock = clock
         self.transcript: list[tuple[str, str, str]] = []
+        #: Public posts the bot made, in order (each names its channel).
+        self.posts: list[Outgoing] = []
 
     def person(self, email: str, user_id: str | None = None) -> Talker:
         return Talker(self, email, user_id or f"U-{email}")

@@ -7,10 +7,11 @@ from typing import Any
 
 from bot import commands as c
 from bot.context import Ctx
-from bot.handlers import admin, learner, personal
-from bot.messages import Message
+from bot.handlers import admin, learner, personal, team
+from bot.messages import Message, Outgoing
 
-Handler = Callable[[Ctx, Any], list[Message]]
+#: A handler answers with messages for the asker, or addressed Outgoing posts.
+Handler = Callable[[Ctx, Any], list[Message] | list[Message | Outgoing]]
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.Help: personal.help_,
@@ -42,6 +43,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.Grant: admin.grant,
     c.Revoke: admin.revoke,
     c.ShowAudit: admin.show_audit,
+    c.Home: team.home,
+    c.LinkChannel: team.link_channel,
+    c.Shoutout: team.shoutout,
 }
 
 #: Commands that only make sense for a person (the CLI operator has no pathway).
@@ -60,5 +64,6 @@ PERSONAL: frozenset[type[c.Command]] = frozenset(
         c.Done,
         c.ShowSetup,
         c.ConfirmAccount,
+        c.Home,
     }
 )

@@ -558,8 +558,22 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     return [ctx.message("report", [Heading(ctx.plain("report.heading", scope=described)), table])]
 
 
-def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
-    """Per-team counts computed in the database, so it stays quick for a whole system."""
+@dataclass
+class TeamCounts:
+    """How many people each team has, and how many are enrolled, started and finished."""
+
+    people: Counter[int | None]
+    enrolled: Counter[int | None]
+    started: Counter[int | None]
+    finished: Counter[int | None]
+
+
+def team_counts(ctx: Ctx, scope: Scope) -> TeamCounts:
+    """Per-team counts computed in the database, so they stay quick for a whole health system.
+
+    "Started" means at least one course done in an enrolled pathway; "finished"
+    means every course of at least one enrolled pathway done.
+    """
     s = ctx.session
     person_filter = []
     if scope.discipline:
@@ -605,28 +619,55 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
             started.add(person_id)
             if count >= len(courses):
                 finished.add(person_id)
-    started_by = Counter(team_of_person[p] for p in started)
-    finished_by = Counter(team_of_person[p] for p in finished)
-    teams = {t.id: t for t in s.exec(select(Team))}
-    order = sorted(people, key=lambda tid: teams[tid].name if tid in teams else "~")
+    return TeamCounts(
+        people=people,
+        enrolled=enrolled,
+        started=Counter(team_of_person[p] for p in started),
+        finished=Counter(team_of_person[p] for p in finished),
+    )
+
+
+def initiative_totals(ctx: Ctx) -> tuple[int, int, int, int]:
+    """(people, enrolled, started, finished) across the whole initiative."""
+    counts = team_counts(ctx, Scope(everyone=True))
+    return (
+        sum(counts.people.values()),
+        sum(counts.enrolled.values()),
+        sum(counts.started.values()),
+        sum(counts.finished.values()),
+    )
+
+
+def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
+    counts = team_counts(ctx, scope)
+    teams = {t.id: t for t in ctx.session.exec(select(Team))}
+    order = sorted(counts.people, key=lambda tid: teams[tid].name if tid in teams else "~")
     rows: list[tuple[str, ...]] = []
     for tid in order:
-        total = people[tid]
+        total = counts.people[tid]
         name = teams[tid].name if tid in teams else "-"
-        pct = f"{100 * finished_by[tid] / total:.0f}%" if total else "-"
+        pct = f"{100 * counts.finished[tid] / total:.0f}%" if total else "-"
         rows.append(
-            (name, str(total), str(enrolled[tid]), str(started_by[tid]), str(finished_by[tid]), pct)
+            (
+                name,
+                str(total),
+                str(counts.enrolled[tid]),
+                str(counts.started[tid]),
+                str(counts.finished[tid]),
+                pct,
+            )
         )
     if not rows:
         return [ctx.say("report.empty", scope=described)]
-    all_people = sum(people.values())
+    all_people = sum(counts.people.values())
+    finished = sum(counts.finished.values())
     summary = ctx.md(
         "report.summary",
         people=all_people,
-        enrolled=sum(enrolled.values()),
-        started=len(started),
-        finished=len(finished),
-        percent=f"{100 * len(finished) / all_people:.0f}%" if all_people else "-",
+        enrolled=sum(counts.enrolled.values()),
+        started=sum(counts.started.values()),
+        finished=finished,
+        percent=f"{100 * finished / all_people:.0f}%" if all_people else "-",
     )
     columns = tuple(ctx.plain("report.team_columns").split("|"))
     table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))

@@ -1,0 +1,242 @@
+"""Handlers for team channels: linking a channel, champions' shout-outs, and home views."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlmodel import col, delete, func, select
+
+from bot import commands as c
+from bot.context import Ctx
+from bot.handlers.admin import (
+    Refused,
+    Scope,
+    _team,
+    initiative_totals,
+    limit_to_own_team,
+    privacy_refusal,
+)
+from bot.handlers.learner import next_course, show_progress
+from bot.handlers.personal import show_settings
+from bot.markup import escape
+from bot.messages import Block, ChannelRef, Heading, Message, Outgoing, Text
+from bot.models import DeliveryIssue, Person, PlatformIdentity, TeamChannel
+from bot.store import link_identity, person_by_email, person_for_identity, team_of
+from bot.templates import Markdown
+
+ISSUE_WINDOW = timedelta(days=7)
+_CHANNEL_TOKEN = re.compile(r"^#(?P<name>\S+)\s*")
+
+
+def mention(ctx: Ctx, person: Person, platform: str) -> Markdown:
+    """A real mention of ``person`` on ``platform`` if they have an identity there, else a name."""
+    external = ctx.session.exec(
+        select(PlatformIdentity.external_id).where(
+            PlatformIdentity.platform == platform, PlatformIdentity.person_id == person.id
+        )
+    ).first()
+    if external is None:
+        return Markdown(f"**{escape(person.name)}**")
+    return Markdown(f"[{escape(person.name)}](mention:{external})")
+
+
+def channel_md(ref: ChannelRef) -> Markdown:
+    return Markdown(f"[#{escape(ref.name or ref.id)}](channel:{ref.id})")
+
+
+def link_channel(ctx: Ctx, cmd: c.LinkChannel) -> list[Message | Outgoing]:
+    """Link a team to a chat channel, where its celebrations and case prompts will go."""
+    incoming = ctx.incoming
+    if incoming is None:
+        return [ctx.say("link.needs_chat")]
+    rest = cmd.args.strip()
+    token = _CHANNEL_TOKEN.match(rest)
+    if token:
+        name = token.group("name").lstrip("#")
+        ref = next((ch for ch in incoming.channels if ch.name == name or ch.id == name), None)
+        if ref is None:
+            return [ctx.say("link.unknown_channel", text="#" + name)]
+        rest = rest[token.end() :]
+    elif incoming.in_channel and incoming.conversation_id:
+        ref = ChannelRef(incoming.conversation_id, "")
+    else:
+        return [ctx.say("link.where")]
+    if not rest:
+        return [ctx.say("link.where")]
+    team = _team(ctx, rest)
+    platform = incoming.platform
+    previous = ctx.session.exec(
+        select(TeamChannel).where(
+            TeamChannel.platform == platform, TeamChannel.channel_id == ref.id
+        )
+    ).first()
+    moved_from = team_of(ctx.session, previous.team_id) if previous else None
+    ctx.session.execute(
+        delete(TeamChannel).where(
+            col(TeamChannel.platform) == platform,
+            (col(TeamChannel.team_id) == team.id) | (col(TeamChannel.channel_id) == ref.id),
+        )
+    )
+    ctx.session.add(
+        TeamChannel(
+            team_id=team.id or 0,
+            platform=platform,
+            channel_id=ref.id,
+            linked_at=ctx.now(),
+            linked_by=ctx.actor.label,
+        )
+    )
+    ctx.audit("team.link", f"{team.key} -> {platform}:{ref.id}", ref.name)
+    answer: list[Message | Outgoing] = [
+        ctx.say("link.done", team=team.name, channel=channel_md(ref), platform=platform)
+    ]
+    if moved_from is not None and moved_from.id != team.id:
+        answer.append(ctx.say("link.moved", team=moved_from.name, channel=channel_md(ref)))
+    answer.append(
+        Outgoing(ctx.say("link.hello", team=team.name), visibility="public", channel_id=ref.id)
+    )
+    return answer
+
+
+def _mentioned_people(ctx: Ctx) -> list[Person]:
+    incoming = ctx.incoming
+    assert incoming is not None
+    people: list[Person] = []
+    for m in incoming.mentions:
+        person = person_for_identity(ctx.session, incoming.platform, m.user_id)
+        if person is None and m.email:
+            person = person_by_email(ctx.session, m.email)
+            if person is not None:
+                link_identity(ctx.session, incoming.platform, m.user_id, person.id or 0, ctx.now())
+        if person is None:
+            raise Refused(ctx.say("shoutout.unknown_person", name=m.name or m.user_id))
+        if person not in people:
+            people.append(person)
+    return people
+
+
+def _without_mentions(ctx: Ctx, text: str) -> str:
+    incoming = ctx.incoming
+    assert incoming is not None
+    for m in incoming.mentions:
+        for token in (f"@{m.name}", f"@{m.user_id}"):
+            text = text.replace(token, " ")
+    return " ".join(text.split()).strip(" :,-–")
+
+
+def shoutout(ctx: Ctx, cmd: c.Shoutout) -> list[Message | Outgoing]:
+    """A champion thanks teammates publicly, in the team's channel, with real mentions."""
+    incoming = ctx.incoming
+    if incoming is None:
+        return [ctx.say("link.needs_chat")]
+    if not incoming.mentions:
+        return [ctx.say("shoutout.usage")]
+    people = _mentioned_people(ctx)
+    words = _without_mentions(ctx, cmd.text)
+    if not words:
+        return [ctx.say("shoutout.usage")]
+    blocked = privacy_refusal(ctx, words)
+    if blocked is not None:
+        return [blocked]
+    for person in people:
+        limit_to_own_team(ctx, Scope(person=person))
+    default = ctx.content.initiative.defaults.celebrate_publicly
+    private = [
+        p
+        for p in people
+        if not (p.celebrate_publicly if p.celebrate_publicly is not None else default)
+    ]
+    if private:
+        return [ctx.say("shoutout.private", name=", ".join(p.name for p in private))]
+    team = team_of(ctx.session, people[0].team_id)
+    link = (
+        ctx.session.exec(
+            select(TeamChannel).where(
+                TeamChannel.team_id == (team.id if team else -1),
+                TeamChannel.platform == incoming.platform,
+            )
+        ).first()
+        if team
+        else None
+    )
+    if link is not None:
+        channel_id = link.channel_id
+    elif incoming.in_channel and incoming.conversation_id:
+        channel_id = incoming.conversation_id
+    else:
+        return [ctx.say("shoutout.no_channel", team=team.name if team else "-")]
+    who = Markdown(", ".join(mention(ctx, p, incoming.platform) for p in people))
+    sender = ctx.actor.person.name if ctx.actor.person else ctx.actor.label
+    post = ctx.say("shoutout.post", who=who, message=words, sender=sender)
+    ctx.audit("shoutout", ", ".join(p.email for p in people), words[:500])
+    sent = ctx.say(
+        "shoutout.sent",
+        who=", ".join(p.name for p in people),
+        channel=channel_md(ChannelRef(channel_id, "")),
+    )
+    return [Outgoing(post, visibility="public", channel_id=channel_id), sent]
+
+
+# --- home ----------------------------------------------------------------------------------
+
+
+def admin_summary(ctx: Ctx) -> Message:
+    """A short initiative summary and recent delivery problems, for admins and leaders."""
+    people, enrolled, started, finished = initiative_totals(ctx)
+    percent = f"{100 * finished / people:.0f}%" if people else "-"
+    blocks: list[Block] = [
+        Heading(ctx.plain("home.admin_heading")),
+        Text(
+            ctx.md(
+                "report.summary",
+                people=people,
+                enrolled=enrolled,
+                started=started,
+                finished=finished,
+                percent=percent,
+            )
+        ),
+    ]
+    since = ctx.now() - ISSUE_WINDOW
+    count = ctx.session.exec(
+        select(func.count()).select_from(DeliveryIssue).where(col(DeliveryIssue.at) >= since)
+    ).one()
+    if count:
+        recent = ctx.session.exec(
+            select(DeliveryIssue)
+            .where(col(DeliveryIssue.at) >= since)
+            .order_by(col(DeliveryIssue.at).desc())
+            .limit(5)
+        ).all()
+        items = Markdown(
+            "\n".join(
+                "- "
+                + ctx.md(
+                    "home.issue_item",
+                    when=f"{i.at.astimezone(ctx.zone):%a %d %b %H:%M}",
+                    platform=i.platform,
+                    target=i.target,
+                    reason=ctx.plain(f"delivery.reason.{i.error}")
+                    if f"delivery.reason.{i.error}" in ctx.templates
+                    else i.error,
+                )
+                for i in recent
+            )
+        )
+        blocks.append(Text(ctx.md("home.issues", count=int(count), items=items)))
+    else:
+        blocks.append(Text(ctx.md("home.no_issues")))
+    return ctx.message("home.admin", blocks)
+
+
+def home(ctx: Ctx, cmd: c.Home) -> list[Message | Outgoing]:
+    """Progress, the next course, settings and (for admins and leaders) the initiative summary."""
+    messages: list[Message | Outgoing] = [
+        *show_progress(ctx, c.ShowProgress()),
+        *next_course(ctx, c.NextCourse()),
+        *show_settings(ctx, c.ShowSettings()),
+    ]
+    if ctx.actor.is_admin or ctx.actor.has("senior_leader"):
+        messages.append(admin_summary(ctx))
+    return messages
