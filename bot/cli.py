@@ -13,10 +13,11 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 
 from bot import commands as c
 from bot.content import ContentError
@@ -38,6 +39,7 @@ app.add_typer(roster_app, name="roster")
 app.add_typer(team_app, name="team")
 
 SAMPLE_PERSON = "ana.ruiz@example.org"
+T = TypeVar("T", bound=BaseSettings)
 
 
 def _settings() -> Settings:
@@ -142,6 +144,76 @@ def chat(
         "Type 'next', 'help', or a button's number; Ctrl-D or 'quit' to leave.",
     ]
     raise typer.Exit(ConsoleChat(built.bot, email).run([g for g in greeting if g]))
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+@app.command()
+def run() -> None:
+    """Serve Slack (and Teams) on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
+    import asyncio
+
+    from adapters.server import Platforms, serve
+    from adapters.slack.adapter import SlackAdapter, SlackSetupError
+    from adapters.slack.settings import SlackSettings
+    from bot.app import App
+    from bot.db import current_revision, upgrade
+
+    built = _build()
+    assert isinstance(built, App)
+    settings = built.settings
+    if settings.database_url.startswith("sqlite"):
+        upgrade(built.engine)  # the embedded default sets itself up
+    else:
+        from alembic.script import ScriptDirectory
+
+        from bot.db import alembic_config
+
+        head = ScriptDirectory.from_config(alembic_config(built.engine)).get_current_head()
+        if current_revision(built.engine) != head:
+            typer.echo(
+                "The database schema is not current: run `huddle db upgrade` first "
+                "(once, before starting the replicas).",
+                err=True,
+            )
+            raise typer.Exit(2)
+    slack_settings = _adapter_settings(SlackSettings)
+    platforms = Platforms()
+    if slack_settings.configured:
+        platforms.slack = SlackAdapter(built.bot, slack_settings)
+    if not platforms.names:
+        typer.echo(
+            "Nothing to serve: set HUDDLE_SLACK_BOT_TOKEN and HUDDLE_SLACK_SIGNING_SECRET "
+            "(or HUDDLE_SLACK_APP_TOKEN for Socket Mode). See README, Connect to Slack. "
+            "To try Huddle without Slack, run `huddle chat`.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        asyncio.run(serve(built.bot, platforms, settings.host, settings.port))
+    except SlackSetupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(
+            f"Cannot listen on {settings.host}:{settings.port} (HUDDLE_HOST, HUDDLE_PORT): {exc}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
+def _adapter_settings(kind: type[T]) -> T:
+    try:
+        return kind()
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = "_".join(str(p) for p in err["loc"])
+            prefix = kind.model_config.get("env_prefix", "")
+            name = f"{prefix}{loc}".upper() if loc else ""
+            message = err["msg"].removeprefix("Value error, ")
+            typer.echo(f"Setting {name + ': ' if name else ''}{message}", err=True)
+        raise typer.Exit(2) from None
 
 
 # --- database ------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class About(Command):
 
 @dataclass(frozen=True)
 class NextCourse(Command):
-    pass
+    read_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

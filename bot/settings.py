@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     ``database_url``: a SQLAlchemy URL; the default is a SQLite file in the
     working folder. Use ``postgresql+psycopg://user@host/db`` in production.
     ``content_dir``: the initiative's content folder.
+    ``host``/``port``: where ``huddle run`` serves Slack, Teams and ``/healthz``.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_", extra="ignore")
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///huddle.db"
     content_dir: Path = default_content_dir()
     log_level: str = "INFO"
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
+    port: int = Field(default=3978, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

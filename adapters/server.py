@@ -1,0 +1,85 @@
+"""The HTTP server behind ``huddle run``: one aiohttp app, one port, every platform.
+
+``POST /slack/events`` (Slack over HTTP), ``GET /healthz`` (the database and
+which platforms are served), and later ``POST /api/messages`` (Teams). Slack
+in Socket Mode needs no route: it dials out to Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.core import Bot
+
+log = logging.getLogger("huddle.server")
+
+
+@dataclass
+class Platforms:
+    """The adapters this server runs (any of them may be absent)."""
+
+    slack: Any = None
+    extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        names = []
+        if self.slack is not None:
+            names.append("slack-socket" if self.slack.settings.socket_mode else "slack")
+        return names + [path for _, path, _ in self.extra_routes]
+
+
+def build(bot: Bot, platforms: Platforms) -> web.Application:
+    """The aiohttp application with every route this deployment serves."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            await asyncio.to_thread(_ping, bot)
+        except Exception as exc:
+            log.error("health check: database unreachable: %s", exc)
+            return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+        return web.json_response({"ok": True, "database": "ok", "platforms": platforms.names})
+
+    app.router.add_get("/healthz", healthz)
+    if platforms.slack is not None and not platforms.slack.settings.socket_mode:
+        app.router.add_post("/slack/events", platforms.slack.handle_http)
+    for method, path, handler in platforms.extra_routes:
+        app.router.add_route(method, path, handler)
+    return app
+
+
+def _ping(bot: Bot) -> None:
+    with bot.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+async def serve(bot: Bot, platforms: Platforms, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then close the adapters cleanly."""
+    if platforms.slack is not None:
+        await platforms.slack.check()
+        if platforms.slack.settings.socket_mode:
+            await platforms.slack.start_socket_mode()
+    runner = web.AppRunner(build(bot, platforms), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("Huddle is serving %s on http://%s:%s", ", ".join(platforms.names), host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        if platforms.slack is not None:
+            await platforms.slack.close()
+        await runner.cleanup()

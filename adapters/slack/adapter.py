@@ -1,0 +1,426 @@
+"""The Bolt app: direct messages, @mentions, ``/huddle``, buttons and the App Home.
+
+Every request is acknowledged first (Bolt answers Slack within its 3-second
+limit) and the work happens after: the core runs in a worker thread, and the
+answers go back the way the request came (a DM, a thread, an ephemeral reply
+through ``response_url``). A clicked message is updated at once so its
+buttons cannot be pressed again. Events Slack retries are acted on once, by
+the event ids recorded in the database. Slack's refusals (``not_in_channel``,
+``channel_not_found``, ``account_inactive``, ``is_archived``) are logged and
+kept for the admins' summary; they never crash a handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import render, translate
+from adapters.slack.settings import SlackSettings
+from bot.core import Bot
+from bot.messages import Incoming, Mention, Message, Outgoing, Via
+from bot.templates import Markdown
+
+log = logging.getLogger("huddle.slack")
+
+PLATFORM = translate.PLATFORM
+#: Slack's answers that mean "this message can never be delivered as addressed".
+REFUSALS = frozenset({"not_in_channel", "channel_not_found", "account_inactive", "is_archived"})
+PROFILE_TTL = 3600.0
+UNKNOWN_PROFILE_TTL = 300.0
+RATE_LIMIT_RETRIES = 3
+
+
+class SlackSetupError(Exception):
+    """Slack settings that cannot work; the message names the setting to fix."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What Huddle needs from a Slack user's profile."""
+
+    email: str | None
+    timezone: str | None
+    name: str
+
+
+PlaceKind = Literal["dm", "mention", "command", "click", "click_ephemeral", "home"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a request came from, so private answers go back the same way."""
+
+    kind: PlaceKind
+    user_id: str
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+
+class Profiles:
+    """users.info, looked up once per user and cached (shorter for failures)."""
+
+    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Profile]] = {}
+
+    async def get(self, user_id: str) -> Profile:
+        now = self._clock()
+        cached = self._cache.get(user_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        try:
+            response = await self._client.users_info(user=user_id)
+            user = response.get("user") or {}
+            profile = user.get("profile") or {}
+            found = Profile(
+                email=(profile.get("email") or None),
+                timezone=user.get("tz") or None,
+                name=profile.get("display_name") or profile.get("real_name") or user_id,
+            )
+            ttl = PROFILE_TTL
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            found, ttl = Profile(None, None, user_id), UNKNOWN_PROFILE_TTL
+        self._cache[user_id] = (now + ttl, found)
+        return found
+
+
+def web_client(settings: SlackSettings) -> AsyncWebClient:
+    """The Web API client: retries connection errors, and 429s after Retry-After."""
+    return AsyncWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+class SlackAdapter:
+    """Huddle's Bolt app and the way its answers reach Slack."""
+
+    def __init__(self, bot: Bot, settings: SlackSettings) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.client = web_client(settings)
+        self.profiles = Profiles(self.client)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret or None,
+            request_verification_enabled=not settings.socket_mode,
+            process_before_response=False,
+        )
+        self._socket: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._register()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
+        try:
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            raise SlackSetupError(
+                f"Slack refused HUDDLE_SLACK_BOT_TOKEN ({exc.response.get('error')}): check the "
+                "bot token on the app's OAuth & Permissions page"
+            ) from None
+        except Exception as exc:  # connection refused, DNS, TLS: all mean the URL is wrong
+            raise SlackSetupError(
+                f"Cannot reach Slack at HUDDLE_SLACK_API_URL={self.settings.api_url}: {exc}"
+            ) from None
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: events, slash commands and interactivity on one URL."""
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def start_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+        await self._socket.connect_async()
+        log.info("connected to Slack in Socket Mode")
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- listeners ----------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self._skip_retried_events)
+        app.event("message", matchers=[self._is_dm])(self._on_dm)
+        app.event("app_mention")(self._on_mention)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.command("/huddle")(self._on_command)
+        app.action(re.compile("^" + render.ACTION_PREFIX + r"\d+$"))(self._on_click)
+        # Any other message event (edits, bot posts, channel chatter) is acknowledged and
+        # ignored; an unmatched event would get a 404 and Slack would retry it.
+        app.event("message")(self._ignore)
+
+    async def _skip_retried_events(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await asyncio.to_thread(self.bot.first_time, PLATFORM, event_id):
+            log.info("event %s already handled; acknowledging the retry only", event_id)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def _is_dm(self, event: dict[str, Any]) -> bool:
+        return translate.is_person_dm(event)
+
+    async def _ignore(self) -> None:
+        return None
+
+    async def _on_dm(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        place = Place("dm", event["user"], event["channel"], event.get("thread_ts"))
+        incoming = await self.incoming(
+            event["user"], event.get("text") or "", "direct", event["channel"], False, context
+        )
+        await self.answer(incoming, place)
+
+    async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if not event.get("user"):
+            return
+        thread = event.get("thread_ts") or event.get("ts")
+        place = Place("mention", event["user"], event["channel"], thread)
+        incoming = await self.incoming(
+            event["user"], event.get("text") or "", "mention", event["channel"], True, context
+        )
+        await self.answer(incoming, place)
+
+    async def _on_command(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        channel = command.get("channel_id")
+        in_channel = command.get("channel_name") != "directmessage" and not str(
+            channel or ""
+        ).startswith("D")
+        place = Place(
+            "command", command["user_id"], channel, response_url=command.get("response_url")
+        )
+        incoming = await self.incoming(
+            command["user_id"], command.get("text") or "", "command", channel, in_channel, context
+        )
+        await self.answer(incoming, place)
+
+    async def _on_click(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        clicked = translate.click(body)
+        await self._mark_chosen(clicked)
+        kind: PlaceKind = (
+            "home"
+            if clicked.container == "view"
+            else "click_ephemeral"
+            if clicked.ephemeral
+            else "click"
+        )
+        place = Place(
+            kind,
+            clicked.user_id,
+            clicked.channel_id if kind != "home" else clicked.user_id,
+            clicked.thread_ts,
+            clicked.response_url,
+        )
+        in_channel = bool(clicked.channel_id) and not str(clicked.channel_id).startswith("D")
+        incoming = await self.incoming(
+            clicked.user_id, clicked.command, "button", clicked.channel_id, in_channel, context
+        )
+        await self.answer(incoming, place, refresh_home=kind == "home")
+
+    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            await self.publish_home(event["user"])
+
+    # --- the core -----------------------------------------------------------------------
+
+    async def incoming(
+        self,
+        user_id: str,
+        raw_text: str,
+        via: Via,
+        conversation_id: str | None,
+        in_channel: bool,
+        context: AsyncBoltContext | None = None,
+    ) -> Incoming:
+        """Translate Slack text into the core's Incoming, resolving people it mentions."""
+        bot_user = context.bot_user_id if context else None
+        drop = frozenset({bot_user}) if bot_user else frozenset()
+        mentioned = [u for u in translate.mentioned_users(raw_text) if u not in drop]
+        profiles = dict(
+            zip(
+                mentioned,
+                await asyncio.gather(*(self.profiles.get(u) for u in mentioned)),
+                strict=True,
+            )
+        )
+        text = translate.plain(raw_text, {u: p.name for u, p in profiles.items()}, drop)
+        email = timezone = name = None
+        if not await asyncio.to_thread(self.bot.knows, PLATFORM, user_id):
+            profile = await self.profiles.get(user_id)
+            email, timezone, name = profile.email, profile.timezone, profile.name
+        return Incoming(
+            platform=PLATFORM,
+            user_id=user_id,
+            text=text.text,
+            via=via,
+            email=email,
+            display_name=name,
+            timezone=timezone,
+            conversation_id=conversation_id,
+            in_channel=in_channel,
+            mentions=tuple(Mention(u, profiles[u].name, profiles[u].email) for u in text.mentions),
+            channels=text.channels,
+        )
+
+    async def answer(self, incoming: Incoming, place: Place, refresh_home: bool = False) -> None:
+        """Run the core and deliver its answers; refresh the App Home when things changed."""
+        reply = await asyncio.to_thread(self.bot.respond, incoming)
+        await self.deliver(reply.outgoing, place)
+        if reply.changed or refresh_home:
+            await self.publish_home(incoming.user_id)
+
+    async def publish_home(self, user_id: str) -> None:
+        incoming = await self.incoming(user_id, "home", "direct", None, False)
+        reply = await asyncio.to_thread(self.bot.respond, incoming)
+        view = render.home_view(o.message for o in reply.outgoing)
+        try:
+            await self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.publish failed for %s: %s", user_id, exc.response.get("error"))
+
+    # --- delivery -----------------------------------------------------------------------
+
+    async def deliver(self, outgoing: Sequence[Outgoing], place: Place) -> None:
+        for out in outgoing:
+            if out.visibility == "public":
+                channel = out.channel_id or place.channel_id
+                error = await self.post(channel or place.user_id, out.message)
+                if error is not None:
+                    reason = f"delivery.reason.{error}"
+                    notice = self.bot.say(
+                        "delivery.failed",
+                        channel=Markdown(f"[#{channel}](channel:{channel})"),
+                        reason=self.bot.templates.plain(
+                            reason if reason in self.bot.templates else "delivery.reason.failed"
+                        ),
+                    )
+                    await self.private(place, notice)
+            else:
+                await self.private(place, out.message)
+
+    async def private(self, place: Place, message: Message) -> None:
+        """An answer only the asker sees, sent back the way the request came."""
+        if place.kind in ("command", "click_ephemeral") and place.response_url:
+            await self._respond(place.response_url, message, replace_original=False)
+        elif place.kind == "home" or place.channel_id is None:
+            await self.post(place.user_id, message)
+        else:
+            await self.post(place.channel_id, message, place.thread_ts, person=place.user_id)
+
+    async def post(
+        self,
+        channel: str,
+        message: Message,
+        thread_ts: str | None = None,
+        person: str | None = None,
+    ) -> str | None:
+        """chat.postMessage each part of a message. Returns Slack's error code, or None."""
+        for part in render.render(message):
+            try:
+                await self.client.chat_postMessage(
+                    channel=channel, text=part.text, blocks=part.blocks, thread_ts=thread_ts
+                )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "failed")
+                code = error if error in REFUSALS else "failed"
+                await asyncio.to_thread(
+                    self.bot.note_delivery_issue, PLATFORM, channel, code, error, person
+                )
+                return code
+            except Exception as exc:  # the network: logged and noted, never raised
+                log.exception("chat.postMessage to %s failed", channel)
+                await asyncio.to_thread(
+                    self.bot.note_delivery_issue,
+                    PLATFORM,
+                    channel,
+                    "failed",
+                    repr(exc)[:200],
+                    person,
+                )
+                return "failed"
+        return None
+
+    async def _respond(self, url: str, message: Message, *, replace_original: bool) -> None:
+        webhook = AsyncWebhookClient(
+            url,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+        )
+        for part in render.render(message):
+            response = await webhook.send(
+                text=part.text,
+                blocks=part.blocks,
+                response_type="ephemeral",
+                replace_original=replace_original,
+            )
+            if response.status_code != 200:
+                log.warning("response_url answered %s: %s", response.status_code, response.body)
+
+    async def _mark_chosen(self, clicked: translate.Click) -> None:
+        """Replace the clicked message's buttons with a note, so they cannot be pressed again."""
+        if clicked.container == "view":
+            return
+        note = self.bot.templates.plain("button.chosen", label=clicked.label)
+        blocks = render.chosen(clicked.blocks, note)
+        try:
+            if clicked.ephemeral and clicked.response_url:
+                webhook = AsyncWebhookClient(clicked.response_url)
+                await webhook.send(
+                    text=clicked.message_text or note, blocks=blocks, replace_original=True
+                )
+            elif clicked.channel_id and clicked.message_ts:
+                await self.client.chat_update(
+                    channel=clicked.channel_id,
+                    ts=clicked.message_ts,
+                    text=clicked.message_text or note,
+                    blocks=blocks,
+                )
+        except SlackApiError as exc:
+            log.warning("could not update the clicked message: %s", exc.response.get("error"))

@@ -1,0 +1,259 @@
+"""The neutral message model rendered as Slack Block Kit, inside Slack's limits.
+
+Built with slack_sdk's block models, which check Slack's limits as they are
+built. Long answers are split rather than rejected: a section longer than
+3,000 characters becomes several sections, a message over 50 blocks becomes
+several messages, and a header is cut to 150 characters. Text is escaped so
+``<``, ``>`` and ``&`` in a course title show as written, and every message
+carries a plain-text fallback for notifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    ImageBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot import markup
+from bot.messages import (
+    Actions,
+    Divider,
+    Fields,
+    Heading,
+    Image,
+    Message,
+    ProgressBar,
+    Table,
+    Text,
+)
+from bot.messages import Block as NeutralBlock
+
+MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_FIELDS = 10
+MAX_HEADER = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_BUTTONS = 25
+MAX_FALLBACK = 3000
+BAR_WIDTH = 20
+ACTION_PREFIX = "huddle-"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage payload: fallback text and blocks as plain dicts."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn reserves."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _styled(span: markup.Span) -> str:
+    if span.url and span.url.startswith(markup.MENTION):
+        return f"<@{span.url.removeprefix(markup.MENTION)}>"
+    if span.url and span.url.startswith(markup.CHANNEL):
+        return f"<#{span.url.removeprefix(markup.CHANNEL)}>"
+    text = escape(span.text)
+    if span.url:
+        url = span.url.replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+        return f"<{url}|{text}>" if span.text != span.url else f"<{url}>"
+    if span.code:
+        return f"`{text}`"
+    # Slack needs the markers against non-space characters: keep edge spaces outside.
+    core = text.strip()
+    if not core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    if span.italic:
+        core = f"_{core}_"
+    if span.bold:
+        core = f"*{core}*"
+    return lead + core + trail
+
+
+def to_mrkdwn(text: str) -> str:
+    """Markdown-subset text as Slack mrkdwn."""
+    lines = []
+    for line in markup.parse(text):
+        body = "".join(_styled(s) for s in line.spans)
+        lines.append(("• " + body) if line.bullet else body)
+    return "\n".join(lines)
+
+
+def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
+    """Split at line breaks (or hard, for one very long line) into pieces within ``limit``."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [" "]
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = round(BAR_WIDTH * done / total) if total else 0
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def _table_lines(table: Table) -> list[str]:
+    rows = [table.columns, *table.rows]
+    widths = [
+        min(30, max(len(r[i]) if i < len(r) else 0 for r in rows))
+        for i in range(len(table.columns))
+    ]
+
+    def fmt(row: tuple[str, ...]) -> str:
+        cells = [
+            (row[i] if i < len(row) else "")[: widths[i]].ljust(widths[i])
+            for i in range(len(widths))
+        ]
+        return "  ".join(cells).rstrip()
+
+    lines = [fmt(table.columns), "  ".join("-" * w for w in widths), *(fmt(r) for r in table.rows)]
+    if table.more:
+        lines.append(f"… +{table.more}")
+    return lines
+
+
+def _section(mrkdwn: str) -> Iterator[Block]:
+    for piece in split_text(mrkdwn):
+        yield SectionBlock(text=MarkdownTextObject(text=piece))
+
+
+def blocks_for(block: NeutralBlock, counter: Iterator[int]) -> Iterator[Block]:
+    """Block Kit blocks for one neutral block; ``counter`` numbers the buttons."""
+    if isinstance(block, Heading):
+        yield HeaderBlock(
+            text=PlainTextObject(text=_clip(block.text, MAX_HEADER) or " ", emoji=True)
+        )
+    elif isinstance(block, Text):
+        yield from _section(to_mrkdwn(block.markdown))
+    elif isinstance(block, Fields):
+        texts = [
+            MarkdownTextObject(text=_clip(f"*{escape(f.label)}*\n{to_mrkdwn(f.value)}", MAX_FIELD))
+            for f in block.items
+        ]
+        for start in range(0, len(texts), MAX_FIELDS):
+            yield SectionBlock(fields=texts[start : start + MAX_FIELDS])
+    elif isinstance(block, ProgressBar):
+        detail = f"\n{to_mrkdwn(block.detail)}" if block.detail else ""
+        yield from _section(
+            f"*{escape(block.label)}*\n{progress_bar(block.done, block.total)}  "
+            f"{block.done}/{block.total}{detail}"
+        )
+    elif isinstance(block, Table):
+        # Each piece must stay a whole code block, so split the rows, then fence each piece.
+        for piece in split_text(
+            "\n".join(escape(line) for line in _table_lines(block)), MAX_SECTION - 8
+        ):
+            yield SectionBlock(text=MarkdownTextObject(text=f"```\n{piece}\n```"))
+    elif isinstance(block, Actions):
+        buttons = [
+            ButtonElement(
+                text=PlainTextObject(text=_clip(b.label, MAX_BUTTON_TEXT) or " ", emoji=True),
+                action_id=f"{ACTION_PREFIX}{next(counter)}",
+                value=b.command[:MAX_BUTTON_VALUE],
+                style=b.style if b.style in ("primary", "danger") else None,
+            )
+            for b in block.buttons
+        ]
+        for start in range(0, len(buttons), MAX_BUTTONS):
+            yield ActionsBlock(elements=buttons[start : start + MAX_BUTTONS])
+    elif isinstance(block, Image):
+        yield ImageBlock(image_url=block.url, alt_text=_clip(block.alt or " ", 2000))
+    elif isinstance(block, Divider):
+        yield DividerBlock()
+
+
+def _dicts(message: Message) -> list[dict[str, Any]]:
+    counter = iter(range(10_000))
+    return [b.to_dict() for block in message.blocks for b in blocks_for(block, counter)]
+
+
+def fallback(message: Message) -> str:
+    return escape(_clip(message.summary or " ", MAX_FALLBACK))
+
+
+def render(message: Message) -> list[SlackMessage]:
+    """One neutral message as one or more Slack messages of at most 50 blocks each."""
+    blocks = _dicts(message)
+    text = fallback(message)
+    if not blocks:
+        return [SlackMessage(text, [])]
+    return [
+        SlackMessage(
+            text if start == 0 else f"{text} ({start // MAX_BLOCKS + 1})",
+            blocks[start : start + MAX_BLOCKS],
+        )
+        for start in range(0, len(blocks), MAX_BLOCKS)
+    ]
+
+
+def home_view(messages: Iterable[Message], more: str = "…") -> dict[str, Any]:
+    """An App Home view from several messages, separated by dividers, within 100 blocks."""
+    blocks: list[dict[str, Any]] = []
+    counter = iter(range(10_000))
+    for message in messages:
+        if blocks:
+            blocks.append(DividerBlock().to_dict())
+        blocks += [b.to_dict() for block in message.blocks for b in blocks_for(block, counter)]
+    if len(blocks) > MAX_HOME_BLOCKS:
+        blocks = blocks[: MAX_HOME_BLOCKS - 1]
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(more))]).to_dict())
+    return {"type": "home", "blocks": blocks}
+
+
+def chosen(blocks: Iterable[Mapping[str, Any]], label: str) -> list[dict[str, Any]]:
+    """The clicked message's blocks with its buttons replaced by a note of the choice.
+
+    Updating the message this way means a stale button cannot be pressed again.
+    """
+    note = ContextBlock(elements=[MarkdownTextObject(text=escape(label))]).to_dict()
+    out: list[dict[str, Any]] = []
+    replaced = False
+    for block in blocks:
+        if block.get("type") == "actions":
+            if not replaced:
+                out.append(note)
+                replaced = True
+            continue
+        out.append(dict(block))
+    if not replaced:
+        out.append(note)
+    return out

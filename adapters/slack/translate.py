@@ -1,0 +1,119 @@
+"""Slack payloads and Slack-formatted text, translated into what the core reads.
+
+Pure functions, tested with payloads shaped like Slack's documentation.
+Slack writes a mention as ``<@U123>``, a channel as ``<#C123|name>``, a link
+as ``<https://x|label>`` and an email as ``<mailto:a@b.org|a@b.org>``, and
+escapes ``&``, ``<`` and ``>``; the core wants ``@Name``, ``#name`` and the
+plain words a person typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messages import ChannelRef
+
+PLATFORM = "slack"
+_TOKEN = re.compile(r"<(?P<sigil>[@#!])?(?P<target>[^>|]+)(?:\|(?P<label>[^>]*))?>")
+
+
+@dataclass(frozen=True)
+class SlackText:
+    """Slack text made plain, with the people and channels it mentioned, in order."""
+
+    text: str
+    mentions: tuple[str, ...]
+    channels: tuple[ChannelRef, ...]
+
+
+def mentioned_users(text: str) -> list[str]:
+    """User ids mentioned in Slack text, in order, without repeats."""
+    found = [m.group("target") for m in _TOKEN.finditer(text) if m.group("sigil") == "@"]
+    return list(dict.fromkeys(found))
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain(text: str, names: Mapping[str, str], drop: frozenset[str] = frozenset()) -> SlackText:
+    """Plain words from Slack text; mentions become ``@Name`` (using ``names``).
+
+    Mentions of the ids in ``drop`` (the bot itself) are removed.
+    """
+    mentions: list[str] = []
+    channels: list[ChannelRef] = []
+
+    def replace(match: re.Match[str]) -> str:
+        sigil, target, label = match.group("sigil"), match.group("target"), match.group("label")
+        if sigil == "@":
+            if target in drop:
+                return ""
+            if target not in mentions:
+                mentions.append(target)
+            return "@" + (names.get(target) or label or target)
+        if sigil == "#":
+            name = label or target
+            channels.append(ChannelRef(target, name))
+            return "#" + name
+        if sigil == "!":
+            return "@" + (label or target.split("^")[0])
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        return label or target
+
+    flat = _TOKEN.sub(replace, text)
+    tidy = re.sub(r"[ \t]{2,}", " ", unescape(flat)).strip()
+    return SlackText(tidy, tuple(mentions), tuple(channels))
+
+
+def is_person_dm(event: Mapping[str, Any]) -> bool:
+    """A message a person typed in a direct message with the bot (not an edit or a bot post)."""
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click from a block_actions payload."""
+
+    user_id: str
+    command: str
+    label: str
+    container: str  # "message" or "view"
+    channel_id: str | None
+    message_ts: str | None
+    thread_ts: str | None
+    ephemeral: bool
+    blocks: tuple[Mapping[str, Any], ...]
+    message_text: str
+    response_url: str | None
+
+
+def click(body: Mapping[str, Any]) -> Click:
+    """The first button action of a block_actions payload."""
+    action = body["actions"][0]
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    return Click(
+        user_id=body["user"]["id"],
+        command=str(action.get("value") or ""),
+        label=str((action.get("text") or {}).get("text") or ""),
+        container="view" if container.get("type") == "view" else "message",
+        channel_id=channel,
+        message_ts=container.get("message_ts") or message.get("ts"),
+        thread_ts=message.get("thread_ts"),
+        ephemeral=bool(container.get("is_ephemeral")),
+        blocks=tuple(message.get("blocks") or ()),
+        message_text=str(message.get("text") or ""),
+        response_url=body.get("response_url"),
+    )

@@ -1,0 +1,295 @@
+"""A local HTTP server that speaks the Slack Web API methods Huddle uses.
+
+The real slack_sdk client talks to it over HTTP (``base_url``). It checks the
+token and the arguments as Slack would (an unknown channel is
+``channel_not_found``, a message with blocks and no ``text`` gets a
+``missing_text`` warning, blocks over Slack's limits are ``invalid_blocks``),
+records every call, can answer 429 with Retry-After, and serves the
+``response_url`` endpoints that slash commands and buttons answer through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-test-huddle"
+APP_TOKEN = "xapp-test-huddle"
+BOT_USER = "UHUDDLEBOT"
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    args: dict[str, Any]
+    at: float
+    status: int = 200
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SlackUser:
+    id: str
+    email: str | None
+    name: str
+    tz: str | None = "America/Chicago"
+
+
+class FakeSlack:
+    """The fake Web API. Start it with :meth:`start`; point slack_sdk at :attr:`api_url`."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, SlackUser] = {}
+        self.channels: dict[str, str] = {}  # id -> state: "member", "not_member", "archived"
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.rate_limit_fraction = 0.0
+        self.retry_after = 1
+        self.fail_next: dict[str, list[int]] = {}  # method -> statuses for its next calls
+        self.socket_url = ""
+        self._random = random.Random(42)
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- setup -----------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, email: str | None, name: str, tz: str | None = None) -> None:
+        self.users[user_id] = SlackUser(user_id, email, name, tz or "America/Chicago")
+
+    def add_channel(self, channel_id: str, state: str = "member") -> None:
+        self.channels[channel_id] = state
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{key}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # --- what happened ---------------------------------------------------------------------
+
+    def of(self, method: str, ok_only: bool = True) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        return [
+            c.args
+            for c in self.of("chat.postMessage")
+            if channel is None or c.args.get("channel") == channel
+        ]
+
+    async def wait_for(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until ``check()`` is truthy (re-checked after every request); return it."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(check), timeout)
+            except TimeoutError:
+                raise AssertionError(
+                    "timed out waiting; calls so far:\n"
+                    + "\n".join(
+                        f"{c.method} {c.status} {json.dumps(c.args)[:300]}" for c in self.calls
+                    )
+                ) from None
+        return check()
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # --- the API ---------------------------------------------------------------------------
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            raw = await request.text()
+            if request.content_type == "application/json":
+                args.update(json.loads(raw or "{}"))
+            else:
+                args.update({k: v[0] for k, v in parse_qs(raw).items()})
+        for key in ("blocks", "view", "users"):
+            if isinstance(args.get(key), str) and args[key][:1] in "[{":
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        call = Call(method, args, time.monotonic())
+        if self.fail_next.get(method):
+            call.status = self.fail_next[method].pop(0)
+        elif method != "auth.test" and self._random.random() < self.rate_limit_fraction:
+            call.status = 429
+        if call.status == 429:
+            await self._record(call)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        if call.status != 200:
+            await self._record(call)
+            return web.Response(status=call.status, text="server error")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token != (APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN):
+            body: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        else:
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            body = handler(args, call) if handler else {"ok": False, "error": "unknown_method"}
+        if call.warnings:
+            body["response_metadata"] = {"warnings": call.warnings}
+        call.args["_ok"] = body.get("ok")
+        call.args["_error"] = body.get("error")
+        await self._record(call)
+        return web.json_response(body)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        payload = json.loads(await request.text())
+        self.responses.setdefault(key, []).append(payload)
+        await self._record(Call("response_url", {"key": key, **payload}, time.monotonic()))
+        return web.Response(text="ok")
+
+    def _auth_test(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://huddle-test.slack.com/",
+            "team": "Test",
+            "user": "huddle",
+            "team_id": "T0TEST",
+            "user_id": BOT_USER,
+            "bot_id": "B0HUDDLE",
+        }
+
+    def _users_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        user = self.users.get(args.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        profile = {"real_name": user.name, "display_name": user.name}
+        if user.email:
+            profile["email"] = user.email
+        return {
+            "ok": True,
+            "user": {"id": user.id, "name": user.name.lower(), "tz": user.tz, "profile": profile},
+        }
+
+    def _conversations_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        users = args.get("users", "")
+        user = users.split(",")[0] if isinstance(users, str) else users[0]
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + user}}
+
+    def _check_channel(self, channel: str) -> str | None:
+        if channel.startswith("U"):
+            return None if channel in self.users else "channel_not_found"
+        if channel.startswith("D") and channel[1:] in self.users:
+            return None
+        state = self.channels.get(channel)
+        if state is None:
+            return "channel_not_found"
+        if state == "archived":
+            return "is_archived"
+        if state == "not_member":
+            return "not_in_channel"
+        if state == "inactive":
+            return "account_inactive"
+        return None
+
+    @staticmethod
+    def _blocks_problem(blocks: Any, limit: int = 50) -> str | None:
+        if blocks is None:
+            return None
+        if not isinstance(blocks, list) or len(blocks) > limit:
+            return "invalid_blocks"
+        for block in blocks:
+            kind = block.get("type")
+            text = (block.get("text") or {}).get("text", "")
+            if kind == "section" and (len(text) > 3000 or len(block.get("fields") or []) > 10):
+                return "invalid_blocks"
+            if kind == "header" and len(text) > 150:
+                return "invalid_blocks"
+            if kind == "actions" and len(block.get("elements") or []) > 25:
+                return "invalid_blocks"
+        return None
+
+    def _message(self, args: dict[str, Any], call: Call) -> dict[str, Any] | None:
+        problem = self._check_channel(str(args.get("channel", "")))
+        if problem:
+            return {"ok": False, "error": problem}
+        problem = self._blocks_problem(args.get("blocks"))
+        if problem:
+            return {"ok": False, "error": problem}
+        if not args.get("text"):
+            if not args.get("blocks"):
+                return {"ok": False, "error": "no_text"}
+            call.warnings.append("missing_text")
+        return None
+
+    def _chat_postMessage(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        refused = self._message(args, call)
+        if refused:
+            return refused
+        channel = str(args["channel"])
+        if channel.startswith("U"):
+            channel = "D" + channel
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        self.messages[(channel, ts)] = dict(args)
+        call.args["_ts"] = ts
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
+
+    def _chat_postEphemeral(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        refused = self._message(args, call)
+        if refused:
+            return refused
+        return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+
+    def _chat_update(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        key = (str(args.get("channel")), str(args.get("ts")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        problem = self._blocks_problem(args.get("blocks"))
+        if problem:
+            return {"ok": False, "error": problem}
+        self.messages[key].update(args)
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _views_publish(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        if args.get("user_id") not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        view = args.get("view") or {}
+        if view.get("type") != "home" or self._blocks_problem(view.get("blocks"), 100):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": "V1", "type": "home"}}
+
+    def _apps_connections_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_url}
