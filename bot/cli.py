@@ -37,6 +37,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(roster_app, name="roster")
 app.add_typer(team_app, name="team")
+slack_app = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
+app.add_typer(slack_app, name="slack")
 
 SAMPLE_PERSON = "ana.ruiz@example.org"
 T = TypeVar("T", bound=BaseSettings)
@@ -213,6 +215,21 @@ def _adapter_settings(kind: type[T]) -> T:
             name = f"{prefix}{loc}".upper() if loc else ""
             message = err["msg"].removeprefix("Value error, ")
             typer.echo(f"Setting {name + ': ' if name else ''}{message}", err=True)
+        raise typer.Exit(2) from None
+
+
+@slack_app.command("manifest")
+def slack_manifest(
+    url: Annotated[str, typer.Option(help="Public https address where `huddle run` listens.")] = "",
+    socket_mode: Annotated[bool, typer.Option(help="For Socket Mode: no public URL.")] = False,
+) -> None:
+    """Print the Slack app manifest to paste into api.slack.com/apps."""
+    from adapters.slack.manifest import manifest
+
+    try:
+        typer.echo(manifest(url, socket_mode=socket_mode))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
 
 

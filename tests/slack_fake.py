@@ -63,6 +63,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
         self.port = 0
 
     # --- setup -----------------------------------------------------------------------------
@@ -85,15 +86,39 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.socket_url = f"ws://127.0.0.1:{self.port}/socket"
 
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner:
             await self._runner.cleanup()
+
+    # --- Socket Mode -----------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await self._record(Call("socket.connect", {}, time.monotonic()))
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0HUDDLE"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                await self._record(Call("socket.ack", json.loads(message.data), time.monotonic()))
+        self._sockets.remove(ws)
+        return ws
+
+    async def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Send an envelope to the connected Socket Mode client."""
+        await self.wait_for(lambda: self._sockets)
+        await self._sockets[-1].send_json(envelope)
 
     # --- what happened ---------------------------------------------------------------------
 

@@ -72,34 +72,46 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _styled(span: markup.Span) -> str:
+def _inner(span: markup.Span) -> str:
+    """A span's text as mrkdwn, without bold or italic markers."""
     if span.url and span.url.startswith(markup.MENTION):
         return f"<@{span.url.removeprefix(markup.MENTION)}>"
     if span.url and span.url.startswith(markup.CHANNEL):
         return f"<#{span.url.removeprefix(markup.CHANNEL)}>"
     text = escape(span.text)
     if span.url:
-        url = span.url.replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+        url = escape(span.url.replace(">", "%3E").replace("|", "%7C").replace(" ", "%20"))
         return f"<{url}|{text}>" if span.text != span.url else f"<{url}>"
     if span.code:
         return f"`{text}`"
+    return text
+
+
+def _wrap(text: str, bold: bool, italic: bool) -> str:
     # Slack needs the markers against non-space characters: keep edge spaces outside.
     core = text.strip()
-    if not core:
+    if not core or not (bold or italic):
         return text
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-    if span.italic:
+    if italic:
         core = f"_{core}_"
-    if span.bold:
+    if bold:
         core = f"*{core}*"
     return lead + core + trail
 
 
 def to_mrkdwn(text: str) -> str:
-    """Markdown-subset text as Slack mrkdwn."""
+    """Markdown-subset text as Slack mrkdwn; a run of same-styled spans gets one pair of markers."""
     lines = []
     for line in markup.parse(text):
-        body = "".join(_styled(s) for s in line.spans)
+        runs: list[tuple[bool, bool, str]] = []
+        for span in line.spans:
+            piece = _inner(span)
+            if runs and runs[-1][:2] == (span.bold, span.italic):
+                runs[-1] = (span.bold, span.italic, runs[-1][2] + piece)
+            else:
+                runs.append((span.bold, span.italic, piece))
+        body = "".join(_wrap(t, b, i) for b, i, t in runs)
         lines.append(("• " + body) if line.bullet else body)
     return "\n".join(lines)
 
@@ -206,23 +218,29 @@ def _dicts(message: Message) -> list[dict[str, Any]]:
     return [b.to_dict() for block in message.blocks for b in blocks_for(block, counter)]
 
 
-def fallback(message: Message) -> str:
-    return escape(_clip(message.summary or " ", MAX_FALLBACK))
+def fallback(message: Message, limit: int = MAX_FALLBACK) -> str:
+    """The plain-text notification line: escaped, within ``limit``, no half entity at the end."""
+    text = escape(message.summary or " ")
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp > cut.rfind(";"):
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def render(message: Message) -> list[SlackMessage]:
     """One neutral message as one or more Slack messages of at most 50 blocks each."""
     blocks = _dicts(message)
-    text = fallback(message)
     if not blocks:
-        return [SlackMessage(text, [])]
-    return [
-        SlackMessage(
-            text if start == 0 else f"{text} ({start // MAX_BLOCKS + 1})",
-            blocks[start : start + MAX_BLOCKS],
-        )
-        for start in range(0, len(blocks), MAX_BLOCKS)
-    ]
+        return [SlackMessage(fallback(message), [])]
+    parts = [blocks[start : start + MAX_BLOCKS] for start in range(0, len(blocks), MAX_BLOCKS)]
+    out = []
+    for number, part in enumerate(parts, start=1):
+        suffix = f" ({number}/{len(parts)})" if number > 1 else ""
+        out.append(SlackMessage(fallback(message, MAX_FALLBACK - len(suffix)) + suffix, part))
+    return out
 
 
 def home_view(messages: Iterable[Message], more: str = "…") -> dict[str, Any]:
