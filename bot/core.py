@@ -19,20 +19,27 @@ import logging
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from bot import commands as c
 from bot import parser
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx
-from bot.db import insert_ignore, session_scope
+from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
 from bot.handlers import HANDLERS, PERSONAL
 from bot.handlers.admin import Refused
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
-from bot.models import DeliveryIssue, HandledEvent, Person, PlatformIdentity
-from bot.store import link_identity, person_by_email, person_for_identity, roles_of
+from bot.models import DeliveryIssue, HandledEvent, Person
+from bot.store import (
+    identity_exists,
+    link_identity,
+    person_by_email,
+    person_for_identity,
+    roles_of,
+)
 from bot.templates import Templates
 from bot.timeparse import zone_or_none
 
@@ -58,16 +65,17 @@ class Bot:
         """Answer one message, and say whether the command may have changed anything."""
         command: c.Command | None = None
         try:
-            with session_scope(self.engine) as session:
-                person = self._identify(session, incoming)
-                if person is None:
-                    return Reply([Outgoing(self._say("unknown_person", **self._contact()))])
-                actor = Actor(
-                    label=person.email, roles=roles_of(session, person.id or 0), person=person
-                )
-                command = parser.parse(incoming.text)
-                answers = self._run(session, actor, command, incoming=incoming)
-            return Reply([_addressed(a) for a in answers], changed=not command.read_only)
+            command = parser.parse(incoming.text)
+            for attempt in range(LOCK_RETRIES):
+                try:
+                    return self._respond(incoming, command)
+                except OperationalError as exc:
+                    # SQLite only: a writer held the lock past the busy timeout. Nothing was
+                    # written (the transaction rolled back), so trying again is safe.
+                    if not is_lock_timeout(exc) or attempt == LOCK_RETRIES - 1:
+                        raise
+                    log.warning("database busy; retrying %s", type(command).__name__)
+            raise AssertionError("unreachable")  # pragma: no cover
         except Exception:
             log.exception(
                 "could not handle %s message from %s:%s (%r, %s)",
@@ -79,6 +87,20 @@ class Bot:
             )
             shown = incoming.text if len(incoming.text) <= 200 else incoming.text[:200] + "…"
             return Reply([Outgoing(self._say("error.apology", text=shown))])
+
+    def _respond(self, incoming: Incoming, command: c.Command) -> Reply:
+        # A command that writes, or a first contact that may link an identity (adapters
+        # send the email only then), takes the write lock up front on SQLite.
+        write = not command.read_only or incoming.email is not None
+        with session_scope(self.engine, write=write) as session:
+            person = self._identify(session, incoming)
+            if person is None:
+                return Reply([Outgoing(self._say("unknown_person", **self._contact()))])
+            actor = Actor(
+                label=person.email, roles=roles_of(session, person.id or 0), person=person
+            )
+            answers = self._run(session, actor, command, incoming=incoming)
+        return Reply([_addressed(a) for a in answers], changed=not command.read_only)
 
     def run_as_operator(
         self, text: str, operator: str, progress: Callable[[int, int], None] | None = None
@@ -94,7 +116,7 @@ class Bot:
     ) -> list[Message]:
         """Run a command for the server operator (the CLI): the same handlers as chat."""
         actor = Actor(label=f"cli:{operator}", roles=frozenset({"admin"}))
-        with session_scope(self.engine) as session:
+        with session_scope(self.engine, write=not command.read_only) as session:
             answers = self._run(session, actor, command, progress=progress)
         return [a.message if isinstance(a, Outgoing) else a for a in answers]
 
@@ -103,12 +125,7 @@ class Bot:
     def knows(self, platform: str, user_id: str) -> bool:
         """Whether this platform user is already linked to a person on the roster."""
         with Session(self.engine) as session:
-            found = session.exec(
-                select(PlatformIdentity.id).where(
-                    PlatformIdentity.platform == platform, PlatformIdentity.external_id == user_id
-                )
-            ).first()
-        return found is not None
+            return identity_exists(session, platform, user_id)
 
     def first_time(self, platform: str, event_id: str) -> bool:
         """Record an event id; True only the first time it is seen, on any replica."""
@@ -172,9 +189,15 @@ class Bot:
         refusal = self._refusal(ctx, command)
         if refusal is not None:
             return [refusal]
+        handler = HANDLERS[type(command)]
+        if command.read_only:
+            try:
+                return handler(ctx, command)
+            except Refused as refused:
+                return [refused.message]
         savepoint = session.begin_nested()
         try:
-            answers = HANDLERS[type(command)](ctx, command)
+            answers = handler(ctx, command)
         except Refused as refused:
             # A refusal is decided before writing; roll back anything a handler began anyway.
             savepoint.rollback()

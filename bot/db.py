@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
 
@@ -31,6 +32,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+            # Let SQLAlchemy, not the driver, say when transactions begin (see _sqlite_begin).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -39,20 +42,44 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # A transaction that will write takes the write lock up front (BEGIN IMMEDIATE)
+            # and waits its turn; one that read first and wrote later could fail at once
+            # with "database is locked" when another writer had committed in between.
+            mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+SQLITE_BEGIN = "huddle_sqlite_begin"
+LOCK_RETRIES = 3
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits when the block ends and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back on error.
+
+    ``write=False`` promises the block only reads, so on SQLite it need not
+    wait for the write lock.
+    """
+    bind = engine
+    if write and engine.dialect.name == "sqlite":
+        bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def is_lock_timeout(exc: OperationalError) -> bool:
+    """SQLite gave up waiting for another writer (after its busy timeout)."""
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 def migrations_dir() -> Path:

@@ -16,6 +16,7 @@ renderer turns into its own syntax, escaping for its platform as it goes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SPECIAL = "\\*_[]`"
 
@@ -59,12 +60,18 @@ def _guard_bullet(text: str) -> str:
 
 def parse(markdown: str) -> list[Line]:
     """Parse Markdown-subset text into lines of spans."""
+    return list(_parse_lines(markdown))
+
+
+@lru_cache(maxsize=8192)
+def _parse_lines(markdown: str) -> tuple[Line, ...]:
+    # Cached: the same course line, heading or button text is rendered for many people.
     lines: list[Line] = []
     for raw in markdown.split("\n"):
         bullet = raw.startswith("- ") or raw.startswith("* ")
         body = raw[2:] if bullet else raw
         lines.append(Line(spans=tuple(_merge(_inline(body, False, False))), bullet=bullet))
-    return lines
+    return tuple(lines)
 
 
 def _find_closer(text: str, start: int, marker: str) -> int:

@@ -1,10 +1,15 @@
-"""Queries the handlers share. Each is one small indexed query."""
+"""Queries the handlers share. Each is one small indexed query.
+
+The hot ones (everything "what's my next course" needs) are built once, with
+bound parameters, so SQLAlchemy does not rebuild the statement and its cache
+key on every request; that was most of the time of answering.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from bot import matching
@@ -14,37 +19,62 @@ from bot.models import Completion, Enrolment, Person, PersonRole, PlatformIdenti
 from bot.progress import Enrolled, PathwayStatus, statuses
 from bot.roster import slugify
 
+_BY_EMAIL = select(Person).where(col(Person.email) == bindparam("email"))
+_ROLES = select(PersonRole.role).where(col(PersonRole.person_id) == bindparam("pid"))
+# Plain columns, not ORM objects: building objects was a third of the time of answering.
+_ENROLLED = select(Enrolment.pathway_id, Enrolment.enrolled_at, col(Enrolment.due_on)).where(
+    col(Enrolment.person_id) == bindparam("pid")
+)
+_COMPLETED = select(Completion.course_id, Completion.completed_at).where(
+    col(Completion.person_id) == bindparam("pid")
+)
+_BY_IDENTITY = (
+    select(Person)
+    .join(PlatformIdentity, col(PlatformIdentity.person_id) == col(Person.id))
+    .where(
+        col(PlatformIdentity.platform) == bindparam("platform"),
+        col(PlatformIdentity.external_id) == bindparam("external_id"),
+    )
+)
+_IDENTITY_EXISTS = select(PlatformIdentity.id).where(
+    col(PlatformIdentity.platform) == bindparam("platform"),
+    col(PlatformIdentity.external_id) == bindparam("external_id"),
+)
+
 
 def person_by_email(session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+    return session.exec(_BY_EMAIL, params={"email": email.strip().lower()}).first()
 
 
 def roles_of(session: Session, person_id: int) -> frozenset[str]:
-    rows = session.exec(select(PersonRole.role).where(PersonRole.person_id == person_id))
-    return frozenset(rows)
+    return frozenset(session.exec(_ROLES, params={"pid": person_id}))
 
 
-def enrolments_of(session: Session, person_id: int) -> list[Enrolment]:
-    return list(session.exec(select(Enrolment).where(Enrolment.person_id == person_id)))
+def enrolled_in(session: Session, person_id: int) -> list[Enrolled]:
+    """The person's enrolments: pathway, when, due date."""
+    rows = session.exec(_ENROLLED, params={"pid": person_id})
+    return [Enrolled(pathway, at, due) for pathway, at, due in rows]
 
 
-def completions_of(session: Session, person_id: int) -> dict[str, Completion]:
-    rows = session.exec(select(Completion).where(Completion.person_id == person_id))
-    return {c.course_id: c for c in rows}
+def completed_by(session: Session, person_id: int) -> dict[str, datetime]:
+    """When the person finished each course they finished, by course id."""
+    return dict(session.exec(_COMPLETED, params={"pid": person_id}).all())
+
+
+def identity_exists(session: Session, platform: str, external_id: str) -> bool:
+    found = session.exec(
+        _IDENTITY_EXISTS, params={"platform": platform, "external_id": external_id}
+    ).first()
+    return found is not None
 
 
 def status_of(
     session: Session, content: Content, person_id: int
-) -> tuple[list[PathwayStatus], dict[str, Completion], list[Enrolment]]:
-    """A person's pathway statuses, their completions and their enrolments."""
-    enrolments = enrolments_of(session, person_id)
-    completed = completions_of(session, person_id)
-    found = statuses(
-        content,
-        (Enrolled(e.pathway_id, e.enrolled_at, e.due_on) for e in enrolments),
-        completed.keys(),
-    )
-    return found, completed, enrolments
+) -> tuple[list[PathwayStatus], dict[str, datetime], list[Enrolled]]:
+    """A person's pathway statuses, when they finished each course, and their enrolments."""
+    enrolments = enrolled_in(session, person_id)
+    completed = completed_by(session, person_id)
+    return statuses(content, enrolments, completed.keys()), completed, enrolments
 
 
 def team_of(session: Session, team_id: int | None) -> Team | None:
@@ -83,11 +113,8 @@ def link_identity(
 
 
 def person_for_identity(session: Session, platform: str, external_id: str) -> Person | None:
-    return session.exec(
-        select(Person)
-        .join(PlatformIdentity, col(PlatformIdentity.person_id) == col(Person.id))
-        .where(PlatformIdentity.platform == platform, PlatformIdentity.external_id == external_id)
-    ).first()
+    params = {"platform": platform, "external_id": external_id}
+    return session.exec(_BY_IDENTITY, params=params).first()
 
 
 def admin_count(session: Session) -> int:

@@ -107,8 +107,9 @@ class FakeSlack:
         await ws.prepare(request)
         self._sockets.append(ws)
         await self._record(Call("socket.connect", {}, time.monotonic()))
-        await ws.send_json({"type": "hello", "num_connections": 1,
-                            "connection_info": {"app_id": "A0HUDDLE"}})
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0HUDDLE"}}
+        )
         async for message in ws:
             if message.type == web.WSMsgType.TEXT:
                 await self._record(Call("socket.ack", json.loads(message.data), time.monotonic()))

@@ -11,10 +11,21 @@ from tests.test_cli import huddle
 def test_manifest_matches_what_the_bot_uses() -> None:
     data = load()
     scopes = set(data["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"app_mentions:read", "chat:write", "commands", "im:history", "im:read",
-                      "im:write", "users:read", "users:read.email"}
+    assert scopes == {
+        "app_mentions:read",
+        "chat:write",
+        "commands",
+        "im:history",
+        "im:read",
+        "im:write",
+        "users:read",
+        "users:read.email",
+    }
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_home_opened", "app_mention", "message.im"}
+        "app_home_opened",
+        "app_mention",
+        "message.im",
+    }
     (command,) = data["features"]["slash_commands"]
     assert command["command"] == "/huddle" and command["should_escape"] is True
     assert data["features"]["app_home"]["home_tab_enabled"] is True
@@ -23,9 +34,13 @@ def test_manifest_matches_what_the_bot_uses() -> None:
 
 def test_manifest_for_http_and_socket_mode() -> None:
     http = yaml.safe_load(manifest("https://huddle.hospital.org/"))
-    assert http["settings"]["event_subscriptions"]["request_url"] == \
-        "https://huddle.hospital.org/slack/events"
-    assert http["features"]["slash_commands"][0]["url"] == "https://huddle.hospital.org/slack/events"
+    assert (
+        http["settings"]["event_subscriptions"]["request_url"]
+        == "https://huddle.hospital.org/slack/events"
+    )
+    assert (
+        http["features"]["slash_commands"][0]["url"] == "https://huddle.hospital.org/slack/events"
+    )
     socket = yaml.safe_load(manifest(socket_mode=True))
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in socket["settings"]["interactivity"]

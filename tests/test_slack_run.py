@@ -32,12 +32,37 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def huddle(*args: str, cwd: Path, env: dict[str, str], timeout: float = 60
-                 ) -> tuple[int, str, str]:
+async def wait_for_port(port: int, seconds: float = 30) -> None:
+    """Until something accepts connections on the port (the server has started)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if loop.time() > deadline:
+                raise AssertionError(f"nothing listening on {port}") from None
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+
+
+async def huddle(
+    *args: str, cwd: Path, env: dict[str, str], timeout: float = 60
+) -> tuple[int, str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=cwd, env={**clean, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=cwd,
+        env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -51,19 +76,38 @@ async def fake() -> AsyncIterator[FakeSlack]:
     await server.stop()
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({"HUDDLE_SLACK_BOT_TOKEN": "xoxb-1"}, "HUDDLE_SLACK_SIGNING_SECRET"),
-    ({"HUDDLE_SLACK_BOT_TOKEN": "abc", "HUDDLE_SLACK_SIGNING_SECRET": "s"},
-     "HUDDLE_SLACK_BOT_TOKEN"),
-    ({"HUDDLE_SLACK_SIGNING_SECRET": "s"}, "HUDDLE_SLACK_BOT_TOKEN"),
-    ({"HUDDLE_SLACK_BOT_TOKEN": "xoxb-1", "HUDDLE_SLACK_APP_TOKEN": "xoxb-2"},
-     "HUDDLE_SLACK_APP_TOKEN"),
-    ({"HUDDLE_SLACK_BOT_TOKEN": "xoxb-1", "HUDDLE_SLACK_SIGNING_SECRET": "s",
-      "HUDDLE_SLACK_API_URL": "slack.com/api"}, "HUDDLE_SLACK_API_URL"),
-    ({"HUDDLE_SLACK_BOT_TOKEN": "xoxb-1", "HUDDLE_SLACK_SIGNING_SECRET": "s",
-      "HUDDLE_PORT": "99999"}, "HUDDLE_PORT"),
-    ({}, "Nothing to serve"),
-])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HUDDLE_SLACK_BOT_TOKEN": "xoxb-1"}, "HUDDLE_SLACK_SIGNING_SECRET"),
+        (
+            {"HUDDLE_SLACK_BOT_TOKEN": "abc", "HUDDLE_SLACK_SIGNING_SECRET": "s"},
+            "HUDDLE_SLACK_BOT_TOKEN",
+        ),
+        ({"HUDDLE_SLACK_SIGNING_SECRET": "s"}, "HUDDLE_SLACK_BOT_TOKEN"),
+        (
+            {"HUDDLE_SLACK_BOT_TOKEN": "xoxb-1", "HUDDLE_SLACK_APP_TOKEN": "xoxb-2"},
+            "HUDDLE_SLACK_APP_TOKEN",
+        ),
+        (
+            {
+                "HUDDLE_SLACK_BOT_TOKEN": "xoxb-1",
+                "HUDDLE_SLACK_SIGNING_SECRET": "s",
+                "HUDDLE_SLACK_API_URL": "slack.com/api",
+            },
+            "HUDDLE_SLACK_API_URL",
+        ),
+        (
+            {
+                "HUDDLE_SLACK_BOT_TOKEN": "xoxb-1",
+                "HUDDLE_SLACK_SIGNING_SECRET": "s",
+                "HUDDLE_PORT": "99999",
+            },
+            "HUDDLE_PORT",
+        ),
+        ({}, "Nothing to serve"),
+    ],
+)
 async def test_missing_or_wrong_settings_stop_the_start(
     tmp_path: Path, env: dict[str, str], named: str
 ) -> None:
@@ -75,12 +119,20 @@ async def test_missing_or_wrong_settings_stop_the_start(
 async def test_a_token_slack_refuses_or_an_unreachable_api_stops_the_start(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
-    env = {"HUDDLE_SLACK_BOT_TOKEN": "xoxb-wrong", "HUDDLE_SLACK_SIGNING_SECRET": "s",
-           "HUDDLE_SLACK_API_URL": fake.api_url, "HUDDLE_PORT": str(free_port())}
+    env = {
+        "HUDDLE_SLACK_BOT_TOKEN": "xoxb-wrong",
+        "HUDDLE_SLACK_SIGNING_SECRET": "s",
+        "HUDDLE_SLACK_API_URL": fake.api_url,
+        "HUDDLE_PORT": str(free_port()),
+    }
     code, _, err = await huddle("run", cwd=tmp_path, env=env)
     assert code == 2 and "HUDDLE_SLACK_BOT_TOKEN" in err and "invalid_auth" in err
-    env.update({"HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
-                "HUDDLE_SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"})
+    env.update(
+        {
+            "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "HUDDLE_SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+        }
+    )
     code, _, err = await huddle("run", cwd=tmp_path, env=env)
     assert code == 2 and "Cannot reach Slack at HUDDLE_SLACK_API_URL" in err
 
@@ -88,39 +140,58 @@ async def test_a_token_slack_refuses_or_an_unreachable_api_stops_the_start(
 async def test_huddle_run_serves_slack_until_sigterm(tmp_path: Path, fake: FakeSlack) -> None:
     port = free_port()
     secret = "0123456789abcdef0123456789abcdef"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")},
-           "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN, "HUDDLE_SLACK_SIGNING_SECRET": secret,
-           "HUDDLE_SLACK_API_URL": fake.api_url, "HUDDLE_HOST": "127.0.0.1",
-           "HUDDLE_PORT": str(port), "HUDDLE_LOG_LEVEL": "WARNING"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")},
+        "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
+        "HUDDLE_SLACK_SIGNING_SECRET": secret,
+        "HUDDLE_SLACK_API_URL": fake.api_url,
+        "HUDDLE_HOST": "127.0.0.1",
+        "HUDDLE_PORT": str(port),
+        "HUDDLE_LOG_LEVEL": "WARNING",
+    }
     # An empty folder: `huddle chat` style set-up is not needed, run creates the schema.
-    code, _, err = await huddle("roster", "import", str(Path(__file__).parent.parent / "content"
-                                                        / "sample-roster.csv"),
-                                cwd=tmp_path, env={"HUDDLE_LOG_LEVEL": "WARNING"})
-    assert "run `huddle db upgrade` first" in err  # import before the schema exists: told what to do
+    roster = str(Path(__file__).parent.parent / "content" / "sample-roster.csv")
+    # Importing before the schema exists is refused with what to run first.
+    code, _, err = await huddle("roster", "import", roster, cwd=tmp_path, env={})
+    assert code == 2 and "run `huddle db upgrade` first" in err
     await huddle("db", "upgrade", cwd=tmp_path, env={})
-    code, out, err = await huddle("roster", "import", str(Path(__file__).parent.parent / "content"
-                                                          / "sample-roster.csv"),
-                                  cwd=tmp_path, env={})
+    code, _, err = await huddle("roster", "import", roster, cwd=tmp_path, env={})
     assert code == 0, err
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
+        await wait_for_port(port)
         async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            body = json.dumps({"type": "event_callback", "event_id": "EvRUN1", "team_id": "T0TEST",
-                               "event": {"type": "message", "channel_type": "im",
-                                         "channel": "DUANA", "user": "UANA", "text": "next",
-                                         "ts": "1.1"}})
-            async with session.post(f"http://127.0.0.1:{port}/slack/events", data=body,
-                                    headers={"Content-Type": "application/json",
-                                             **sign(secret, body)}) as r:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                assert r.status == 200
+            body = json.dumps(
+                {
+                    "type": "event_callback",
+                    "event_id": "EvRUN1",
+                    "team_id": "T0TEST",
+                    "event": {
+                        "type": "message",
+                        "channel_type": "im",
+                        "channel": "DUANA",
+                        "user": "UANA",
+                        "text": "next",
+                        "ts": "1.1",
+                    },
+                }
+            )
+            async with session.post(
+                f"http://127.0.0.1:{port}/slack/events",
+                data=body,
+                headers={"Content-Type": "application/json", **sign(secret, body)},
+            ) as r:
                 assert r.status == 200
         (post,) = await fake.wait_for(lambda: fake.posts("DUANA"))
         assert "Next up" in text_of(post["blocks"])
@@ -140,13 +211,24 @@ async def test_socket_mode_receives_a_slash_command_and_answers(
     await adapter.check()
     await adapter.start_socket_mode()
     try:
-        await fake.socket_send({
-            "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-            "payload": {"team_id": "T0TEST", "channel_id": "DUANA",
-                        "channel_name": "directmessage", "user_id": "UANA", "command": "/huddle",
-                        "text": "progress", "response_url": fake.response_url("sock1"),
-                        "trigger_id": "t1", "api_app_id": "A0HUDDLE"},
-        })
+        await fake.socket_send(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "team_id": "T0TEST",
+                    "channel_id": "DUANA",
+                    "channel_name": "directmessage",
+                    "user_id": "UANA",
+                    "command": "/huddle",
+                    "text": "progress",
+                    "response_url": fake.response_url("sock1"),
+                    "trigger_id": "t1",
+                    "api_app_id": "A0HUDDLE",
+                },
+            }
+        )
         (answer,) = await fake.wait_for(lambda: fake.responses.get("sock1"))
         assert "Ana Ruiz's progress" in text_of(answer["blocks"])
         acks = fake.of("socket.ack")

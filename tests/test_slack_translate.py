@@ -22,9 +22,13 @@ from tests.slack_fake import FakeSlack
 
 # From https://api.slack.com/events/message.im (trimmed).
 DM_EVENT = {
-    "type": "message", "channel": "D024BE91L", "user": "U2147483697",
-    "text": "Hello hello can you hear me?", "ts": "1355517523.000005",
-    "event_ts": "1355517523.000005", "channel_type": "im",
+    "type": "message",
+    "channel": "D024BE91L",
+    "user": "U2147483697",
+    "text": "Hello hello can you hear me?",
+    "ts": "1355517523.000005",
+    "event_ts": "1355517523.000005",
+    "channel_type": "im",
 }
 
 
@@ -54,18 +58,33 @@ def test_multi_line_text_keeps_its_lines() -> None:
 
 def test_click_payload() -> None:
     body = {
-        "type": "block_actions", "user": {"id": "U1"},
-        "container": {"type": "message", "message_ts": "1.2", "channel_id": "D1",
-                      "is_ephemeral": False},
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "container": {
+            "type": "message",
+            "message_ts": "1.2",
+            "channel_id": "D1",
+            "is_ephemeral": False,
+        },
         "channel": {"id": "D1"},
         "message": {"ts": "1.2", "text": "fallback", "blocks": [{"type": "actions"}]},
         "response_url": "https://hooks.slack.com/actions/T/1/x",
-        "actions": [{"action_id": "huddle-0", "value": "done pain-101",
-                     "text": {"type": "plain_text", "text": "Mark complete"}}],
+        "actions": [
+            {
+                "action_id": "huddle-0",
+                "value": "done pain-101",
+                "text": {"type": "plain_text", "text": "Mark complete"},
+            }
+        ],
     }
     click = translate.click(body)
     assert (click.user_id, click.command, click.label, click.channel_id, click.message_ts) == (
-        "U1", "done pain-101", "Mark complete", "D1", "1.2")
+        "U1",
+        "done pain-101",
+        "Mark complete",
+        "D1",
+        "1.2",
+    )
     assert click.container == "message" and not click.ephemeral
 
 
@@ -76,8 +95,10 @@ def test_titles_with_special_characters_render_as_written() -> None:
     )
     (part,) = render.render(message)
     section = part.blocks[0]["text"]["text"]
-    assert section == "*Next up: <https://x.org/a?b=1&amp;c=2|Pain &lt;basics&gt; &amp; more>*" \
+    assert (
+        section == "*Next up: <https://x.org/a?b=1&amp;c=2|Pain &lt;basics&gt; &amp; more>*"
         " and `a&lt;b`"
+    )
     assert part.text == "Pain &lt;basics&gt; &amp; more"
 
 
@@ -103,15 +124,21 @@ def test_every_block_type_and_mentions() -> None:
     assert part.blocks[4]["text"]["text"].startswith("```\nName  Done")
     buttons = part.blocks[6]["elements"]
     assert [(b["action_id"], b["value"], b.get("style")) for b in buttons] == [
-        ("huddle-0", "done x", "primary"), ("huddle-1", "help", None)]
+        ("huddle-0", "done x", "primary"),
+        ("huddle-1", "help", None),
+    ]
 
 
 def test_long_answers_are_split_inside_slacks_limits() -> None:
     long_text = "\n".join(f"- line {i} " + "x" * 80 for i in range(200))
     rows = tuple((f"Person {i}", "nurse", "1/3") for i in range(400))
     message = Message(
-        (Heading("H" * 400), Text(long_text), Table(("Name", "Discipline", "Done"), rows),
-         *[Text(f"para {i}") for i in range(60)]),
+        (
+            Heading("H" * 400),
+            Text(long_text),
+            Table(("Name", "Discipline", "Done"), rows),
+            *[Text(f"para {i}") for i in range(60)],
+        ),
         summary="y" * 5000,
     )
     parts = render.render(message)
@@ -128,8 +155,10 @@ def test_long_answers_are_split_inside_slacks_limits() -> None:
 
 
 def test_chosen_replaces_buttons_with_a_note() -> None:
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}},
-              {"type": "actions", "elements": []}]
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}},
+        {"type": "actions", "elements": []},
+    ]
     assert render.chosen(blocks, "✓ Mark complete") == [
         {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "✓ Mark complete"}]},

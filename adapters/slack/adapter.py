@@ -16,10 +16,14 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -36,10 +40,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack import render, translate
 from adapters.slack.settings import SlackSettings
 from bot.core import Bot
-from bot.messages import Incoming, Mention, Message, Outgoing, Via
+from bot.messages import Incoming, Mention, Outgoing, Reply, Via
 from bot.templates import Markdown
 
 log = logging.getLogger("huddle.slack")
+T = TypeVar("T")
 
 PLATFORM = translate.PLATFORM
 #: Slack's answers that mean "this message can never be delivered as addressed".
@@ -47,6 +52,8 @@ REFUSALS = frozenset({"not_in_channel", "channel_not_found", "account_inactive",
 PROFILE_TTL = 3600.0
 UNKNOWN_PROFILE_TTL = 300.0
 RATE_LIMIT_RETRIES = 3
+CORE_WORKERS = 2
+SHUTDOWN_GRACE = 10.0
 
 
 class SlackSetupError(Exception):
@@ -119,13 +126,22 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
 
 
 class SlackAdapter:
-    """Huddle's Bolt app and the way its answers reach Slack."""
+    """Huddle's Bolt app and the way its answers reach Slack.
 
-    def __init__(self, bot: Bot, settings: SlackSettings) -> None:
+    The core runs in a small thread pool (its work is mostly Python, so more
+    threads would only fight over the GIL and slow the event loop that sends
+    Slack its acks); one HTTP session is shared by every Web API and
+    response_url call.
+    """
+
+    def __init__(self, bot: Bot, settings: SlackSettings, workers: int = CORE_WORKERS) -> None:
         self.bot = bot
         self.settings = settings
         self.client = web_client(settings)
         self.profiles = Profiles(self.client)
+        self._linked: set[str] = set()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="huddle-core")
+        self._session: aiohttp.ClientSession | None = None
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or None,
@@ -133,13 +149,24 @@ class SlackAdapter:
             process_before_response=False,
         )
         self._socket: Any = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: dict[asyncio.Task[Any], int] = {}
         self._register()
 
     # --- lifecycle ----------------------------------------------------------------------
 
+    def _http(self) -> aiohttp.ClientSession:
+        """The shared HTTP session, made inside the running event loop on first use."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self.client.session = self._session
+        return self._session
+
+    async def _core(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+
     async def check(self) -> None:
         """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
+        self._http()
         try:
             await self.client.auth_test()
         except SlackApiError as exc:
@@ -154,12 +181,14 @@ class SlackAdapter:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """POST /slack/events: events, slash commands and interactivity on one URL."""
+        self._http()
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
     async def start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+        self._http()
         self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
         await self._socket.connect_async()
         log.info("connected to Slack in Socket Mode")
@@ -167,8 +196,16 @@ class SlackAdapter:
     async def close(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Finish answers already under way (Slack has been told "ok"), then close.
+        busy = {t for t in self._busy if t is not asyncio.current_task()}
+        if busy:
+            await asyncio.wait(busy, timeout=SHUTDOWN_GRACE)
+        if self._session is not None:
+            await self._session.close()
+        # Let work in flight finish (it holds database connections), without blocking the loop.
+        await asyncio.get_running_loop().run_in_executor(
+            None, partial(self._pool.shutdown, wait=True, cancel_futures=True)
+        )
 
     # --- listeners ----------------------------------------------------------------------
 
@@ -188,7 +225,7 @@ class SlackAdapter:
         self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await asyncio.to_thread(self.bot.first_time, PLATFORM, event_id):
+        if event_id and not await self._core(self.bot.first_time, PLATFORM, event_id):
             log.info("event %s already handled; acknowledging the retry only", event_id)
             return BoltResponse(status=200, body="")
         await next()
@@ -201,21 +238,23 @@ class SlackAdapter:
         return None
 
     async def _on_dm(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
-        place = Place("dm", event["user"], event["channel"], event.get("thread_ts"))
-        incoming = await self.incoming(
-            event["user"], event.get("text") or "", "direct", event["channel"], False, context
-        )
-        await self.answer(incoming, place)
+        async with self._working():
+            place = Place("dm", event["user"], event["channel"], event.get("thread_ts"))
+            incoming = await self.incoming(
+                event["user"], event.get("text") or "", "direct", event["channel"], False, context
+            )
+            await self.answer(incoming, place)
 
     async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         if not event.get("user"):
             return
         thread = event.get("thread_ts") or event.get("ts")
-        place = Place("mention", event["user"], event["channel"], thread)
-        incoming = await self.incoming(
-            event["user"], event.get("text") or "", "mention", event["channel"], True, context
-        )
-        await self.answer(incoming, place)
+        async with self._working():
+            place = Place("mention", event["user"], event["channel"], thread)
+            incoming = await self.incoming(
+                event["user"], event.get("text") or "", "mention", event["channel"], True, context
+            )
+            await self.answer(incoming, place)
 
     async def _on_command(
         self,
@@ -231,10 +270,16 @@ class SlackAdapter:
         place = Place(
             "command", command["user_id"], channel, response_url=command.get("response_url")
         )
-        incoming = await self.incoming(
-            command["user_id"], command.get("text") or "", "command", channel, in_channel, context
-        )
-        await self.answer(incoming, place)
+        async with self._working():
+            incoming = await self.incoming(
+                command["user_id"],
+                command.get("text") or "",
+                "command",
+                channel,
+                in_channel,
+                context,
+            )
+            await self.answer(incoming, place)
 
     async def _on_click(
         self,
@@ -243,6 +288,10 @@ class SlackAdapter:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
+        async with self._working():
+            await self._click(body, context)
+
+    async def _click(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         clicked = translate.click(body)
         await self._mark_chosen(clicked)
         kind: PlaceKind = (
@@ -293,9 +342,12 @@ class SlackAdapter:
         )
         text = translate.plain(raw_text, {u: p.name for u, p in profiles.items()}, drop)
         email = timezone = name = None
-        if not await asyncio.to_thread(self.bot.knows, PLATFORM, user_id):
-            profile = await self.profiles.get(user_id)
-            email, timezone, name = profile.email, profile.timezone, profile.name
+        if user_id not in self._linked:
+            if await self._core(self.bot.knows, PLATFORM, user_id):
+                self._linked.add(user_id)
+            else:
+                profile = await self.profiles.get(user_id)
+                email, timezone, name = profile.email, profile.timezone, profile.name
         return Incoming(
             platform=PLATFORM,
             user_id=user_id,
@@ -310,17 +362,47 @@ class SlackAdapter:
             channels=text.channels,
         )
 
+    def _respond_and_render(
+        self, incoming: Incoming
+    ) -> tuple[Reply, list[tuple[Outgoing, list[render.SlackMessage]]]]:
+        # Rendering runs in the worker too, keeping the event loop free for acks.
+        reply = self.bot.respond(incoming)
+        return reply, [(out, render.render(out.message)) for out in reply.outgoing]
+
+    @asynccontextmanager
+    async def _working(self) -> AsyncIterator[None]:
+        """Mark the current task as delivering answers, so shutdown waits for it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._busy[task] = self._busy.get(task, 0) + 1
+        try:
+            yield
+        finally:
+            self._busy[task] -= 1
+            if not self._busy[task]:
+                del self._busy[task]
+
     async def answer(self, incoming: Incoming, place: Place, refresh_home: bool = False) -> None:
         """Run the core and deliver its answers; refresh the App Home when things changed."""
-        reply = await asyncio.to_thread(self.bot.respond, incoming)
-        await self.deliver(reply.outgoing, place)
+        async with self._working():
+            await self._answer(incoming, place, refresh_home)
+
+    async def _answer(self, incoming: Incoming, place: Place, refresh_home: bool) -> None:
+        reply, rendered = await self._core(self._respond_and_render, incoming)
+        await self.deliver(rendered, place)
         if reply.changed or refresh_home:
             await self.publish_home(incoming.user_id)
 
+    def _home_view(self, incoming: Incoming) -> dict[str, Any]:
+        return render.home_view(o.message for o in self.bot.respond(incoming).outgoing)
+
     async def publish_home(self, user_id: str) -> None:
+        async with self._working():
+            await self._publish_home(user_id)
+
+    async def _publish_home(self, user_id: str) -> None:
         incoming = await self.incoming(user_id, "home", "direct", None, False)
-        reply = await asyncio.to_thread(self.bot.respond, incoming)
-        view = render.home_view(o.message for o in reply.outgoing)
+        view = await self._core(self._home_view, incoming)
         try:
             await self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
@@ -328,11 +410,13 @@ class SlackAdapter:
 
     # --- delivery -----------------------------------------------------------------------
 
-    async def deliver(self, outgoing: Sequence[Outgoing], place: Place) -> None:
-        for out in outgoing:
+    async def deliver(
+        self, rendered: Sequence[tuple[Outgoing, list[render.SlackMessage]]], place: Place
+    ) -> None:
+        for out, parts in rendered:
             if out.visibility == "public":
                 channel = out.channel_id or place.channel_id
-                error = await self.post(channel or place.user_id, out.message)
+                error = await self.post(channel or place.user_id, parts)
                 if error is not None:
                     reason = f"delivery.reason.{error}"
                     notice = self.bot.say(
@@ -342,28 +426,28 @@ class SlackAdapter:
                             reason if reason in self.bot.templates else "delivery.reason.failed"
                         ),
                     )
-                    await self.private(place, notice)
+                    await self.private(place, render.render(notice))
             else:
-                await self.private(place, out.message)
+                await self.private(place, parts)
 
-    async def private(self, place: Place, message: Message) -> None:
+    async def private(self, place: Place, parts: list[render.SlackMessage]) -> None:
         """An answer only the asker sees, sent back the way the request came."""
         if place.kind in ("command", "click_ephemeral") and place.response_url:
-            await self._respond(place.response_url, message, replace_original=False)
+            await self._respond(place.response_url, parts, replace_original=False)
         elif place.kind == "home" or place.channel_id is None:
-            await self.post(place.user_id, message)
+            await self.post(place.user_id, parts)
         else:
-            await self.post(place.channel_id, message, place.thread_ts, person=place.user_id)
+            await self.post(place.channel_id, parts, place.thread_ts, person=place.user_id)
 
     async def post(
         self,
         channel: str,
-        message: Message,
+        parts: list[render.SlackMessage],
         thread_ts: str | None = None,
         person: str | None = None,
     ) -> str | None:
         """chat.postMessage each part of a message. Returns Slack's error code, or None."""
-        for part in render.render(message):
+        for part in parts:
             try:
                 await self.client.chat_postMessage(
                     channel=channel, text=part.text, blocks=part.blocks, thread_ts=thread_ts
@@ -371,13 +455,13 @@ class SlackAdapter:
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "failed")
                 code = error if error in REFUSALS else "failed"
-                await asyncio.to_thread(
+                await self._core(
                     self.bot.note_delivery_issue, PLATFORM, channel, code, error, person
                 )
                 return code
             except Exception as exc:  # the network: logged and noted, never raised
                 log.exception("chat.postMessage to %s failed", channel)
-                await asyncio.to_thread(
+                await self._core(
                     self.bot.note_delivery_issue,
                     PLATFORM,
                     channel,
@@ -388,18 +472,25 @@ class SlackAdapter:
                 return "failed"
         return None
 
-    async def _respond(self, url: str, message: Message, *, replace_original: bool) -> None:
+    async def _respond(
+        self, url: str, parts: list[render.SlackMessage], *, replace_original: bool
+    ) -> None:
         webhook = AsyncWebhookClient(
             url,
+            session=self._http(),
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
         )
-        for part in render.render(message):
-            response = await webhook.send(
-                text=part.text,
-                blocks=part.blocks,
-                response_type="ephemeral",
-                replace_original=replace_original,
-            )
+        for part in parts:
+            try:
+                response = await webhook.send(
+                    text=part.text,
+                    blocks=part.blocks,
+                    response_type="ephemeral",
+                    replace_original=replace_original,
+                )
+            except Exception:  # the network: logged, never raised into the handler
+                log.exception("response_url post failed")
+                return
             if response.status_code != 200:
                 log.warning("response_url answered %s: %s", response.status_code, response.body)
 
@@ -411,7 +502,7 @@ class SlackAdapter:
         blocks = render.chosen(clicked.blocks, note)
         try:
             if clicked.ephemeral and clicked.response_url:
-                webhook = AsyncWebhookClient(clicked.response_url)
+                webhook = AsyncWebhookClient(clicked.response_url, session=self._http())
                 await webhook.send(
                     text=clicked.message_text or note, blocks=blocks, replace_original=True
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -232,15 +233,24 @@ def fallback(message: Message, limit: int = MAX_FALLBACK) -> str:
 
 def render(message: Message) -> list[SlackMessage]:
     """One neutral message as one or more Slack messages of at most 50 blocks each."""
+    try:
+        return list(_render(message))
+    except TypeError:  # a message holding something unhashable: render it uncached
+        return list(_render.__wrapped__(message))
+
+
+@lru_cache(maxsize=2048)
+def _render(message: Message) -> tuple[SlackMessage, ...]:
+    # Messages are immutable, and the same one (a course, a help text) goes to many people.
     blocks = _dicts(message)
     if not blocks:
-        return [SlackMessage(fallback(message), [])]
+        return (SlackMessage(fallback(message), []),)
     parts = [blocks[start : start + MAX_BLOCKS] for start in range(0, len(blocks), MAX_BLOCKS)]
     out = []
     for number, part in enumerate(parts, start=1):
         suffix = f" ({number}/{len(parts)})" if number > 1 else ""
         out.append(SlackMessage(fallback(message, MAX_FALLBACK - len(suffix)) + suffix, part))
-    return out
+    return tuple(out)
 
 
 def home_view(messages: Iterable[Message], more: str = "…") -> dict[str, Any]:

@@ -539,7 +539,7 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
         found, completed, _ = status_of(ctx.session, ctx.content, person.id or 0)
         if scope.pathway:
             found = [s for s in found if s.pathway.id == scope.pathway]
-        last = max((x.completed_at for x in completed.values()), default=None)
+        last = max(completed.values(), default=None)
         last_text = format_date(last.astimezone(ctx.zone).date()) if last else "-"
         if not found:
             rows.append((person.name, discipline_name(ctx, person.discipline), "-", "-", last_text))

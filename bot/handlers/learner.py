@@ -403,7 +403,7 @@ def done(ctx: Ctx, cmd: c.Done) -> list[Message]:
         key = "done.several" if options else "done.not_found"
         return [ctx.say(key, ctx.actions(*buttons), text=cmd.course)]
     if course.id in completed:
-        when = completed[course.id].completed_at.astimezone(ctx.zone).date()
+        when = completed[course.id].astimezone(ctx.zone).date()
         return [
             ctx.say("done.already", title=course.title, date=format_date(when)),
             *next_course(ctx, c.NextCourse()),
@@ -435,7 +435,8 @@ def record(
         ],
     )
     if not added:
-        return []
+        # Another request recorded it a moment ago (a double click): say so, once.
+        return [ctx.say("done.already", title=course.title, date=format_date(ctx.today()))]
     messages = [
         ctx.say(
             "done.recorded", title=course.title, credits=credits_text(ctx, dict(course.credits))
