@@ -7,7 +7,9 @@ key on every request; that was most of the time of answering.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
@@ -46,19 +48,24 @@ def person_by_email(session: Session, email: str) -> Person | None:
     return session.exec(_BY_EMAIL, params={"email": email.strip().lower()}).first()
 
 
+def _rows(session: Session, statement: Any, **params: Any) -> Sequence[Any]:
+    """Plain rows through the Core connection: for column reads the ORM layer adds nothing."""
+    return session.connection().execute(statement, params).all()
+
+
 def roles_of(session: Session, person_id: int) -> frozenset[str]:
-    return frozenset(session.exec(_ROLES, params={"pid": person_id}))
+    return frozenset(role for (role,) in _rows(session, _ROLES, pid=person_id))
 
 
 def enrolled_in(session: Session, person_id: int) -> list[Enrolled]:
     """The person's enrolments: pathway, when, due date."""
-    rows = session.exec(_ENROLLED, params={"pid": person_id})
+    rows = _rows(session, _ENROLLED, pid=person_id)
     return [Enrolled(pathway, at, due) for pathway, at, due in rows]
 
 
 def completed_by(session: Session, person_id: int) -> dict[str, datetime]:
     """When the person finished each course they finished, by course id."""
-    return dict(session.exec(_COMPLETED, params={"pid": person_id}).all())
+    return {course: at for course, at in _rows(session, _COMPLETED, pid=person_id)}
 
 
 def identity_exists(session: Session, platform: str, external_id: str) -> bool:
