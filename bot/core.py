@@ -95,7 +95,8 @@ class Bot:
         with session_scope(self.engine, write=write) as session:
             person = self._identify(session, incoming)
             if person is None:
-                return Reply([Outgoing(self._say("unknown_person", **self._contact()))])
+                unknown = Outgoing(self._say("unknown_person", **self._contact()))
+                return Reply([unknown], identified=False)
             actor = Actor(
                 label=person.email, roles=roles_of(session, person.id or 0), person=person
             )

@@ -183,7 +183,12 @@ class Reply:
 
     ``changed`` is True when the command may have written something (a
     completion, a setting), so adapters know to refresh views such as a home tab.
+    ``identified`` is False when the sender is not linked to the roster.
     """
 
     outgoing: list[Outgoing]
     changed: bool = False
+    #: False when the platform user is not linked to anyone on the roster (and the
+    #: Incoming carried no email to link them by): the adapter may look the email up
+    #: and ask again. Nothing has been done in that case.
+    identified: bool = True

@@ -65,7 +65,7 @@ def enrolled_in(session: Session, person_id: int) -> list[Enrolled]:
 
 def completed_by(session: Session, person_id: int) -> dict[str, datetime]:
     """When the person finished each course they finished, by course id."""
-    return {course: at for course, at in _rows(session, _COMPLETED, pid=person_id)}
+    return dict(_rows(session, _COMPLETED, pid=person_id))
 
 
 def identity_exists(session: Session, platform: str, external_id: str) -> bool:

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal, TypeVar
 
@@ -45,6 +45,7 @@ from bot.templates import Markdown
 
 log = logging.getLogger("huddle.slack")
 T = TypeVar("T")
+R = TypeVar("R")
 
 PLATFORM = translate.PLATFORM
 #: Slack's answers that mean "this message can never be delivered as addressed".
@@ -139,7 +140,6 @@ class SlackAdapter:
         self.settings = settings
         self.client = web_client(settings)
         self.profiles = Profiles(self.client)
-        self._linked: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="huddle-core")
         self._session: aiohttp.ClientSession | None = None
         self.app = AsyncApp(
@@ -341,33 +341,45 @@ class SlackAdapter:
             )
         )
         text = translate.plain(raw_text, {u: p.name for u, p in profiles.items()}, drop)
-        email = timezone = name = None
-        if user_id not in self._linked:
-            if await self._core(self.bot.knows, PLATFORM, user_id):
-                self._linked.add(user_id)
-            else:
-                profile = await self.profiles.get(user_id)
-                email, timezone, name = profile.email, profile.timezone, profile.name
         return Incoming(
             platform=PLATFORM,
             user_id=user_id,
             text=text.text,
             via=via,
-            email=email,
-            display_name=name,
-            timezone=timezone,
             conversation_id=conversation_id,
             in_channel=in_channel,
             mentions=tuple(Mention(u, profiles[u].name, profiles[u].email) for u in text.mentions),
             channels=text.channels,
         )
 
-    def _respond_and_render(
-        self, incoming: Incoming
-    ) -> tuple[Reply, list[tuple[Outgoing, list[render.SlackMessage]]]]:
-        # Rendering runs in the worker too, keeping the event loop free for acks.
-        reply = self.bot.respond(incoming)
-        return reply, [(out, render.render(out.message)) for out in reply.outgoing]
+    async def _ask(self, incoming: Incoming, finish: Callable[[Reply], R]) -> tuple[Reply, R]:
+        """Run the core (and ``finish``, e.g. rendering) in a worker, off the event loop.
+
+        A Slack user the core does not know yet is looked up once (users.info, for
+        the email and time zone) and asked about again, so known people, nearly
+        everyone, cost no profile look-up and no extra database round trip.
+        """
+
+        def work(incoming: Incoming) -> tuple[Reply, R]:
+            reply = self.bot.respond(incoming)
+            return reply, finish(reply)
+
+        reply, done = await self._core(work, incoming)
+        if not reply.identified:
+            profile = await self.profiles.get(incoming.user_id)
+            if profile.email:
+                incoming = replace(
+                    incoming,
+                    email=profile.email,
+                    timezone=profile.timezone,
+                    display_name=profile.name,
+                )
+                reply, done = await self._core(work, incoming)
+        return reply, done
+
+    @staticmethod
+    def _rendered(reply: Reply) -> list[tuple[Outgoing, list[render.SlackMessage]]]:
+        return [(out, render.render(out.message)) for out in reply.outgoing]
 
     @asynccontextmanager
     async def _working(self) -> AsyncIterator[None]:
@@ -388,13 +400,10 @@ class SlackAdapter:
             await self._answer(incoming, place, refresh_home)
 
     async def _answer(self, incoming: Incoming, place: Place, refresh_home: bool) -> None:
-        reply, rendered = await self._core(self._respond_and_render, incoming)
+        reply, rendered = await self._ask(incoming, self._rendered)
         await self.deliver(rendered, place)
         if reply.changed or refresh_home:
             await self.publish_home(incoming.user_id)
-
-    def _home_view(self, incoming: Incoming) -> dict[str, Any]:
-        return render.home_view(o.message for o in self.bot.respond(incoming).outgoing)
 
     async def publish_home(self, user_id: str) -> None:
         async with self._working():
@@ -402,7 +411,9 @@ class SlackAdapter:
 
     async def _publish_home(self, user_id: str) -> None:
         incoming = await self.incoming(user_id, "home", "direct", None, False)
-        view = await self._core(self._home_view, incoming)
+        _, view = await self._ask(
+            incoming, lambda reply: render.home_view(o.message for o in reply.outgoing)
+        )
         try:
             await self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
