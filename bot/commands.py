@@ -22,6 +22,15 @@ class Command:
     needs: ClassVar[Need] = "anyone"
     #: True for commands that only show things; they never write to the database.
     read_only: ClassVar[bool] = False
+    #: True for commands whose work grows with the size of the organisation
+    #: (imports, bulk enrolments, system-wide reports), so adapters keep them off
+    #: the lane that answers everyday questions.
+    slow: ClassVar[bool] = False
+
+    @property
+    def quick(self) -> bool:
+        """Reads only and is small: safe to answer on the everyday lane."""
+        return self.read_only and not self.slow
 
 
 # --- for everyone ----------------------------------------------------------------------------
@@ -128,6 +137,7 @@ class Home(Command):
     """Everything at a glance: progress, next course, settings (and a summary for admins)."""
 
     read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
 
 
 # --- champions (own team) and admins ---------------------------------------------------------
@@ -141,6 +151,7 @@ class Enrol(Command):
     pathway: str
     due: str = ""
     needs: ClassVar[Need] = "champion"
+    slow: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -180,12 +191,14 @@ class Report(Command):
     scope: str = ""
     needs: ClassVar[Need] = "reporter"
     read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class ListTeams(Command):
     needs: ClassVar[Need] = "reporter"
     read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
 
 
 # --- admins only -----------------------------------------------------------------------------
@@ -209,6 +222,7 @@ class LinkChannel(Command):
 class ImportRoster(Command):
     csv_text: str
     needs: ClassVar[Need] = "admin"
+    slow: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,11 @@ class Bot:
 
     # --- services for adapters ----------------------------------------------------------
 
+    @staticmethod
+    def is_quick(text: str) -> bool:
+        """Whether these words ask something small and read-only (see Command.quick)."""
+        return parser.parse(text).quick
+
     def knows(self, platform: str, user_id: str) -> bool:
         """Whether this platform user is already linked to a person on the roster."""
         with Session(self.engine) as session:

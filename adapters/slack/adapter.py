@@ -140,7 +140,11 @@ class SlackAdapter:
         self.settings = settings
         self.client = web_client(settings)
         self.profiles = Profiles(self.client)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="huddle-core")
+        # Everyday questions get one thread to themselves: the core is mostly Python, so
+        # more threads would only contend for the GIL. Writes and organisation-sized work
+        # (imports, system reports) use their own threads, so they never hold up "next".
+        self._quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huddle-quick")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="huddle-work")
         self._session: aiohttp.ClientSession | None = None
         self.app = AsyncApp(
             client=self.client,
@@ -161,8 +165,9 @@ class SlackAdapter:
             self.client.session = self._session
         return self._session
 
-    async def _core(self, work: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+    async def _core(self, work: Callable[..., T], *args: Any, quick: bool = False) -> T:
+        pool = self._quick if quick else self._pool
+        return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
 
     async def check(self) -> None:
         """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
@@ -203,9 +208,10 @@ class SlackAdapter:
         if self._session is not None:
             await self._session.close()
         # Let work in flight finish (it holds database connections), without blocking the loop.
-        await asyncio.get_running_loop().run_in_executor(
-            None, partial(self._pool.shutdown, wait=True, cancel_futures=True)
-        )
+        for pool in (self._quick, self._pool):
+            await asyncio.get_running_loop().run_in_executor(
+                None, partial(pool.shutdown, wait=True, cancel_futures=True)
+            )
 
     # --- listeners ----------------------------------------------------------------------
 
@@ -364,7 +370,8 @@ class SlackAdapter:
             reply = self.bot.respond(incoming)
             return reply, finish(reply)
 
-        reply, done = await self._core(work, incoming)
+        quick = self.bot.is_quick(incoming.text)
+        reply, done = await self._core(work, incoming, quick=quick)
         if not reply.identified:
             profile = await self.profiles.get(incoming.user_id)
             if profile.email:
@@ -374,6 +381,7 @@ class SlackAdapter:
                     timezone=profile.timezone,
                     display_name=profile.name,
                 )
+                # A first contact links an identity: a write, so not on the quick lane.
                 reply, done = await self._core(work, incoming)
         return reply, done
 
