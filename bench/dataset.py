@@ -89,6 +89,9 @@ def fill(
     try:
         cur = raw.cursor()
         if engine.dialect.name == "sqlite":
+            # Huddle's engine leaves transactions to SQLAlchemy (driver autocommit), so a raw
+            # bulk load must open its own, or every row would be committed on its own.
+            cur.execute("BEGIN")
             for name, cols, rows in tables:
                 marks = ", ".join("?" for _ in cols.split(","))
                 cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
