@@ -19,5 +19,9 @@ RUN pip install --no-cache-dir . \
 
 USER huddle
 WORKDIR /data
+EXPOSE 3978
+HEALTHCHECK --interval=30s --timeout=5s \
+  CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:3978/healthz', timeout=4)" || exit 1
 ENTRYPOINT ["huddle"]
-CMD ["--help"]
+# Serve Slack (and Teams) on port 3978. Run `huddle db upgrade` once before the replicas.
+CMD ["run"]

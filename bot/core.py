@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from bot import commands as c
 from bot import parser
@@ -45,6 +46,9 @@ from bot.timeparse import zone_or_none
 
 log = logging.getLogger("huddle.core")
 
+EVENT_MEMORY = timedelta(days=7)
+PRUNE_EVERY = 1000
+
 
 class Bot:
     """Huddle's core, independent of any chat platform."""
@@ -54,6 +58,7 @@ class Bot:
         self.engine = engine
         self.clock = clock
         self.templates = Templates(content.templates)
+        self._events_seen = 0
 
     # --- the way in ---------------------------------------------------------------------
 
@@ -134,13 +139,24 @@ class Bot:
             return identity_exists(session, platform, user_id)
 
     def first_time(self, platform: str, event_id: str) -> bool:
-        """Record an event id; True only the first time it is seen, on any replica."""
+        """Record an event id; True only the first time it is seen, on any replica.
+
+        Ids older than a week are forgotten now and then: platforms retry for minutes.
+        """
+        now = self.clock.now()
         with session_scope(self.engine) as session:
             added = insert_ignore(
                 session,
                 HandledEvent,
-                [{"platform": platform, "event_id": event_id, "received_at": self.clock.now()}],
+                [{"platform": platform, "event_id": event_id, "received_at": now}],
             )
+            self._events_seen += 1
+            if self._events_seen % PRUNE_EVERY == 0:
+                session.execute(
+                    delete(HandledEvent).where(
+                        col(HandledEvent.received_at) < now - EVENT_MEMORY
+                    )
+                )
         return added == 1
 
     def note_delivery_issue(

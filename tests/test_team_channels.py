@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from bot import markup
 from bot.messages import ChannelRef, Mention
-from bot.models import AuditEntry, DeliveryIssue, TeamChannel
+from bot.models import AuditEntry, DeliveryIssue, HandledEvent, TeamChannel
 from tests.fakechat import FakeChat
 
 SAM = "sam.okafor@example.org"  # admin
@@ -106,3 +106,16 @@ def test_event_ids_are_acted_on_once(chat: FakeChat) -> None:
     assert chat.bot.first_time("slack", "Ev123") is True
     assert chat.bot.first_time("slack", "Ev123") is False
     assert chat.bot.first_time("teams", "Ev123") is True
+
+
+def test_old_event_ids_are_forgotten(chat: FakeChat) -> None:
+    from bot import core
+
+    bot = chat.bot
+    bot.first_time("slack", "EvOLD")
+    chat.clock.advance(days=8)
+    for n in range(core.PRUNE_EVERY):
+        bot.first_time("slack", f"Ev{n}")
+    with Session(bot.engine) as s:
+        ids = {e.event_id for e in s.exec(select(HandledEvent))}
+    assert "EvOLD" not in ids and "Ev0" in ids
