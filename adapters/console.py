@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from adapters.text import progress_bar, table_lines
 from bot import markup
 from bot.core import Bot
 from bot.messages import (
@@ -32,7 +33,6 @@ from bot.messages import (
 )
 
 PLATFORM = "console"
-BAR_WIDTH = 20
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit", ":q"}
 
 
@@ -79,30 +79,8 @@ def render_markdown(text: str, style: Style) -> str:
     return "\n".join(lines)
 
 
-def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    filled = round(width * done / total) if total else 0
-    return "█" * filled + "░" * (width - filled)
-
-
 def render_table(table: Table) -> str:
-    rows = [table.columns, *table.rows]
-    widths = [
-        min(40, max(len(r[i]) if i < len(r) else 0 for r in rows))
-        for i in range(len(table.columns))
-    ]
-
-    def fmt(row: tuple[str, ...]) -> str:
-        cells = [
-            (row[i] if i < len(row) else "")[: widths[i]].ljust(widths[i])
-            for i in range(len(widths))
-        ]
-        return "  ".join(cells).rstrip()
-
-    out = [fmt(table.columns), "  ".join("─" * w for w in widths)]
-    out += [fmt(r) for r in table.rows]
-    if table.more:
-        out.append(f"… +{table.more}")
-    return "\n".join(out)
+    return "\n".join(table_lines(table))
 
 
 @dataclass

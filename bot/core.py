@@ -153,9 +153,7 @@ class Bot:
             self._events_seen += 1
             if self._events_seen % PRUNE_EVERY == 0:
                 session.execute(
-                    delete(HandledEvent).where(
-                        col(HandledEvent.received_at) < now - EVENT_MEMORY
-                    )
+                    delete(HandledEvent).where(col(HandledEvent.received_at) < now - EVENT_MEMORY)
                 )
         return added == 1
 

@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from adapters.text import progress_bar, table_lines
 from bot import markup
 from bot.messages import (
     Actions,
@@ -52,7 +53,6 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_BUTTONS = 25
 MAX_FALLBACK = 3000
-BAR_WIDTH = 20
 ACTION_PREFIX = "huddle-"
 
 
@@ -139,31 +139,6 @@ def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
     return [p for p in pieces if p.strip()] or [" "]
 
 
-def progress_bar(done: int, total: int) -> str:
-    filled = round(BAR_WIDTH * done / total) if total else 0
-    return "█" * filled + "░" * (BAR_WIDTH - filled)
-
-
-def _table_lines(table: Table) -> list[str]:
-    rows = [table.columns, *table.rows]
-    widths = [
-        min(30, max(len(r[i]) if i < len(r) else 0 for r in rows))
-        for i in range(len(table.columns))
-    ]
-
-    def fmt(row: tuple[str, ...]) -> str:
-        cells = [
-            (row[i] if i < len(row) else "")[: widths[i]].ljust(widths[i])
-            for i in range(len(widths))
-        ]
-        return "  ".join(cells).rstrip()
-
-    lines = [fmt(table.columns), "  ".join("-" * w for w in widths), *(fmt(r) for r in table.rows)]
-    if table.more:
-        lines.append(f"… +{table.more}")
-    return lines
-
-
 def _section(mrkdwn: str) -> Iterator[Block]:
     for piece in split_text(mrkdwn):
         yield SectionBlock(text=MarkdownTextObject(text=piece))
@@ -193,7 +168,7 @@ def blocks_for(block: NeutralBlock, counter: Iterator[int]) -> Iterator[Block]:
     elif isinstance(block, Table):
         # Each piece must stay a whole code block, so split the rows, then fence each piece.
         for piece in split_text(
-            "\n".join(escape(line) for line in _table_lines(block)), MAX_SECTION - 8
+            "\n".join(escape(line) for line in table_lines(block, 30, "-")), MAX_SECTION - 8
         ):
             yield SectionBlock(text=MarkdownTextObject(text=f"```\n{piece}\n```"))
     elif isinstance(block, Actions):
