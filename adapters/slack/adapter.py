@@ -16,12 +16,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from functools import partial
-from typing import Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -37,6 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.base import CoreRunner
 from adapters.slack import render, translate
 from adapters.slack.settings import SlackSettings
 from bot.core import Bot
@@ -44,8 +42,6 @@ from bot.messages import Incoming, Mention, Outgoing, Reply, Via
 from bot.templates import Markdown
 
 log = logging.getLogger("huddle.slack")
-T = TypeVar("T")
-R = TypeVar("R")
 
 PLATFORM = translate.PLATFORM
 #: Slack's answers that mean "this message can never be delivered as addressed".
@@ -53,8 +49,6 @@ REFUSALS = frozenset({"not_in_channel", "channel_not_found", "account_inactive",
 PROFILE_TTL = 3600.0
 UNKNOWN_PROFILE_TTL = 300.0
 RATE_LIMIT_RETRIES = 3
-CORE_WORKERS = 2
-SHUTDOWN_GRACE = 10.0
 
 
 class SlackSetupError(Exception):
@@ -129,22 +123,16 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
 class SlackAdapter:
     """Huddle's Bolt app and the way its answers reach Slack.
 
-    The core runs in a small thread pool (its work is mostly Python, so more
-    threads would only fight over the GIL and slow the event loop that sends
-    Slack its acks); one HTTP session is shared by every Web API and
-    response_url call.
+    The core runs off the event loop (see :class:`adapters.base.CoreRunner`);
+    one HTTP session is shared by every Web API and response_url call.
     """
 
-    def __init__(self, bot: Bot, settings: SlackSettings, workers: int = CORE_WORKERS) -> None:
+    def __init__(self, bot: Bot, settings: SlackSettings) -> None:
         self.bot = bot
         self.settings = settings
         self.client = web_client(settings)
         self.profiles = Profiles(self.client)
-        # Everyday questions get one thread to themselves: the core is mostly Python, so
-        # more threads would only contend for the GIL. Writes and organisation-sized work
-        # (imports, system reports) use their own threads, so they never hold up "next".
-        self._quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huddle-quick")
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="huddle-work")
+        self.runner = CoreRunner(bot)
         self._session: aiohttp.ClientSession | None = None
         self.app = AsyncApp(
             client=self.client,
@@ -153,7 +141,6 @@ class SlackAdapter:
             process_before_response=False,
         )
         self._socket: Any = None
-        self._busy: dict[asyncio.Task[Any], int] = {}
         self._register()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -164,10 +151,6 @@ class SlackAdapter:
             self._session = aiohttp.ClientSession()
             self.client.session = self._session
         return self._session
-
-    async def _core(self, work: Callable[..., T], *args: Any, quick: bool = False) -> T:
-        pool = self._quick if quick else self._pool
-        return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
 
     async def check(self) -> None:
         """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
@@ -201,17 +184,9 @@ class SlackAdapter:
     async def close(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()
-        # Finish answers already under way (Slack has been told "ok"), then close.
-        busy = {t for t in self._busy if t is not asyncio.current_task()}
-        if busy:
-            await asyncio.wait(busy, timeout=SHUTDOWN_GRACE)
+        await self.runner.close()
         if self._session is not None:
             await self._session.close()
-        # Let work in flight finish (it holds database connections), without blocking the loop.
-        for pool in (self._quick, self._pool):
-            await asyncio.get_running_loop().run_in_executor(
-                None, partial(pool.shutdown, wait=True, cancel_futures=True)
-            )
 
     # --- listeners ----------------------------------------------------------------------
 
@@ -231,7 +206,7 @@ class SlackAdapter:
         self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await self._core(self.bot.first_time, PLATFORM, event_id):
+        if event_id and not await self.runner.run(self.bot.first_time, PLATFORM, event_id):
             log.info("event %s already handled; acknowledging the retry only", event_id)
             return BoltResponse(status=200, body="")
         await next()
@@ -244,7 +219,7 @@ class SlackAdapter:
         return None
 
     async def _on_dm(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
-        async with self._working():
+        async with self.runner.working():
             place = Place("dm", event["user"], event["channel"], event.get("thread_ts"))
             incoming = await self.incoming(
                 event["user"], event.get("text") or "", "direct", event["channel"], False, context
@@ -255,7 +230,7 @@ class SlackAdapter:
         if not event.get("user"):
             return
         thread = event.get("thread_ts") or event.get("ts")
-        async with self._working():
+        async with self.runner.working():
             place = Place("mention", event["user"], event["channel"], thread)
             incoming = await self.incoming(
                 event["user"], event.get("text") or "", "mention", event["channel"], True, context
@@ -276,7 +251,7 @@ class SlackAdapter:
         place = Place(
             "command", command["user_id"], channel, response_url=command.get("response_url")
         )
-        async with self._working():
+        async with self.runner.working():
             incoming = await self.incoming(
                 command["user_id"],
                 command.get("text") or "",
@@ -294,7 +269,7 @@ class SlackAdapter:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        async with self._working():
+        async with self.runner.working():
             await self._click(body, context)
 
     async def _click(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -358,69 +333,40 @@ class SlackAdapter:
             channels=text.channels,
         )
 
-    async def _ask(self, incoming: Incoming, finish: Callable[[Reply], R]) -> tuple[Reply, R]:
-        """Run the core (and ``finish``, e.g. rendering) in a worker, off the event loop.
+    async def _lookup(self, incoming: Incoming) -> Incoming | None:
+        """users.info for someone the core does not know: their email and time zone."""
+        profile = await self.profiles.get(incoming.user_id)
+        return CoreRunner.with_profile(incoming, profile.email, profile.timezone, profile.name)
 
-        A Slack user the core does not know yet is looked up once (users.info, for
-        the email and time zone) and asked about again, so known people, nearly
-        everyone, cost no profile look-up and no extra database round trip.
-        """
-
-        def work(incoming: Incoming) -> tuple[Reply, R]:
-            reply = self.bot.respond(incoming)
-            return reply, finish(reply)
-
-        quick = self.bot.is_quick(incoming.text)
-        reply, done = await self._core(work, incoming, quick=quick)
-        if not reply.identified:
-            profile = await self.profiles.get(incoming.user_id)
-            if profile.email:
-                incoming = replace(
-                    incoming,
-                    email=profile.email,
-                    timezone=profile.timezone,
-                    display_name=profile.name,
-                )
-                # A first contact links an identity: a write, so not on the quick lane.
-                reply, done = await self._core(work, incoming)
-        return reply, done
+    @staticmethod
+    def _home_view(reply: Reply) -> dict[str, Any]:
+        return render.home_view(o.message for o in reply.outgoing)
 
     @staticmethod
     def _rendered(reply: Reply) -> list[tuple[Outgoing, list[render.SlackMessage]]]:
         return [(out, render.render(out.message)) for out in reply.outgoing]
 
-    @asynccontextmanager
-    async def _working(self) -> AsyncIterator[None]:
-        """Mark the current task as delivering answers, so shutdown waits for it."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._busy[task] = self._busy.get(task, 0) + 1
-        try:
-            yield
-        finally:
-            self._busy[task] -= 1
-            if not self._busy[task]:
-                del self._busy[task]
-
     async def answer(self, incoming: Incoming, place: Place, refresh_home: bool = False) -> None:
         """Run the core and deliver its answers; refresh the App Home when things changed."""
-        async with self._working():
+        async with self.runner.working():
             await self._answer(incoming, place, refresh_home)
 
     async def _answer(self, incoming: Incoming, place: Place, refresh_home: bool) -> None:
-        reply, rendered = await self._ask(incoming, self._rendered)
+        reply, rendered = await self.runner.ask(incoming, self._rendered, self._lookup)
         await self.deliver(rendered, place)
         if reply.changed or refresh_home:
             await self.publish_home(incoming.user_id)
 
     async def publish_home(self, user_id: str) -> None:
-        async with self._working():
+        async with self.runner.working():
             await self._publish_home(user_id)
 
     async def _publish_home(self, user_id: str) -> None:
         incoming = await self.incoming(user_id, "home", "direct", None, False)
-        _, view = await self._ask(
-            incoming, lambda reply: render.home_view(o.message for o in reply.outgoing)
+        _, view = await self.runner.ask(
+            incoming,
+            lambda reply: render.home_view(o.message for o in reply.outgoing),
+            self._lookup,
         )
         try:
             await self.client.views_publish(user_id=user_id, view=view)
@@ -474,13 +420,13 @@ class SlackAdapter:
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "failed")
                 code = error if error in REFUSALS else "failed"
-                await self._core(
+                await self.runner.run(
                     self.bot.note_delivery_issue, PLATFORM, channel, code, error, person
                 )
                 return code
             except Exception as exc:  # the network: logged and noted, never raised
                 log.exception("chat.postMessage to %s failed", channel)
-                await self._core(
+                await self.runner.run(
                     self.bot.note_delivery_issue,
                     PLATFORM,
                     channel,

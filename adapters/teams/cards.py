@@ -1,0 +1,244 @@
+"""The neutral message model as Adaptive Cards 1.5, the version Teams renders.
+
+Headings, text, facts, progress, tables and images become card elements; a row
+of buttons becomes an ActionSet of ``Action.Submit`` whose data carries the
+words the button stands for, so a click takes the same road as typing them.
+Text uses the Markdown that Teams' TextBlocks understand (bold, italic, links,
+lists); people mentioned become real Teams mentions (``<at>Name</at>`` plus a
+mention entity). Escaping belongs here, not in the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.text import progress_bar
+from bot import markup
+from bot.messages import (
+    Actions,
+    Block,
+    Divider,
+    Fields,
+    Heading,
+    Image,
+    Message,
+    ProgressBar,
+    Table,
+    Text,
+)
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+#: The key in Action.Submit data that holds the words a button stands for.
+COMMAND = "huddle"
+MAX_ELEMENTS = 120
+MAX_TABLE_ROWS = 60
+
+
+@dataclass
+class Card:
+    """A rendered card, the Teams mentions it contains, and its plain summary."""
+
+    content: dict[str, Any]
+    summary: str
+    mentions: list[dict[str, Any]] = field(default_factory=list)
+
+    def attachment(self) -> dict[str, Any]:
+        return {"contentType": CONTENT_TYPE, "content": self.content}
+
+
+class _Writer:
+    """Collects mention entities while turning Markdown-subset text into Teams text."""
+
+    def __init__(self) -> None:
+        self.mentions: list[dict[str, Any]] = []
+
+    def text(self, source: str) -> str:
+        parsed = markup.parse(source)
+        out: list[str] = []
+        for i, line in enumerate(parsed):
+            if i:
+                # Teams' Markdown: list items on their own lines, paragraphs apart.
+                out.append("\n" if line.bullet and parsed[i - 1].bullet else "\n\n")
+            out.append(("- " if line.bullet else "") + self._line(line))
+        return "".join(out)
+
+    def _line(self, line: markup.Line) -> str:
+        runs: list[tuple[bool, bool, str]] = []
+        for span in line.spans:
+            piece = self._inner(span)
+            style = (span.bold and not span.code, span.italic and not span.code)
+            if runs and runs[-1][:2] == style:
+                runs[-1] = (*style, runs[-1][2] + piece)
+            else:
+                runs.append((*style, piece))
+        return "".join(_wrap(text, bold, italic) for bold, italic, text in runs)
+
+    def _inner(self, span: markup.Span) -> str:
+        if span.url and span.url.startswith(markup.MENTION):
+            user_id = span.url.removeprefix(markup.MENTION)
+            tag = f"<at>{span.text}</at>"
+            entity = {
+                "type": "mention",
+                "text": tag,
+                "mentioned": {"id": user_id, "name": span.text},
+            }
+            if entity not in self.mentions:
+                self.mentions.append(entity)
+            return tag
+        if span.url and span.url.startswith(markup.CHANNEL):
+            return span.text
+        if span.url:
+            label = span.text.replace("[", "(").replace("]", ")")
+            return f"[{label}]({span.url.replace(')', '%29').replace(' ', '%20')})"
+        return span.text
+
+
+def _wrap(text: str, bold: bool, italic: bool) -> str:
+    core = text.strip()
+    if not core or not (bold or italic):
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    if italic:
+        core = f"_{core}_"
+    if bold:
+        core = f"**{core}**"
+    return lead + core + trail
+
+
+def _text_block(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text or " ", "wrap": True, **extra}
+
+
+def _elements(block: Block, writer: _Writer, counter: list[int]) -> list[dict[str, Any]]:
+    if isinstance(block, Heading):
+        return [_text_block(block.text, style="heading", size="Medium", weight="Bolder")]
+    if isinstance(block, Text):
+        return [_text_block(writer.text(block.markdown))]
+    if isinstance(block, Fields):
+        facts = [{"title": f.label, "value": writer.text(f.value)} for f in block.items]
+        return [{"type": "FactSet", "facts": facts}]
+    if isinstance(block, ProgressBar):
+        items = [
+            _text_block(block.label, weight="Bolder"),
+            _text_block(
+                f"{progress_bar(block.done, block.total)}  {block.done}/{block.total}",
+                fontType="Monospace",
+                spacing="None",
+            ),
+        ]
+        if block.detail:
+            items.append(_text_block(writer.text(block.detail), isSubtle=True, spacing="None"))
+        return [{"type": "Container", "items": items}]
+    if isinstance(block, Table):
+        rows = [_row(block.columns, header=True)] + [_row(r) for r in block.rows[:MAX_TABLE_ROWS]]
+        out: list[dict[str, Any]] = [
+            {
+                "type": "Table",
+                "columns": [{"width": 1} for _ in block.columns],
+                "rows": rows,
+                "firstRowAsHeader": True,
+                "gridStyle": "default",
+            }
+        ]
+        more = block.more + max(0, len(block.rows) - MAX_TABLE_ROWS)
+        if more:
+            out.append(_text_block(f"… +{more}", isSubtle=True))
+        return out
+    if isinstance(block, Actions):
+        actions = []
+        for button in block.buttons:
+            counter[0] += 1
+            action: dict[str, Any] = {
+                "type": "Action.Submit",
+                "title": button.label,
+                "id": f"huddle-{counter[0]}",
+                "data": {COMMAND: button.command},
+            }
+            if button.style == "primary":
+                action["style"] = "positive"
+            elif button.style == "danger":
+                action["style"] = "destructive"
+            actions.append(action)
+        return [{"type": "ActionSet", "actions": actions}] if actions else []
+    if isinstance(block, Image):
+        return [{"type": "Image", "url": block.url, "altText": block.alt or " "}]
+    return []  # Divider: marks the next element with a separator instead
+
+
+def _row(cells: Iterable[str], header: bool = False) -> dict[str, Any]:
+    weight = "Bolder" if header else "Default"
+    return {
+        "type": "TableRow",
+        "cells": [
+            {
+                "type": "TableCell",
+                "items": [_text_block(c, weight=weight)],
+            }
+            for c in cells
+        ],
+    }
+
+
+def cards_for(message: Message) -> list[Card]:
+    """One neutral message as one card, or several if it is too long for one."""
+    writer = _Writer()
+    counter = [0]
+    body: list[dict[str, Any]] = []
+    separate = False
+    for block in message.blocks:
+        if isinstance(block, Divider):
+            separate = True
+            continue
+        elements = _elements(block, writer, counter)
+        if elements and separate:
+            elements[0] = {**elements[0], "separator": True, "spacing": "Medium"}
+            separate = False
+        body.extend(elements)
+    parts = [body[i : i + MAX_ELEMENTS] for i in range(0, len(body), MAX_ELEMENTS)] or [[]]
+    cards = []
+    for part in parts:
+        content: dict[str, Any] = {
+            "type": "AdaptiveCard",
+            "$schema": SCHEMA,
+            "version": VERSION,
+            "body": part or [_text_block(message.summary)],
+            "msteams": {"width": "Full"},
+        }
+        used = [m for m in writer.mentions if any(m["text"] in _all_text(e) for e in part)]
+        if used:
+            content["msteams"]["entities"] = used
+        cards.append(Card(content=content, summary=message.summary, mentions=used))
+    return cards
+
+
+def _all_text(element: Any) -> str:
+    if isinstance(element, dict):
+        return " ".join(_all_text(v) for v in element.values())
+    if isinstance(element, list):
+        return " ".join(_all_text(v) for v in element)
+    return element if isinstance(element, str) else ""
+
+
+def without_actions(content: dict[str, Any], note: str) -> dict[str, Any]:
+    """The clicked card with its buttons replaced by a note of the choice."""
+    body = [e for e in content.get("body", []) if e.get("type") != "ActionSet"]
+    body.append(_text_block(note, isSubtle=True, spacing="Small"))
+    updated = {k: v for k, v in content.items() if k != "actions"}
+    updated["body"] = body
+    return updated
+
+
+def plain_text(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    """A message with only text as Teams Markdown (no card needed), with its mentions."""
+    writer = _Writer()
+    parts = [writer.text(b.markdown) for b in message.blocks if isinstance(b, Text)]
+    return "\n\n".join(parts), writer.mentions
+
+
+def needs_card(message: Message) -> bool:
+    """Plain paragraphs read best as a normal message; anything richer becomes a card."""
+    return any(not isinstance(b, Text) for b in message.blocks)

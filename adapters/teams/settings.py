@@ -1,0 +1,67 @@
+"""Teams settings, from ``HUDDLE_TEAMS_*`` environment variables."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class TeamsSettings(BaseSettings):
+    """How Huddle's Azure bot registration authenticates.
+
+    Single-tenant, as new Azure bot registrations require: ``app_id`` (the bot's
+    Microsoft App ID), ``tenant_id``, and either ``app_password`` (a client
+    secret) or ``managed_identity`` (the client id of a user-assigned managed
+    identity). ``anonymous`` turns token checks off entirely: for local
+    development and tests only, and only on a server listening on localhost.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HUDDLE_TEAMS_", extra="ignore")
+
+    app_id: str = ""
+    app_password: str = ""
+    tenant_id: str = ""
+    managed_identity: str = ""
+    anonymous: bool = False
+
+    @field_validator("app_id", "tenant_id", "managed_identity")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        if value and not GUID.match(value):
+            raise ValueError("must be a GUID like 00000000-0000-0000-0000-000000000000")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> TeamsSettings:
+        if self.anonymous or not self.configured:
+            return self
+        if not self.app_id:
+            raise ValueError("HUDDLE_TEAMS_APP_ID is missing: the Azure bot's Microsoft App ID")
+        if not self.tenant_id:
+            raise ValueError(
+                "HUDDLE_TEAMS_TENANT_ID is missing: the Entra tenant of the single-tenant bot"
+            )
+        if not (self.app_password or self.managed_identity):
+            raise ValueError(
+                "HUDDLE_TEAMS_APP_PASSWORD is missing: set the bot's client secret, or "
+                "HUDDLE_TEAMS_MANAGED_IDENTITY to a user-assigned managed identity's client id"
+            )
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.anonymous or self.app_id or self.app_password or self.tenant_id)
+
+    def refuse_anonymous_off_localhost(self, host: str) -> None:
+        """Anonymous mode accepts unauthenticated requests: never on a reachable address."""
+        if self.anonymous and host not in LOCAL_HOSTS:
+            raise ValueError(
+                f"HUDDLE_TEAMS_ANONYMOUS=1 turns off token checks, so it only runs on localhost; "
+                f"HUDDLE_HOST is {host}. Set HUDDLE_HOST=127.0.0.1, or configure "
+                "HUDDLE_TEAMS_APP_ID, HUDDLE_TEAMS_APP_PASSWORD and HUDDLE_TEAMS_TENANT_ID."
+            )
