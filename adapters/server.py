@@ -1,8 +1,8 @@
 """The HTTP server behind ``huddle run``: one aiohttp app, one port, every platform.
 
-``POST /slack/events`` (Slack over HTTP), ``GET /healthz`` (the database and
-which platforms are served), and later ``POST /api/messages`` (Teams). Slack
-in Socket Mode needs no route: it dials out to Slack.
+``POST /slack/events`` (Slack over HTTP), ``POST /api/messages`` (Teams),
+and ``GET /healthz`` (the database, and which platforms are served). Slack in
+Socket Mode needs no route: it dials out to Slack.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -26,14 +26,21 @@ class Platforms:
     """The adapters this server runs (any of them may be absent)."""
 
     slack: Any = None
-    extra_routes: list[tuple[str, str, Any]] = field(default_factory=list)
+    teams: Any = None
 
     @property
     def names(self) -> list[str]:
         names = []
         if self.slack is not None:
             names.append("slack-socket" if self.slack.settings.socket_mode else "slack")
-        return names + [path for _, path, _ in self.extra_routes]
+        if self.teams is not None:
+            names.append("teams-anonymous" if self.teams.settings.anonymous else "teams")
+        return names
+
+    async def close(self) -> None:
+        for adapter in (self.slack, self.teams):
+            if adapter is not None:
+                await adapter.close()
 
 
 def build(bot: Bot, platforms: Platforms) -> web.Application:
@@ -51,8 +58,8 @@ def build(bot: Bot, platforms: Platforms) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if platforms.slack is not None and not platforms.slack.settings.socket_mode:
         app.router.add_post("/slack/events", platforms.slack.handle_http)
-    for method, path, handler in platforms.extra_routes:
-        app.router.add_route(method, path, handler)
+    if platforms.teams is not None:
+        platforms.teams.mount(app, "/api/messages")
     return app
 
 
@@ -80,6 +87,5 @@ async def serve(bot: Bot, platforms: Platforms, host: str, port: int) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
-        if platforms.slack is not None:
-            await platforms.slack.close()
+        await platforms.close()
         await runner.cleanup()

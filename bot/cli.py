@@ -153,12 +153,13 @@ def chat(
 
 @app.command()
 def run() -> None:
-    """Serve Slack (and Teams) on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
+    """Serve Slack and Teams on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
     import asyncio
 
     from adapters.server import Platforms, serve
     from adapters.slack.adapter import SlackAdapter, SlackSetupError
     from adapters.slack.settings import SlackSettings
+    from adapters.teams.settings import TeamsSettings
     from bot.app import App
     from bot.db import current_revision, upgrade
 
@@ -181,14 +182,26 @@ def run() -> None:
             )
             raise typer.Exit(2)
     slack_settings = _adapter_settings(SlackSettings)
+    teams_settings = _adapter_settings(TeamsSettings)
     platforms = Platforms()
     if slack_settings.configured:
         platforms.slack = SlackAdapter(built.bot, slack_settings)
+    if teams_settings.configured:
+        try:
+            teams_settings.refuse_anonymous_off_localhost(settings.host)
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        from adapters.teams.adapter import TeamsAdapter
+
+        platforms.teams = TeamsAdapter(built.bot, teams_settings)
     if not platforms.names:
         typer.echo(
             "Nothing to serve: set HUDDLE_SLACK_BOT_TOKEN and HUDDLE_SLACK_SIGNING_SECRET "
-            "(or HUDDLE_SLACK_APP_TOKEN for Socket Mode). See README, Connect to Slack. "
-            "To try Huddle without Slack, run `huddle chat`.",
+            "(or HUDDLE_SLACK_APP_TOKEN for Socket Mode), and/or HUDDLE_TEAMS_APP_ID, "
+            "HUDDLE_TEAMS_APP_PASSWORD and HUDDLE_TEAMS_TENANT_ID. See README, Connect to Slack "
+            "and Connect to Teams. To try Huddle with nothing set up, run `huddle chat` or "
+            "`make playground`.",
             err=True,
         )
         raise typer.Exit(2)

@@ -15,13 +15,16 @@ refused (shown to admins).
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, col, delete, select
 
 from bot import commands as c
 from bot import parser
@@ -33,7 +36,7 @@ from bot.handlers import HANDLERS, PERSONAL
 from bot.handlers.admin import Refused
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
-from bot.models import DeliveryIssue, HandledEvent, Person
+from bot.models import Conversation, DeliveryIssue, HandledEvent, Person
 from bot.store import (
     identity_exists,
     link_identity,
@@ -182,6 +185,122 @@ class Bot:
                 )
             )
 
+    def remember_conversation(
+        self,
+        platform: str,
+        conversation_id: str,
+        kind: str,
+        reference: Mapping[str, Any],
+        user_id: str | None = None,
+    ) -> bool:
+        """Save (or refresh) where the bot can write later. True the first time it is saved.
+
+        Called on every inbound activity, so a changed service address is picked up at
+        once; a person writing again is reachable again.
+        """
+        now = self.clock.now()
+        data = json.dumps(dict(reference), sort_keys=True)
+        with session_scope(self.engine) as session:
+            person = (
+                person_for_identity(session, platform, user_id)
+                if user_id and kind == "personal"
+                else None
+            )
+            found = session.exec(
+                select(Conversation).where(
+                    Conversation.platform == platform,
+                    Conversation.conversation_id == conversation_id,
+                )
+            ).first()
+            if found is None:
+                row = {
+                    "platform": platform,
+                    "conversation_id": conversation_id,
+                    "kind": kind,
+                    "person_id": person.id if person else None,
+                    "reference": data,
+                    "updated_at": now,
+                }
+                return insert_ignore(session, Conversation, [row]) == 1
+            if (
+                found.reference != data
+                or found.unreachable_since
+                or (person is not None and found.person_id != person.id)
+            ):
+                found.reference = data
+                found.updated_at = now
+                found.unreachable_since = None
+                found.unreachable_reason = ""
+                if person is not None:
+                    found.person_id = person.id
+                session.add(found)
+            return False
+
+    def conversation(self, platform: str, conversation_id: str) -> ConversationInfo | None:
+        """A saved conversation, or None."""
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(Conversation).where(
+                    Conversation.platform == platform,
+                    Conversation.conversation_id == conversation_id,
+                )
+            ).first()
+            return ConversationInfo.of(found) if found else None
+
+    def personal_conversation(self, platform: str, email: str) -> ConversationInfo | None:
+        """The saved personal chat with someone on a platform, or None."""
+        with Session(self.engine) as session:
+            person = person_by_email(session, email)
+            if person is None:
+                return None
+            found = session.exec(
+                select(Conversation)
+                .where(
+                    Conversation.platform == platform,
+                    Conversation.person_id == person.id,
+                    Conversation.kind == "personal",
+                )
+                .order_by(col(Conversation.updated_at).desc())
+            ).first()
+            return ConversationInfo.of(found) if found else None
+
+    def mark_unreachable(self, platform: str, conversation_id: str, reason: str) -> None:
+        """The platform says the person blocked or removed the bot: stop writing there."""
+        with session_scope(self.engine) as session:
+            found = session.exec(
+                select(Conversation).where(
+                    Conversation.platform == platform,
+                    Conversation.conversation_id == conversation_id,
+                )
+            ).first()
+            if found is None or found.unreachable_since is not None:
+                return
+            found.unreachable_since = self.clock.now()
+            found.unreachable_reason = reason[:255]
+            session.add(found)
+            person_id = found.person_id
+            session.add(
+                DeliveryIssue(
+                    at=self.clock.now(),
+                    platform=platform,
+                    target=conversation_id[:255],
+                    person_id=person_id,
+                    error="blocked",
+                    detail=reason[:1000],
+                )
+            )
+        log.warning("%s conversation %s is unreachable: %s", platform, conversation_id, reason)
+
+    def forget_conversation(self, platform: str, conversation_id: str) -> None:
+        """The bot was removed from this conversation (uninstalled)."""
+        with session_scope(self.engine) as session:
+            session.execute(
+                delete(Conversation).where(
+                    col(Conversation.platform) == platform,
+                    col(Conversation.conversation_id) == conversation_id,
+                )
+            )
+
     def say(self, template: str, /, **values: str) -> Message:
         """A one-paragraph message from a template, for adapters' own notices."""
         return self._say(template, **values)
@@ -274,6 +393,29 @@ class Bot:
     def _say(self, template: str, /, **values: str) -> Message:
         md = self.templates.md(template, **values)
         return Message(blocks=(Text(md),), summary=to_plain(md), kind=template)
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    """A saved conversation, as adapters and the scheduler need it."""
+
+    platform: str
+    conversation_id: str
+    kind: str
+    person_id: int | None
+    reference: dict[str, Any]
+    unreachable: bool
+
+    @classmethod
+    def of(cls, row: Conversation) -> ConversationInfo:
+        return cls(
+            platform=row.platform,
+            conversation_id=row.conversation_id,
+            kind=row.kind,
+            person_id=row.person_id,
+            reference=json.loads(row.reference or "{}"),
+            unreachable=row.unreachable_since is not None,
+        )
 
 
 def _addressed(answer: Message | Outgoing) -> Outgoing:

@@ -199,3 +199,29 @@ class DeliveryIssue(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id")
     error: str = Field(max_length=64)
     detail: str = Field(default="", max_length=1000)
+
+
+class Conversation(SQLModel, table=True):
+    """Where the bot can write later without being asked: a personal chat or a channel.
+
+    Some platforms (Teams) only allow a proactive message through a reference
+    saved from an earlier conversation; ``reference`` holds that, as the adapter
+    wrote it (JSON). ``unreachable_since`` is set when the platform says the
+    person blocked or removed the bot, and cleared when they write again.
+    """
+
+    __tablename__ = "conversation"
+    __table_args__ = (
+        UniqueConstraint("platform", "conversation_id", name="uq_conversation_platform_id"),
+        Index("ix_conversation_person", "person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    conversation_id: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # personal, channel or group
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    reference: str = Field(default="{}", max_length=8000)
+    updated_at: datetime
+    unreachable_since: datetime | None = None
+    unreachable_reason: str = Field(default="", max_length=255)

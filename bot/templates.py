@@ -255,6 +255,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "home.issue_item": ("when", "platform", "target", "reason"),
         "home.no_issues": (),
         "button.chosen": ("label",),
+        "install.channel": ("initiative",),
         "delivery.failed": ("channel", "reason"),
         **{f"delivery.reason.{r}": () for r in DELIVERY_REASONS},
         # Privacy screen

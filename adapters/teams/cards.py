@@ -32,8 +32,12 @@ from bot.messages import (
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-#: The key in Action.Submit data that holds the words a button stands for.
+#: The key in Action.Submit data that holds the words a button stands for. The data
+#: also carries the button's label and the card's summary, so the card can be
+#: replaced after the click by any replica, without remembering what was sent.
 COMMAND = "huddle"
+LABEL = "label"
+SUMMARY = "card"
 MAX_ELEMENTS = 120
 MAX_TABLE_ROWS = 60
 
@@ -113,7 +117,9 @@ def _text_block(text: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text or " ", "wrap": True, **extra}
 
 
-def _elements(block: Block, writer: _Writer, counter: list[int]) -> list[dict[str, Any]]:
+def _elements(
+    block: Block, writer: _Writer, counter: list[int], summary: str
+) -> list[dict[str, Any]]:
     if isinstance(block, Heading):
         return [_text_block(block.text, style="heading", size="Medium", weight="Bolder")]
     if isinstance(block, Text):
@@ -156,7 +162,7 @@ def _elements(block: Block, writer: _Writer, counter: list[int]) -> list[dict[st
                 "type": "Action.Submit",
                 "title": button.label,
                 "id": f"huddle-{counter[0]}",
-                "data": {COMMAND: button.command},
+                "data": {COMMAND: button.command, LABEL: button.label, SUMMARY: summary[:300]},
             }
             if button.style == "primary":
                 action["style"] = "positive"
@@ -193,7 +199,7 @@ def cards_for(message: Message) -> list[Card]:
         if isinstance(block, Divider):
             separate = True
             continue
-        elements = _elements(block, writer, counter)
+        elements = _elements(block, writer, counter, message.summary)
         if elements and separate:
             elements[0] = {**elements[0], "separator": True, "spacing": "Medium"}
             separate = False
@@ -223,13 +229,14 @@ def _all_text(element: Any) -> str:
     return element if isinstance(element, str) else ""
 
 
-def without_actions(content: dict[str, Any], note: str) -> dict[str, Any]:
-    """The clicked card with its buttons replaced by a note of the choice."""
-    body = [e for e in content.get("body", []) if e.get("type") != "ActionSet"]
-    body.append(_text_block(note, isSubtle=True, spacing="Small"))
-    updated = {k: v for k, v in content.items() if k != "actions"}
-    updated["body"] = body
-    return updated
+def chosen_card(summary: str, note: str) -> dict[str, Any]:
+    """What a clicked card becomes: its summary and the choice made, with no buttons left."""
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": [_text_block(summary or " "), _text_block(note, isSubtle=True, spacing="Small")],
+    }
 
 
 def plain_text(message: Message) -> tuple[str, list[dict[str, Any]]]:

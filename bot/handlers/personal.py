@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot import commands as c
 from bot.context import Ctx
-from bot.handlers.learner import bullets, discipline_name, first_name, me
+from bot.handlers.learner import bullets, discipline_name, first_name, me, setup_blocks
 from bot.messages import Block, Button, Field, Fields, Heading, Message, Text
 from bot.models import ROLES
 from bot.store import team_of
@@ -59,16 +59,19 @@ def help_(ctx: Ctx, cmd: c.Help) -> list[Message]:
 
 
 def hello(ctx: Ctx, cmd: c.Hello) -> list[Message]:
-    """A greeting with the few things worth saying first."""
+    """A greeting with the few things worth saying first, setup steps until confirmed."""
     person = me(ctx)
+    blocks: list[Block] = []
+    buttons = [ctx.button("button.next", "next", "primary")]
+    if person.account_confirmed_at is None:
+        blocks += setup_blocks(ctx)
+        buttons.append(ctx.button("button.account_created", "I've created my account"))
+    buttons.append(ctx.button("button.pathways", "pathways"))
     return [
         ctx.say(
             "hello",
-            ctx.actions(
-                ctx.button("button.next", "next", "primary"),
-                ctx.button("button.setup", "setup"),
-                ctx.button("button.pathways", "pathways"),
-            ),
+            *blocks,
+            ctx.actions(*buttons),
             name=first_name(person),
             initiative=ctx.content.initiative.name,
         )

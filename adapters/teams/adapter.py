@@ -1,0 +1,465 @@
+"""Huddle in Microsoft Teams, on the Microsoft 365 Agents SDK.
+
+A thin shell: the SDK receives activities at ``POST /api/messages`` (validating
+every request's token, unless in anonymous local mode), this module turns them
+into the core's ``Incoming`` (:mod:`adapters.teams.translate`), runs the core
+off the event loop, and sends the answers back as Adaptive Cards or text
+(:mod:`adapters.teams.cards`).
+
+Conversation references are saved on install and refreshed from every inbound
+activity (the service URL can change), so proactive messages can reach people
+later. The connector's refusals are handled here, because the SDK neither
+retries nor interprets them: 403 marks the conversation unreachable (the
+person blocked or removed the bot) and stops messages there; 429, 412 and
+502/503/504 are retried after Retry-After, or with backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from aiohttp import ClientResponseError, web
+from microsoft_agents.activity import Activity, ActivityTypes, ConversationReference
+from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    AgentAuthConfiguration,
+    AnonymousTokenProvider,
+    ClaimsIdentity,
+    ConnectionManager,
+    ConnectorClientBase,
+    MemoryStorage,
+    TurnContext,
+    TurnState,
+)
+
+from adapters.base import CoreRunner
+from adapters.teams import cards, translate
+from adapters.teams.settings import TeamsSettings
+from bot.core import Bot
+from bot.messages import Incoming, Mention, Message, Outgoing, Reply
+from bot.templates import Markdown
+
+log = logging.getLogger("huddle.teams")
+
+PLATFORM = translate.PLATFORM
+RETRYABLE = frozenset({412, 429, 502, 503, 504})
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+
+# The SDK logs a warning on every anonymous turn about a user token client it does
+# not need, and sets str keys on aiohttp apps; neither is a problem worth seeing.
+logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
+    logging.ERROR
+)
+
+
+class Unreachable(Exception):
+    """The person blocked or removed the bot (403), or no conversation is saved."""
+
+
+class DeliveryFailed(Exception):
+    """The connector kept refusing after every retry."""
+
+
+class _StatelessTurnState(TurnState):
+    """Huddle keeps its state in its own database: the SDK's turn state stays empty."""
+
+    async def load(self, context: TurnContext, storage: Any = None) -> _StatelessTurnState:
+        return self
+
+
+def _connections(settings: TeamsSettings) -> tuple[Any, AgentAuthConfiguration]:
+    if settings.anonymous:
+        config = AgentAuthConfiguration(anonymous_allowed=True)
+        manager = ConnectionManager(
+            lambda _: AnonymousTokenProvider(),
+            connections_configurations={"SERVICE_CONNECTION": config},
+        )
+        return manager, config
+    from microsoft_agents.authentication.msal import MsalConnectionManager
+    from microsoft_agents.hosting.core.authorization.auth_types import AuthTypes
+
+    if settings.app_password:
+        config = AgentAuthConfiguration(
+            client_id=settings.app_id,
+            client_secret=settings.app_password,
+            tenant_id=settings.tenant_id,
+            auth_type=AuthTypes.client_secret,
+        )
+    else:
+        config = AgentAuthConfiguration(
+            client_id=settings.managed_identity,
+            tenant_id=settings.tenant_id,
+            auth_type=AuthTypes.user_managed_identity,
+        )
+    manager = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": config})
+    return manager, config
+
+
+class TeamsAdapter:
+    """Huddle's Agents SDK application and the way its answers reach Teams."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        settings: TeamsSettings,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        backoff_base: float = BACKOFF_BASE,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.runner = CoreRunner(bot)
+        self._sleep = sleep
+        self._backoff_base = backoff_base
+        self._random = random.Random()
+        self.connections, self.auth_config = _connections(settings)
+        self.cloud = CloudAdapter(connection_manager=self.connections)
+        self.cloud.on_turn_error = self._on_turn_error
+        self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
+            storage=MemoryStorage(),
+            connection_manager=self.connections,
+            start_typing_timer=False,
+            remove_recipient_mention=False,
+            turn_state_factory=_StatelessTurnState,
+        )
+        self.app.message()(self._on_message)
+        self.app.activity("conversationUpdate")(self._on_conversation_update)
+        self.app.activity("installationUpdate")(self._on_installation_update)
+        self.app.error(self._on_error)
+
+    # --- hosting ------------------------------------------------------------------------
+
+    def mount(self, web_app: web.Application, path: str = "/api/messages") -> None:
+        """Serve ``path`` on an aiohttp application that has not started yet."""
+
+        async def messages(request: web.Request) -> web.StreamResponse:
+            async with self.runner.working():
+                response = await self.cloud.process(request, self.app)
+            return response or web.Response(status=202)
+
+        if self.settings.anonymous:
+            # No token checks at all: only ever on localhost (checked when the server starts).
+            web_app.router.add_post(path, messages)
+            return
+        with warnings.catch_warnings():
+            # The SDK reads its configuration from a plain string key on the app.
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            web_app["agent_configuration"] = self.auth_config
+        checked = jwt_authorization_decorator(messages)  # type: ignore[no-untyped-call]
+        web_app.router.add_post(path, checked)
+
+    async def close(self) -> None:
+        await self.runner.close()
+
+    # --- inbound ------------------------------------------------------------------------
+
+    async def _on_message(self, context: TurnContext, state: TurnState) -> None:
+        activity = _json(context.activity)
+        await self._remember(activity)
+        command = translate.submitted_command(activity)
+        if command is not None:
+            await self._mark_chosen(context, activity)
+        incoming = translate.incoming(activity)
+        if incoming.mentions:
+            incoming = await self._with_mention_emails(context, incoming)
+        reply, rendered = await self.runner.ask(
+            incoming, self._activities_for, lambda inc: self._lookup(context, inc)
+        )
+        await self._deliver(context, reply, rendered)
+
+    async def _on_conversation_update(self, context: TurnContext, state: TurnState) -> None:
+        activity = _json(context.activity)
+        bot_id = (activity.get("recipient") or {}).get("id")
+        added = {m.get("id") for m in activity.get("membersAdded") or []}
+        removed = {m.get("id") for m in activity.get("membersRemoved") or []}
+        if bot_id in removed:
+            await self.runner.run(self.bot.forget_conversation, PLATFORM, _conversation(activity))
+        elif bot_id in added:
+            await self._installed(context, activity)
+
+    async def _on_installation_update(self, context: TurnContext, state: TurnState) -> None:
+        activity = _json(context.activity)
+        action = str(activity.get("action") or "add")
+        if action.startswith("remove"):
+            await self.runner.run(self.bot.forget_conversation, PLATFORM, _conversation(activity))
+        else:
+            await self._installed(context, activity)
+
+    async def _installed(self, context: TurnContext, activity: dict[str, Any]) -> None:
+        """Save the conversation and greet, once (Teams sends two events per install)."""
+        if not await self._remember(activity):
+            return
+        if translate.conversation_kind(activity) == "personal":
+            incoming = translate.incoming({**activity, "text": "hello", "value": None})
+            reply, rendered = await self.runner.ask(
+                incoming, self._activities_for, lambda inc: self._lookup(context, inc)
+            )
+            await self._deliver(context, reply, rendered)
+            # Linked now, so save the person with the conversation for proactive messages.
+            await self._remember(activity, refresh=True)
+        else:
+            message = self.bot.say("install.channel", initiative=self.bot.content.initiative.name)
+            for out in self._activities(message):
+                await self._send_in_turn(context, out)
+
+    async def _remember(self, activity: dict[str, Any], refresh: bool = False) -> bool:
+        user_id = (activity.get("from") or {}).get("id")
+        kind = translate.conversation_kind(activity)
+        reference = translate.reference(activity)
+        return await self.runner.run(
+            self.bot.remember_conversation,
+            PLATFORM,
+            reference["conversation_id"],
+            kind,
+            reference,
+            user_id,
+        )
+
+    async def _lookup(self, context: TurnContext, incoming: Incoming) -> Incoming | None:
+        """The member's email from the connector, for someone the core does not know yet."""
+        member = await self._member(context, incoming.user_id)
+        if member is None:
+            return None
+        email = member.get("email") or member.get("userPrincipalName")
+        return CoreRunner.with_profile(incoming, email, None, member.get("name"))
+
+    async def _member(self, context: TurnContext, user_id: str) -> dict[str, Any] | None:
+        client: Any = context.services.get(ConnectorClientBase)
+        try:
+            member = await client.get_conversation_member(context.activity.conversation.id, user_id)
+        except ClientResponseError as exc:
+            log.warning("member look-up for %s failed: %s", user_id, exc.status)
+            return None
+        return member.model_dump(by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+
+    async def _with_mention_emails(self, context: TurnContext, incoming: Incoming) -> Incoming:
+        mentions = []
+        for m in incoming.mentions:
+            member = await self._member(context, m.user_id)
+            email = (member or {}).get("email") or (member or {}).get("userPrincipalName")
+            mentions.append(Mention(m.user_id, m.name, email))
+        return replace(incoming, mentions=tuple(mentions))
+
+    async def _mark_chosen(self, context: TurnContext, activity: dict[str, Any]) -> None:
+        """Replace the clicked card with its summary and the choice, so it cannot act twice."""
+        card_id = activity.get("replyToId")
+        value = activity.get("value") or {}
+        if not card_id:
+            return
+        note = self.bot.templates.plain("button.chosen", label=str(value.get(cards.LABEL) or ""))
+        updated = Activity(
+            type=ActivityTypes.message,
+            id=card_id,
+            attachments=[_attachment(cards.chosen_card(str(value.get(cards.SUMMARY) or ""), note))],
+        )
+        try:
+            await context.update_activity(updated)
+        except ClientResponseError as exc:
+            log.warning("could not update the clicked card %s: %s", card_id, exc.status)
+
+    # --- outbound -----------------------------------------------------------------------
+
+    def _activities(self, message: Message) -> list[Activity]:
+        """A neutral message as Teams activities: a card when it has more than text."""
+        if not cards.needs_card(message):
+            text, mentions = cards.plain_text(message)
+            return [
+                Activity(
+                    type=ActivityTypes.message,
+                    text=text or message.summary,
+                    text_format="markdown",
+                    entities=mentions or None,
+                )
+            ]
+        return [
+            Activity(
+                type=ActivityTypes.message,
+                attachments=[_attachment(card.content)],
+                summary=card.summary[:250],
+                entities=card.mentions or None,
+            )
+            for card in cards.cards_for(message)
+        ]
+
+    def _activities_for(self, reply: Reply) -> list[tuple[Outgoing, list[Activity]]]:
+        # Runs in the worker thread with the core, keeping card building off the event loop.
+        return [(out, self._activities(out.message)) for out in reply.outgoing]
+
+    async def _deliver(
+        self,
+        context: TurnContext,
+        reply: Reply,
+        rendered: Sequence[tuple[Outgoing, list[Activity]]],
+    ) -> None:
+        here = translate.channel_conversation(str(context.activity.conversation.id))
+        for out, activities in rendered:
+            if out.visibility == "public" and out.channel_id and out.channel_id != here:
+                try:
+                    await self.send(out.channel_id, out.message)
+                except (Unreachable, DeliveryFailed) as exc:
+                    notice = self.bot.say(
+                        "delivery.failed",
+                        channel=Markdown(f"[#{out.channel_id}](channel:{out.channel_id})"),
+                        reason=self.bot.templates.plain(
+                            "delivery.reason.blocked"
+                            if isinstance(exc, Unreachable)
+                            else "delivery.reason.failed"
+                        ),
+                    )
+                    for activity in self._activities(notice):
+                        await self._send_in_turn(context, activity)
+                continue
+            for activity in activities:
+                await self._send_in_turn(context, activity)
+
+    async def _send_in_turn(self, context: TurnContext, activity: Activity) -> str | None:
+        """Reply in the conversation the request came from, retrying what is worth retrying."""
+
+        async def once() -> str | None:
+            response = await context.send_activity(activity)
+            return str(response.id) if response and response.id else None
+
+        try:
+            sent: str | None = await self._with_retries(once)
+            return sent
+        except ClientResponseError as exc:
+            log.error("Teams refused a reply (%s): %s", exc.status, exc.message[:200])
+            await self.runner.run(
+                self.bot.note_delivery_issue,
+                PLATFORM,
+                str(context.activity.conversation.id),
+                "failed",
+                f"{exc.status} {exc.message[:200]}",
+            )
+            return None
+
+    async def send(self, conversation_id: str, message: Message) -> str:
+        """Send a message proactively through a saved conversation reference.
+
+        Returns the id of the (last) activity sent. Raises :class:`Unreachable`
+        when there is no saved conversation, it is marked unreachable, or Teams
+        answers 403; :class:`DeliveryFailed` after retries are exhausted.
+        """
+        saved = await self.runner.run(self.bot.conversation, PLATFORM, conversation_id)
+        if saved is None:
+            raise Unreachable(f"no saved Teams conversation {conversation_id}")
+        if saved.unreachable:
+            raise Unreachable(f"Teams conversation {conversation_id} is marked unreachable")
+        sent = ""
+        for activity in self._activities(message):
+            try:
+                sent = await self._with_retries(partial(self._proactive, saved.reference, activity))
+            except ClientResponseError as exc:
+                if exc.status == 403:
+                    await self.runner.run(
+                        self.bot.mark_unreachable,
+                        PLATFORM,
+                        conversation_id,
+                        f"403 {exc.message[:200]}",
+                    )
+                    raise Unreachable(f"Teams answered 403 for {conversation_id}") from exc
+                await self.runner.run(
+                    self.bot.note_delivery_issue,
+                    PLATFORM,
+                    conversation_id,
+                    "failed",
+                    f"{exc.status} {exc.message[:200]}",
+                )
+                raise DeliveryFailed(f"Teams answered {exc.status} for {conversation_id}") from exc
+        return sent
+
+    async def _proactive(self, reference: dict[str, Any], activity: Activity) -> str:
+        ref = ConversationReference.model_validate(
+            {
+                "channelId": reference.get("channel_id") or "msteams",
+                "serviceUrl": reference["service_url"],
+                "conversation": {
+                    "id": reference["conversation_id"],
+                    "conversationType": reference.get("conversation_type"),
+                    "tenantId": reference.get("tenant_id"),
+                },
+                "bot": {"id": reference.get("bot_id") or "", "name": reference.get("bot_name")},
+                "user": {
+                    "id": reference.get("user_id") or "",
+                    "aadObjectId": reference.get("aad_object_id"),
+                },
+            }
+        )
+        continuation = ref.get_continuation_activity()
+        continuation.id = None  # a new message, not a reply to a made-up id
+        outcome: dict[str, Any] = {}
+
+        async def callback(context: TurnContext) -> None:
+            try:
+                response = await context.send_activity(activity)
+                outcome["id"] = response.id if response else ""
+            except Exception as exc:  # handed back to the caller below, not swallowed
+                outcome["error"] = exc
+
+        if self.settings.anonymous:
+            await self.cloud.continue_conversation_with_claims(
+                ClaimsIdentity(), continuation, callback
+            )
+        else:
+            await self.cloud.continue_conversation(self.settings.app_id, continuation, callback)
+        if "error" in outcome:
+            raise outcome["error"]
+        return str(outcome.get("id") or "")
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
+        """Retry 429 / 412 / 502 / 503 / 504, after Retry-After or with backoff and jitter."""
+        for number in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await attempt()
+            except ClientResponseError as exc:
+                if exc.status not in RETRYABLE or number == MAX_ATTEMPTS:
+                    raise
+                delay = _retry_after(exc)
+                if delay is None:
+                    ceiling = min(BACKOFF_CAP, self._backoff_base * 2 ** (number - 1))
+                    delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
+                log.info("Teams answered %s; retrying in %.1f s", exc.status, delay)
+                await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- errors -------------------------------------------------------------------------
+
+    async def _on_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams turn failed: %r", error, exc_info=error)
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams adapter error: %r", error, exc_info=error)
+
+
+def _json(activity: Activity) -> dict[str, Any]:
+    data: dict[str, Any] = activity.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data
+
+
+def _conversation(activity: dict[str, Any]) -> str:
+    return translate.channel_conversation(str((activity.get("conversation") or {}).get("id")))
+
+
+def _attachment(content: dict[str, Any]) -> Any:
+    from microsoft_agents.hosting.core import CardFactory
+
+    return CardFactory.adaptive_card(content)
+
+
+def _retry_after(exc: ClientResponseError) -> float | None:
+    headers: Any = exc.headers or {}
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
