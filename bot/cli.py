@@ -39,6 +39,8 @@ app.add_typer(roster_app, name="roster")
 app.add_typer(team_app, name="team")
 slack_app = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
+teams_app = typer.Typer(help="Microsoft Teams: the app package.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 SAMPLE_PERSON = "ana.ruiz@example.org"
 T = TypeVar("T", bound=BaseSettings)
@@ -244,6 +246,75 @@ def slack_manifest(
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+
+
+@teams_app.command("package")
+def teams_package(
+    output: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path(
+        "huddle-teams.zip"
+    ),
+    bot_id: Annotated[
+        str, typer.Option(help="The Azure bot's Microsoft App ID (default: HUDDLE_TEAMS_APP_ID).")
+    ] = "",
+    app_id: Annotated[str, typer.Option(help="The Teams app id (default: the bot id).")] = "",
+    version: Annotated[str, typer.Option(help="The app version, e.g. 1.0.0.")] = "1.0.0",
+    name: Annotated[str, typer.Option(help="The app's name in Teams.")] = "Huddle",
+    publisher: Annotated[str, typer.Option(help="Who publishes the app.")] = "Huddle",
+    website: Annotated[str, typer.Option(help="https address of the app's website.")] = (
+        "https://huddle.example.org"
+    ),
+    privacy: Annotated[str, typer.Option(help="https address of the privacy statement.")] = (
+        "https://huddle.example.org/privacy"
+    ),
+    terms: Annotated[str, typer.Option(help="https address of the terms of use.")] = (
+        "https://huddle.example.org/terms"
+    ),
+) -> None:
+    """Build the Teams app package (manifest and icons) to upload to Teams."""
+    import os
+
+    from adapters.teams.package import AppInfo, build
+    from adapters.teams.settings import GUID
+
+    bot = bot_id or os.environ.get("HUDDLE_TEAMS_APP_ID", "")
+    if not GUID.match(bot):
+        typer.echo(
+            "The bot id is missing or not a GUID: pass --bot-id or set "
+            "HUDDLE_TEAMS_APP_ID to the Azure bot's Microsoft App ID.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if app_id and not GUID.match(app_id):
+        typer.echo("--app-id must be a GUID.", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    try:
+        from bot.content import load
+
+        initiative = load(settings.content_dir).initiative.name
+    except ContentError:  # the package does not need the content; the name is a nicety
+        initiative = ""
+    info = AppInfo(
+        bot_id=bot,
+        app_id=app_id or bot,
+        version=version,
+        name=name,
+        publisher=publisher,
+        website=website,
+        privacy=privacy,
+        terms=terms,
+        initiative=initiative,
+    )
+    try:
+        data = build(info)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    output.write_bytes(data)
+    typer.echo(
+        f"Wrote {output} ({len(data)} bytes): upload it in Teams > Apps > Manage your "
+        "apps > Upload an app."
+    )
 
 
 # --- database ------------------------------------------------------------------------------

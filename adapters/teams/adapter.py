@@ -50,6 +50,7 @@ from bot.templates import Markdown
 log = logging.getLogger("huddle.teams")
 
 PLATFORM = translate.PLATFORM
+_VERIFIED = "huddle_token_verified"
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = 1.0
@@ -143,6 +144,7 @@ class TeamsAdapter:
         """Serve ``path`` on an aiohttp application that has not started yet."""
 
         async def messages(request: web.Request) -> web.StreamResponse:
+            request[_VERIFIED] = True
             async with self.runner.working():
                 response = await self.cloud.process(request, self.app)
             return response or web.Response(status=202)
@@ -156,7 +158,22 @@ class TeamsAdapter:
             warnings.simplefilter("ignore", web.NotAppKeyWarning)
             web_app["agent_configuration"] = self.auth_config
         checked = jwt_authorization_decorator(messages)  # type: ignore[no-untyped-call]
-        web_app.router.add_post(path, checked)
+
+        async def verified(request: web.Request) -> web.StreamResponse:
+            try:
+                response: web.StreamResponse = await checked(request)
+            except Exception:
+                if request.get(_VERIFIED):
+                    raise
+                # The SDK's validator raises on some malformed tokens (no key id) and when
+                # Microsoft's signing keys cannot be fetched: either way, not authenticated.
+                log.warning(
+                    "Teams request refused: its token could not be validated", exc_info=True
+                )
+                return web.json_response({"error": "Invalid token"}, status=401)
+            return response
+
+        web_app.router.add_post(path, verified)
 
     async def close(self) -> None:
         await self.runner.close()

@@ -1,0 +1,117 @@
+"""Huddle serving Teams as in production (its aiohttp server on a free port, anonymous
+local mode), and a Teams that talks to it: activities shaped like Microsoft's
+documentation, posted to /api/messages, with the replies landing in the fake connector.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from adapters.server import Platforms, build
+from adapters.teams.adapter import TeamsAdapter
+from adapters.teams.settings import TeamsSettings
+from bot.core import Bot
+from tests.teams_fake import BOT_ID, TENANT, FakeConnector
+
+
+@dataclass
+class TeamsUser:
+    id: str
+    name: str
+    aad: str
+    conversation: str
+
+
+@dataclass
+class TeamsHarness:
+    fake: FakeConnector
+    adapter: TeamsAdapter
+    base_url: str
+    session: aiohttp.ClientSession
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def activity(
+        self,
+        user: TeamsUser,
+        kind: str = "message",
+        *,
+        conversation: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "id": f"f:{next(self._ids)}",
+            "timestamp": "2026-11-23T15:00:00.000Z",
+            "serviceUrl": self.fake.url,
+            "channelId": "msteams",
+            "from": {"id": user.id, "name": user.name, "aadObjectId": user.aad},
+            "conversation": conversation
+            or {"id": user.conversation, "conversationType": "personal", "tenantId": TENANT},
+            "recipient": {"id": BOT_ID, "name": "Huddle"},
+            "channelData": {"tenant": {"id": TENANT}},
+            "locale": "en-US",
+            **extra,
+        }
+
+    async def post(self, activity: dict[str, Any]) -> int:
+        async with self.session.post(f"{self.base_url}/api/messages", json=activity) as r:
+            await r.read()
+            return r.status
+
+    async def install(self, user: TeamsUser) -> None:
+        """What Teams sends when a person adds the app: both events."""
+        await self.post(self.activity(user, "installationUpdate", action="add"))
+        await self.post(self.activity(user, "conversationUpdate", membersAdded=[{"id": BOT_ID}]))
+
+    async def says(self, user: TeamsUser, text: str) -> int:
+        return await self.post(self.activity(user, text=text, textFormat="plain"))
+
+    async def clicks(self, user: TeamsUser, card_activity_id: str, data: dict[str, Any]) -> int:
+        """An Action.Submit: a message with the button's data as value, replying to the card."""
+        return await self.post(self.activity(user, value=data, replyToId=card_activity_id))
+
+    async def in_channel(
+        self, user: TeamsUser, channel: str, text: str, mentions: list[dict[str, Any]] | None = None
+    ) -> int:
+        """@Huddle ... in a team channel (a thread reply id is part of the conversation id)."""
+        bot_tag = "<at>Huddle</at>"
+        entities = [
+            {"type": "mention", "text": bot_tag, "mentioned": {"id": BOT_ID, "name": "Huddle"}},
+            *(mentions or []),
+        ]
+        conversation = {
+            "id": f"{channel};messageid=17000001",
+            "conversationType": "channel",
+            "tenantId": TENANT,
+            "isGroup": True,
+        }
+        return await self.post(
+            self.activity(
+                user,
+                text=f"{bot_tag} {text}",
+                entities=entities,
+                conversation=conversation,
+                channelData={
+                    "tenant": {"id": TENANT},
+                    "teamsChannelId": channel,
+                    "team": {"id": "19:team@thread.tacv2"},
+                },
+            )
+        )
+
+
+async def start(
+    bot: Bot, fake: FakeConnector, **adapter_options: Any
+) -> tuple[TeamsHarness, web.AppRunner]:
+    adapter = TeamsAdapter(bot, TeamsSettings(anonymous=True), **adapter_options)
+    runner = web.AppRunner(build(bot, Platforms(teams=adapter)), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return TeamsHarness(fake, adapter, f"http://127.0.0.1:{port}", aiohttp.ClientSession()), runner
