@@ -27,7 +27,7 @@ CHANNEL_MESSAGE = {
     "serviceUrl": "https://smba.trafficmanager.net/amer/",
     "channelId": "msteams",
     "from": {
-        "id": "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ-NJWi7me2kHTL3Bw",
+        "id": "29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Z",
         "name": "Megan Bowen",
         "aadObjectId": "00000000-0000-0000-0000-000000000001",
     },
