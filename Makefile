@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chat test lint bench clean
+.PHONY: install chat playground test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## Chat with Huddle in the terminal (SQLite, sample initiative, sample clinician).
 chat: $(STAMP)
 	$(BIN)/huddle chat
+
+## Huddle in a Teams-like page in your browser (Microsoft 365 Agents Playground, from npm).
+playground: $(STAMP)
+	$(BIN)/huddle playground
 
 ## Every check: lint, types, content, and the test suite (PostgreSQL runs need
 ## HUDDLE_TEST_POSTGRES_URL; see README).
@@ -33,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/next_course.py
 
 clean:
-	rm -rf $(VENV) huddle.db huddle.db-wal huddle.db-shm .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .playground huddle.db huddle.db-wal huddle.db-shm .mypy_cache .ruff_cache .pytest_cache

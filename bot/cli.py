@@ -60,8 +60,10 @@ def _logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # Alembic narrates every plugin it loads at INFO; only its problems are worth showing.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    # Alembic narrates every plugin it loads, and the Agents SDK its configuration, at
+    # INFO; only their problems are worth showing.
+    for noisy in ("alembic", "microsoft_agents"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
 
 
 def _build() -> object:
@@ -315,6 +317,41 @@ def teams_package(
         f"Wrote {output} ({len(data)} bytes): upload it in Teams > Apps > Manage your "
         "apps > Upload an app."
     )
+
+
+@app.command()
+def playground(
+    port: Annotated[int, typer.Option(help="Where Huddle listens (localhost only).")] = 3978,
+    playground_port: Annotated[int, typer.Option(help="The Playground's web page port.")] = 56150,
+) -> None:
+    """Chat with Huddle in a Teams-like page in your browser: no Microsoft account needed."""
+    import asyncio
+
+    from adapters.teams.playground import (
+        PlaygroundUnavailable,
+        install,
+        serve_with_playground,
+    )
+    from bot.app import App, prepare_embedded
+    from bot.settings import PROJECT_ROOT
+
+    built = _build()
+    assert isinstance(built, App)
+    done = prepare_embedded(built, _operator())
+    if done:
+        typer.echo(f"Huddle: {', '.join(done)}.")
+    try:
+        typer.echo("Making sure the Microsoft 365 Agents Playground is installed (npm)...")
+        cli = install(PROJECT_ROOT / ".playground")
+    except PlaygroundUnavailable as exc:
+        typer.echo(f"Cannot start the Playground: {exc}", err=True)
+        raise typer.Exit(2) from None
+    code = asyncio.run(
+        serve_with_playground(
+            built.bot, port, playground_port, PROJECT_ROOT / ".playground" / "run", cli
+        )
+    )
+    raise typer.Exit(code)
 
 
 # --- database ------------------------------------------------------------------------------

@@ -212,11 +212,10 @@ def cards_for(message: Message) -> list[Card]:
             "$schema": SCHEMA,
             "version": VERSION,
             "body": part or [_text_block(message.summary)],
-            "msteams": {"width": "Full"},
         }
         used = [m for m in writer.mentions if any(m["text"] in _all_text(e) for e in part)]
         if used:
-            content["msteams"]["entities"] = used
+            content["msteams"] = {"entities": used}
         cards.append(Card(content=content, summary=message.summary, mentions=used))
     return cards
 
