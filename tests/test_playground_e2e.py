@@ -26,9 +26,15 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRED = os.environ.get("HUDDLE_REQUIRE_PLAYGROUND") == "1"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _missing() -> str | None:
@@ -70,11 +76,23 @@ def playground(tmp_path: Path) -> Iterator[str]:
         pytest.skip(reason)
     huddle_port, page_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "bot.cli", "playground", "--port", str(huddle_port),
-         "--playground-port", str(page_port)],
-        cwd=tmp_path, env={**env, "HUDDLE_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "playground",
+            "--port",
+            str(huddle_port),
+            "--playground-port",
+            str(page_port),
+        ],
+        cwd=tmp_path,
+        env={**env, "HUDDLE_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         _wait_for_port(page_port, proc)
         yield f"http://localhost:{page_port}"
@@ -109,8 +127,9 @@ def test_a_clinician_in_the_playground_gets_her_next_course(playground: str) -> 
 
             page.get_by_role("button", name="Mark complete").last.click()
             expect(cards.filter(has_text="Recorded:").first).to_be_visible(timeout=15_000)
-            expect(cards.filter(has_text="Goals-of-care conversations that fit").first
-                   ).to_be_visible(timeout=15_000)
+            expect(
+                cards.filter(has_text="Goals-of-care conversations that fit").first
+            ).to_be_visible(timeout=15_000)
             # The clicked card was replaced, so its button cannot be pressed again.
             expect(cards.filter(has_text="✓ Mark complete").first).to_be_visible()
         finally:
