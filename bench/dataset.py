@@ -6,9 +6,12 @@ because the point is to measure answering, not loading.
 
 from __future__ import annotations
 
+import json
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -26,8 +29,13 @@ def fill(
     completions: int,
     seed: int = 7,
     platform: str = "bench",
+    conversation: Callable[[str], dict[str, Any]] | None = None,
 ) -> float:
-    """Bulk-load the roster, enrolments, identities and completions. Returns seconds."""
+    """Bulk-load the roster, enrolments, identities and completions. Returns seconds.
+
+    With ``conversation`` (user id -> saved reference), each person also gets a saved
+    personal conversation ``a:personal-<user id>``, as everyone who has used the bot has.
+    """
     content = content_mod.load(PROJECT_ROOT / "content")
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -79,6 +87,24 @@ def fill(
         ),
         ("platform_identity", "platform, external_id, person_id, linked_at", ident_rows),
         ("enrolment", "person_id, pathway_id, enrolled_at, enrolled_by", enrol_rows),
+        (
+            "conversation",
+            "platform, conversation_id, kind, person_id, reference, updated_at, unreachable_reason",
+            [
+                (
+                    platform,
+                    f"a:personal-U{r[0]}",
+                    "personal",
+                    r[0],
+                    json.dumps(conversation(f"U{r[0]}"), sort_keys=True),
+                    ts,
+                    "",
+                )
+                for r in person_rows
+            ]
+            if conversation
+            else [],
+        ),
         (
             "completion",
             "person_id, course_id, completed_at, recorded_at, source, verified, recorded_by",

@@ -38,6 +38,7 @@ from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
 from bot.models import Conversation, DeliveryIssue, HandledEvent, Person
 from bot.store import (
+    conversation_state,
     identity_exists,
     link_identity,
     person_by_email,
@@ -198,8 +199,14 @@ class Bot:
         Called on every inbound activity, so a changed service address is picked up at
         once; a person writing again is reachable again.
         """
-        now = self.clock.now()
         data = json.dumps(dict(reference), sort_keys=True)
+        # Nearly always nothing has changed: find that out with one plain read.
+        with Session(self.engine) as session:
+            saved = conversation_state(session, platform, conversation_id)
+        if saved is not None:
+            reference_json, unreachable, has_person = saved
+            if reference_json == data and not unreachable and (has_person or kind != "personal"):
+                return False
         with session_scope(self.engine) as session:
             person = (
                 person_for_identity(session, platform, user_id)
@@ -212,6 +219,7 @@ class Bot:
                     Conversation.conversation_id == conversation_id,
                 )
             ).first()
+            now = self.clock.now()
             if found is None:
                 row = {
                     "platform": platform,
@@ -222,19 +230,14 @@ class Bot:
                     "updated_at": now,
                 }
                 return insert_ignore(session, Conversation, [row]) == 1
-            if (
-                found.reference != data
-                or found.unreachable_since
-                or (person is not None and found.person_id != person.id)
-            ):
-                found.reference = data
-                found.updated_at = now
-                found.unreachable_since = None
-                found.unreachable_reason = ""
-                if person is not None:
-                    found.person_id = person.id
-                session.add(found)
-            return False
+            found.reference = data
+            found.updated_at = now
+            found.unreachable_since = None
+            found.unreachable_reason = ""
+            if person is not None:
+                found.person_id = person.id
+            session.add(found)
+        return False
 
     def conversation(self, platform: str, conversation_id: str) -> ConversationInfo | None:
         """A saved conversation, or None."""

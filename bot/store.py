@@ -17,7 +17,15 @@ from sqlmodel import Session, col, select
 from bot import matching
 from bot.content import Content
 from bot.db import insert_ignore
-from bot.models import Completion, Enrolment, Person, PersonRole, PlatformIdentity, Team
+from bot.models import (
+    Completion,
+    Conversation,
+    Enrolment,
+    Person,
+    PersonRole,
+    PlatformIdentity,
+    Team,
+)
 from bot.progress import Enrolled, PathwayStatus, statuses
 from bot.roster import slugify
 
@@ -37,6 +45,12 @@ _BY_IDENTITY = (
         col(PlatformIdentity.platform) == bindparam("platform"),
         col(PlatformIdentity.external_id) == bindparam("external_id"),
     )
+)
+_CONVERSATION_STATE = select(
+    Conversation.reference, col(Conversation.unreachable_since), col(Conversation.person_id)
+).where(
+    col(Conversation.platform) == bindparam("platform"),
+    col(Conversation.conversation_id) == bindparam("conversation_id"),
 )
 _IDENTITY_EXISTS = select(PlatformIdentity.id).where(
     col(PlatformIdentity.platform) == bindparam("platform"),
@@ -66,6 +80,17 @@ def enrolled_in(session: Session, person_id: int) -> list[Enrolled]:
 def completed_by(session: Session, person_id: int) -> dict[str, datetime]:
     """When the person finished each course they finished, by course id."""
     return dict(_rows(session, _COMPLETED, pid=person_id))
+
+
+def conversation_state(
+    session: Session, platform: str, conversation_id: str
+) -> tuple[str, bool, bool] | None:
+    """A saved conversation's (reference JSON, unreachable?, tied to a person?), or None."""
+    rows = _rows(session, _CONVERSATION_STATE, platform=platform, conversation_id=conversation_id)
+    if not rows:
+        return None
+    reference, unreachable_since, person_id = rows[0]
+    return reference, unreachable_since is not None, person_id is not None
 
 
 def identity_exists(session: Session, platform: str, external_id: str) -> bool:

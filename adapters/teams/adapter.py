@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -53,6 +54,8 @@ PLATFORM = translate.PLATFORM
 _VERIFIED = "huddle_token_verified"
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
 MAX_ATTEMPTS = 5
+REMEMBER_FOR = 300.0
+REMEMBER_MAX = 10_000
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 
@@ -123,6 +126,8 @@ class TeamsAdapter:
         self._sleep = sleep
         self._backoff_base = backoff_base
         self._random = random.Random()
+        #: conversation id -> (reference, when saved): to skip rewriting unchanged references.
+        self._remembered: dict[str, tuple[dict[str, Any], float]] = {}
         self.connections, self.auth_config = _connections(settings)
         self.cloud = CloudAdapter(connection_manager=self.connections)
         self.cloud.on_turn_error = self._on_turn_error
@@ -200,7 +205,7 @@ class TeamsAdapter:
         added = {m.get("id") for m in activity.get("membersAdded") or []}
         removed = {m.get("id") for m in activity.get("membersRemoved") or []}
         if bot_id in removed:
-            await self.runner.run(self.bot.forget_conversation, PLATFORM, _conversation(activity))
+            await self._forget(activity)
         elif bot_id in added:
             await self._installed(context, activity)
 
@@ -208,9 +213,14 @@ class TeamsAdapter:
         activity = _json(context.activity)
         action = str(activity.get("action") or "add")
         if action.startswith("remove"):
-            await self.runner.run(self.bot.forget_conversation, PLATFORM, _conversation(activity))
+            await self._forget(activity)
         else:
             await self._installed(context, activity)
+
+    async def _forget(self, activity: dict[str, Any]) -> None:
+        conversation = _conversation(activity)
+        self._remembered.pop(conversation, None)
+        await self.runner.run(self.bot.forget_conversation, PLATFORM, conversation)
 
     async def _installed(self, context: TurnContext, activity: dict[str, Any]) -> None:
         """Save the conversation and greet, once (Teams sends two events per install)."""
@@ -230,17 +240,26 @@ class TeamsAdapter:
                 await self._send_in_turn(context, out)
 
     async def _remember(self, activity: dict[str, Any], refresh: bool = False) -> bool:
+        """Save the conversation reference; True the first time it is saved (an install).
+
+        References rarely change, so an unchanged one seen in the last few minutes is not
+        written again; ``refresh`` forces the write (e.g. once the person is linked).
+        """
         user_id = (activity.get("from") or {}).get("id")
         kind = translate.conversation_kind(activity)
         reference = translate.reference(activity)
-        return await self.runner.run(
-            self.bot.remember_conversation,
-            PLATFORM,
-            reference["conversation_id"],
-            kind,
-            reference,
-            user_id,
+        key = reference["conversation_id"]
+        now = time.monotonic()
+        seen = self._remembered.get(key)
+        if not refresh and seen and seen[0] == reference and now - seen[1] < REMEMBER_FOR:
+            return False
+        new: bool = await self.runner.run(
+            self.bot.remember_conversation, PLATFORM, key, kind, reference, user_id
         )
+        self._remembered[key] = (reference, now)
+        if len(self._remembered) > REMEMBER_MAX:
+            self._remembered.pop(next(iter(self._remembered)))
+        return new
 
     async def _lookup(self, context: TurnContext, incoming: Incoming) -> Incoming | None:
         """The member's email from the connector, for someone the core does not know yet."""
@@ -378,6 +397,7 @@ class TeamsAdapter:
                 sent = await self._with_retries(partial(self._proactive, saved.reference, activity))
             except ClientResponseError as exc:
                 if exc.status == 403:
+                    self._remembered.pop(conversation_id, None)
                     await self.runner.run(
                         self.bot.mark_unreachable,
                         PLATFORM,
