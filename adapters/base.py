@@ -44,16 +44,25 @@ class CoreRunner:
         return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
 
     async def ask(
-        self, incoming: Incoming, finish: Callable[[Reply], R], lookup: EmailLookup
+        self,
+        incoming: Incoming,
+        finish: Callable[[Reply], R],
+        lookup: EmailLookup,
+        before: Callable[[], object] | None = None,
     ) -> tuple[Reply, R]:
         """Ask the core (then ``finish``, e.g. rendering, in the same worker).
 
-        Someone the core does not know yet is looked up once with ``lookup`` (for
-        their email) and asked about again; people already linked, nearly
-        everyone, cost no look-up.
+        ``before`` runs first in that worker too (saving a conversation reference, say),
+        so one request costs one trip to a worker thread. Someone the core does not
+        know yet is looked up once with ``lookup`` (for their email) and asked about
+        again; people already linked, nearly everyone, cost no look-up.
         """
 
         def work(incoming: Incoming) -> tuple[Reply, R]:
+            nonlocal before
+            if before is not None:
+                before()
+                before = None
             reply = self.bot.respond(incoming)
             return reply, finish(reply)
 

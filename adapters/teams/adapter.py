@@ -187,15 +187,18 @@ class TeamsAdapter:
 
     async def _on_message(self, context: TurnContext, state: TurnState) -> None:
         activity = _json(context.activity)
-        await self._remember(activity)
         command = translate.submitted_command(activity)
         if command is not None:
             await self._mark_chosen(context, activity)
         incoming = translate.incoming(activity)
         if incoming.mentions:
             incoming = await self._with_mention_emails(context, incoming)
+        # The reference is saved (or checked) in the same worker trip as the answer.
         reply, rendered = await self.runner.ask(
-            incoming, self._activities_for, lambda inc: self._lookup(context, inc)
+            incoming,
+            self._activities_for,
+            lambda inc: self._lookup(context, inc),
+            before=self._remembering(activity),
         )
         await self._deliver(context, reply, rendered)
 
@@ -239,12 +242,12 @@ class TeamsAdapter:
             for out in self._activities(message):
                 await self._send_in_turn(context, out)
 
-    async def _remember(self, activity: dict[str, Any], refresh: bool = False) -> bool:
-        """Save the conversation reference; True the first time it is saved (an install).
-
-        References rarely change, so an unchanged one seen in the last few minutes is not
-        written again; ``refresh`` forces the write (e.g. once the person is linked).
-        """
+    def _remembering(
+        self, activity: dict[str, Any], refresh: bool = False
+    ) -> Callable[[], bool] | None:
+        """The work of saving this activity's conversation reference, or None if it is not
+        needed: references rarely change, so one seen unchanged in the last few minutes is
+        not checked again. ``refresh`` forces it (e.g. once the person is linked)."""
         user_id = (activity.get("from") or {}).get("id")
         kind = translate.conversation_kind(activity)
         reference = translate.reference(activity)
@@ -252,14 +255,21 @@ class TeamsAdapter:
         now = time.monotonic()
         seen = self._remembered.get(key)
         if not refresh and seen and seen[0] == reference and now - seen[1] < REMEMBER_FOR:
-            return False
-        new: bool = await self.runner.run(
-            self.bot.remember_conversation, PLATFORM, key, kind, reference, user_id
-        )
-        self._remembered[key] = (reference, now)
-        if len(self._remembered) > REMEMBER_MAX:
-            self._remembered.pop(next(iter(self._remembered)))
-        return new
+            return None
+
+        def remember() -> bool:
+            new = self.bot.remember_conversation(PLATFORM, key, kind, reference, user_id)
+            self._remembered[key] = (reference, now)
+            if len(self._remembered) > REMEMBER_MAX:
+                self._remembered.pop(next(iter(self._remembered)), None)
+            return new
+
+        return remember
+
+    async def _remember(self, activity: dict[str, Any], refresh: bool = False) -> bool:
+        """Save the conversation reference now; True the first time it is saved (an install)."""
+        remember = self._remembering(activity, refresh)
+        return bool(remember and await self.runner.run(remember))
 
     async def _lookup(self, context: TurnContext, incoming: Incoming) -> Incoming | None:
         """The member's email from the connector, for someone the core does not know yet."""
