@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bot import markup
 from bot.messages import Table
 
 BAR_WIDTH = 20
@@ -32,3 +35,41 @@ def table_lines(table: Table, max_width: int = 40, rule: str = "─") -> list[st
     if table.more:
         lines.append(f"… +{table.more}")
     return lines
+
+
+def styled_line(
+    line: markup.Line,
+    inner: Callable[[markup.Span], str],
+    bold: str,
+    italic: str = "_",
+    style_code: bool = True,
+) -> str:
+    """One parsed line in a platform's emphasis markers.
+
+    ``inner`` renders a span's own text (escaped, links, mentions); runs of spans
+    with the same emphasis get one pair of markers, kept against the words because
+    both Slack and Teams ignore markers next to spaces. With ``style_code`` False,
+    code spans are never emphasised (for platforms without code formatting).
+    """
+    runs: list[tuple[bool, bool, str]] = []
+    for span in line.spans:
+        styled = style_code or not span.code
+        style = (span.bold and styled, span.italic and styled)
+        piece = inner(span)
+        if runs and runs[-1][:2] == style:
+            runs[-1] = (*style, runs[-1][2] + piece)
+        else:
+            runs.append((*style, piece))
+    return "".join(_wrap(text, b, i, bold, italic) for b, i, text in runs)
+
+
+def _wrap(text: str, is_bold: bool, is_italic: bool, bold: str, italic: str) -> str:
+    core = text.strip()
+    if not core or not (is_bold or is_italic):
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    if is_italic:
+        core = f"{italic}{core}{italic}"
+    if is_bold:
+        core = f"{bold}{core}{bold}"
+    return lead + core + trail

@@ -19,7 +19,6 @@ import asyncio
 import os
 import platform
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,32 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataset import fill  # noqa: E402
+from harness import free_port, pct, wait_healthy  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
 from tests.slack_fake import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.slack_harness import sign  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_healthy(
-    session: aiohttp.ClientSession, url: str, proc: asyncio.subprocess.Process
-) -> None:
-    for _ in range(600):
-        if proc.returncode is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.05)
-    raise SystemExit(f"{url} never became healthy")
 
 
 async def run_load(
@@ -124,11 +102,6 @@ async def run_load(
     return acks, answers
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -186,9 +159,8 @@ async def main() -> None:
             env=env,
         )
         try:
-            async with aiohttp.ClientSession() as session:
-                await wait_healthy(session, f"http://127.0.0.1:{huddle_port}/healthz", huddle)
-                await wait_healthy(session, f"http://127.0.0.1:{bare_port}/healthz", bare)
+            await wait_healthy(f"http://127.0.0.1:{huddle_port}/healthz", huddle)
+            await wait_healthy(f"http://127.0.0.1:{bare_port}/healthz", bare)
             print(
                 "| app | ack p50 ms | ack p99 ms | answer p50 ms | answer p99 ms | answer mean ms |"
             )

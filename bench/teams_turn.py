@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataset import fill  # noqa: E402
+from harness import cpu_seconds, free_port, pct, wait_healthy  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
 from tests.teams_fake import BOT_ID, TENANT, FakeConnector  # noqa: E402
-from tests.test_slack_run import free_port  # noqa: E402
 
 
 def reference(connector: str, user: str) -> dict[str, object]:
@@ -68,21 +68,6 @@ def activity(connector: str, n: int, people: int) -> tuple[str, dict[str, object
         "text": "what's my next course",
         "textFormat": "plain",
     }
-
-
-async def wait_healthy(url: str, proc: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            if proc.returncode is not None:
-                raise SystemExit(f"server exited with {proc.returncode}")
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise SystemExit(f"{url} never became healthy")
 
 
 async def load(
@@ -118,17 +103,6 @@ async def load(
         await asyncio.gather(*(one(s, n) for n in range(requests)))
     fake._record = original  # type: ignore[method-assign]
     return timings
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def main() -> None:

@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from adapters.text import progress_bar, table_lines
+from adapters.text import progress_bar, styled_line, table_lines
 from bot import markup
 from bot.messages import (
     Actions,
@@ -88,33 +88,12 @@ def _inner(span: markup.Span) -> str:
     return text
 
 
-def _wrap(text: str, bold: bool, italic: bool) -> str:
-    # Slack needs the markers against non-space characters: keep edge spaces outside.
-    core = text.strip()
-    if not core or not (bold or italic):
-        return text
-    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-    if italic:
-        core = f"_{core}_"
-    if bold:
-        core = f"*{core}*"
-    return lead + core + trail
-
-
 def to_mrkdwn(text: str) -> str:
-    """Markdown-subset text as Slack mrkdwn; a run of same-styled spans gets one pair of markers."""
-    lines = []
-    for line in markup.parse(text):
-        runs: list[tuple[bool, bool, str]] = []
-        for span in line.spans:
-            piece = _inner(span)
-            if runs and runs[-1][:2] == (span.bold, span.italic):
-                runs[-1] = (span.bold, span.italic, runs[-1][2] + piece)
-            else:
-                runs.append((span.bold, span.italic, piece))
-        body = "".join(_wrap(t, b, i) for b, i, t in runs)
-        lines.append(("• " + body) if line.bullet else body)
-    return "\n".join(lines)
+    """Markdown-subset text as Slack mrkdwn."""
+    return "\n".join(
+        ("• " if line.bullet else "") + styled_line(line, _inner, bold="*")
+        for line in markup.parse(text)
+    )
 
 
 def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.text import progress_bar
+from adapters.text import progress_bar, styled_line
 from bot import markup
 from bot.messages import (
     Actions,
@@ -71,15 +71,8 @@ class _Writer:
         return "".join(out)
 
     def _line(self, line: markup.Line) -> str:
-        runs: list[tuple[bool, bool, str]] = []
-        for span in line.spans:
-            piece = self._inner(span)
-            style = (span.bold and not span.code, span.italic and not span.code)
-            if runs and runs[-1][:2] == style:
-                runs[-1] = (*style, runs[-1][2] + piece)
-            else:
-                runs.append((*style, piece))
-        return "".join(_wrap(text, bold, italic) for bold, italic, text in runs)
+        # Teams' TextBlocks have no code formatting: code spans stay plain words.
+        return styled_line(line, self._inner, bold="**", style_code=False)
 
     def _inner(self, span: markup.Span) -> str:
         if span.url and span.url.startswith(markup.MENTION):
@@ -99,18 +92,6 @@ class _Writer:
             label = span.text.replace("[", "(").replace("]", ")")
             return f"[{label}]({span.url.replace(')', '%29').replace(' ', '%20')})"
         return span.text
-
-
-def _wrap(text: str, bold: bool, italic: bool) -> str:
-    core = text.strip()
-    if not core or not (bold or italic):
-        return text
-    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-    if italic:
-        core = f"_{core}_"
-    if bold:
-        core = f"**{core}**"
-    return lead + core + trail
 
 
 def _text_block(text: str, **extra: Any) -> dict[str, Any]:

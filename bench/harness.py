@@ -1,0 +1,43 @@
+"""What the benchmarks share: ports, waiting for a server, CPU time, percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from pathlib import Path
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(url: str, proc: asyncio.subprocess.Process, seconds: float = 30) -> None:
+    """Until ``url`` answers 200; stop if the server process exits first."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(seconds / 0.05)):
+            if proc.returncode is not None:
+                raise SystemExit(f"server exited with {proc.returncode}")
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise SystemExit(f"{url} never became healthy")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
