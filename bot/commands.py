@@ -99,6 +99,13 @@ class Pause(Command):
 
 
 @dataclass(frozen=True)
+class Snooze(Command):
+    """No reminders about a course (the next one, unless named) for a while (a week)."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Resume(Command):
     pass
 

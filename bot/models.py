@@ -225,3 +225,14 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime
     unreachable_since: datetime | None = None
     unreachable_reason: str = Field(default="", max_length=255)
+
+
+class Snooze(SQLModel, table=True):
+    """'Snooze a week': no reminders about this course for this person until ``until``."""
+
+    __tablename__ = "snooze"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    course_id: str = Field(max_length=64, primary_key=True)
+    until: date
+    created_at: datetime

@@ -89,6 +89,10 @@ _RULES: list[tuple[str, Builder]] = [
     ),
     (r"(?:resume|unpause|restart|start again|resume nudges)", lambda m, _: c.Resume()),
     (
+        r"(?:snooze|remind me later|later)(?:\s+(?P<rest>.+))?",
+        lambda m, _: c.Snooze(text=(m.group("rest") or "").strip()),
+    ),
+    (
         r"(?:time ?zone|tz|my time ?zone(?: is)?|set (?:my )?time ?zone(?: to)?)(?:\s+(?P<z>.+))?",
         lambda m, _: c.SetTimezone(zone=(m.group("z") or "").strip()),
     ),
@@ -177,6 +181,7 @@ VOCABULARY = (
     "setup",
     "pause",
     "resume",
+    "snooze",
     "timezone",
     "quiet hours",
     "celebrate me",

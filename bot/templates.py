@@ -92,6 +92,10 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "button.setup": (),
         "button.join": ("pathway",),
         "button.resume": (),
+        "button.snooze": (),
+        "snooze.done": ("title", "date"),
+        "snooze.nothing": (),
+        "snooze.bad": ("text",),
         # Account setup
         "setup.heading": ("site",),
         "setup.instructions": ("site", "url", "steps", *_CONTACT),

@@ -23,6 +23,7 @@ def test_a_new_clinicians_first_week(chat: FakeChat) -> None:
     assert "Why it matters for you" in first and "nurses" in first
     assert [b.label for b in first.buttons] == [
         "Mark complete",
+        "Snooze a week",
         "I've created my account",
         "Show my progress",
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.store import person_by_email
 from tests.fakechat import FakeChat
@@ -98,3 +98,28 @@ def test_settings_shows_everything(chat: FakeChat) -> None:
         "Roles: clinician",
     ):
         assert label in reply, label
+
+
+def test_snooze_a_week_from_the_button(chat: FakeChat) -> None:
+    from bot.models import Snooze
+
+    ana = chat.person(ANA)
+    ana.says("next")
+    reply = ana.clicks("Snooze a week")
+    assert "no reminders about Talking about serious illness" in reply
+    assert "Mon 30 Nov 2026" in reply
+    with Session(chat.bot.engine) as s:
+        (row,) = s.exec(select(Snooze)).all()
+    assert (row.course_id, row.until) == ("comm-101", date(2026, 11, 30))
+    # Snoozing again moves the date; the plan itself is unchanged.
+    ana.says("snooze comm-101 for 3 days")
+    with Session(chat.bot.engine) as s:
+        assert s.exec(select(Snooze)).one().until == date(2026, 11, 26)
+    assert "Next up: Talking about serious illness" in ana.says("next")
+
+
+def test_snooze_explains_what_it_cannot_read(chat: FakeChat) -> None:
+    ana = chat.person(ANA)
+    assert "snooze a week" in ana.says("snooze forever and ever")
+    assert "up to 90 days" in ana.says("snooze until 2027-06-01")
+    assert "no course to snooze" in chat.person("sam.okafor@example.org").says("snooze")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import commands as c
 from bot import matching
 from bot.content import Course, Pathway
@@ -9,11 +11,11 @@ from bot.context import Ctx
 from bot.db import insert_ignore
 from bot.markup import escape
 from bot.messages import Block, Button, Divider, Heading, Message, ProgressBar, Text
-from bot.models import Completion, Enrolment, Person
+from bot.models import Completion, Enrolment, Person, Snooze
 from bot.progress import PathwayStatus, highest_tier, next_step, suggest_next_pathway, sum_credits
 from bot.store import status_of
 from bot.templates import Markdown
-from bot.timeparse import format_date
+from bot.timeparse import DateError, format_date, parse_date
 
 MAX_CHOICES = 5
 
@@ -147,6 +149,7 @@ def next_course(ctx: Ctx, cmd: c.NextCourse) -> list[Message]:
         if others:
             blocks.append(Text(ctx.md("next.also", pathways=", ".join(others))))
         buttons.append(ctx.button("button.mark_complete", f"done {course.id}", "primary"))
+        buttons.append(ctx.button("button.snooze", f"snooze {course.id} a week"))
         if person.account_confirmed_at is None:
             buttons.append(ctx.button("button.account_created", "I've created my account"))
         buttons.append(ctx.button("button.show_progress", "progress"))
@@ -452,3 +455,36 @@ def record(
                 )
             )
     return messages
+
+
+SNOOZE_LIMIT_DAYS = 90
+
+
+def snooze(ctx: Ctx, cmd: c.Snooze) -> list[Message]:
+    """No reminders about a course for a while; the plan itself does not change."""
+    person = me(ctx)
+    words = cmd.text.split()
+    course = ctx.content.courses.get(words[0].lower()) if words else None
+    if course is not None:
+        words = words[1:]
+    else:
+        found, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
+        step = next_step(found)
+        if step is None:
+            return [ctx.say("snooze.nothing")]
+        course = step[1]
+    spoken = " ".join(words).removeprefix("until ").removeprefix("for ") or "a week"
+    today = ctx.today()
+    try:
+        until = parse_date(spoken, today)
+    except DateError:
+        return [ctx.say("snooze.bad", text=cmd.text)]
+    if not today < until <= today + timedelta(days=SNOOZE_LIMIT_DAYS):
+        return [ctx.say("snooze.bad", text=cmd.text)]
+    row = {"person_id": person.id, "course_id": course.id, "until": until, "created_at": ctx.now()}
+    if not insert_ignore(ctx.session, Snooze, [row]):
+        existing = ctx.session.get(Snooze, (person.id, course.id))
+        assert existing is not None
+        existing.until = until
+        ctx.session.add(existing)
+    return [ctx.say("snooze.done", title=course.title, date=format_date(until))]
