@@ -74,7 +74,12 @@ async def test_a_new_clinicians_first_week(slack: SlackHarness) -> None:
     )
     assert first["text"].startswith("Your next course:")  # the notification fallback
     buttons = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["Mark complete", "Snooze a week", "I've created my account", "Show my progress"]
+    assert buttons == [
+        "Mark complete",
+        "Snooze a week",
+        "I've created my account",
+        "Show my progress",
+    ]
     assert len(fake.of("users.info")) == 1
     with _db(slack) as s:
         assert person_by_email(s, "ana.ruiz@example.org").timezone == "America/New_York"
