@@ -251,3 +251,65 @@ class ShowAudit(Command):
     limit: int = 20
     needs: ClassVar[Need] = "admin"
     read_only: ClassVar[bool] = True
+
+
+# --- scheduled messages ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgeNew(Command):
+    """A short form for scheduling a message."""
+
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class NudgeSchedule(Command):
+    """'<kind> to <audience> <when> [say <text> | session <when> <link> <title>]'."""
+
+    text: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class NudgeList(Command):
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class NudgeAction(Command):
+    """preview, pause, resume, cancel, send (now) or history of one schedule."""
+
+    action: str
+    schedule_id: int
+    needs: ClassVar[Need] = "champion"
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Rsvp(Command):
+    """'I'll join' a group session."""
+
+    schedule_id: int
+
+
+@dataclass(frozen=True)
+class SetWeekends(Command):
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class TeamMeeting(Command):
+    """A team's standing meeting: 'team meeting ICU tuesday 12:00'."""
+
+    args: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class ImportCompletions(Command):
+    csv_text: str
+    needs: ClassVar[Need] = "admin"
+    slow: ClassVar[bool] = True

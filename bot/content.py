@@ -140,6 +140,7 @@ class Defaults:
     timezone: str
     quiet_hours: str
     celebrate_publicly: bool
+    weekends_off: bool = True
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,18 @@ class Initiative:
 
 
 @dataclass(frozen=True)
+class Case:
+    """A short, de-identified case for a team's weekly discussion."""
+
+    id: str
+    title: str
+    course: str
+    topic: str
+    vignette: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Content:
     """A validated content folder."""
 
@@ -164,6 +177,8 @@ class Content:
     pathways: Mapping[str, Pathway]
     templates: Mapping[str, str]
     warnings: tuple[Problem, ...] = field(default=())
+    #: Case-discussion prompts, in the order teams get them (file-name order).
+    cases: tuple[Case, ...] = ()
 
     def level(self, level_id: str) -> Level:
         return next(lv for lv in self.initiative.levels if lv.id == level_id)
@@ -183,7 +198,9 @@ def load(folder: Path) -> Content:
 def check(folder: Path) -> list[Problem]:
     """Every problem in a content folder (errors and warnings), in file and line order."""
     problems, _ = _read(folder)
-    return sorted(problems, key=lambda p: (FILES.index(p.file) if p.file in FILES else 99, p.line))
+    return sorted(
+        problems, key=lambda p: (FILES.index(p.file) if p.file in FILES else 99, p.file, p.line)
+    )
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -313,6 +330,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
     courses = _courses(r, r.open("courses.yaml"), topics)
     pathways = _pathways(r, r.open("pathways.yaml"), courses, levels)
     templates = _templates(r, r.open("messages.yaml"))
+    cases = _cases(r, folder / "cases", courses, topics)
     if initiative is None or any(not p.warning for p in r.problems):
         return r.problems, None
     content = Content(
@@ -322,6 +340,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         pathways=pathways,
         templates=templates,
         warnings=tuple(p for p in r.problems if p.warning),
+        cases=tuple(cases),
     )
     return r.problems, content
 
@@ -398,7 +417,7 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
     doc = r.mapping(data, line, "'defaults'")
     if doc is None:
         return Defaults("UTC", "20:00-08:00", True)
-    r.keys(doc, "defaults", {"timezone", "quiet_hours", "celebrate_publicly"}, set())
+    r.keys(doc, "defaults", {"timezone", "quiet_hours", "celebrate_publicly"}, {"weekends_off"})
     zone = r.text(doc, "timezone", "defaults", "UTC")
     if zone_or_none(zone) is None:
         r.error(
@@ -415,7 +434,11 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
             doc.line_of("celebrate_publicly"), "defaults: celebrate_publicly must be true or false"
         )
         celebrate = True
-    return Defaults(zone, quiet, celebrate)
+    weekends = doc.get("weekends_off", True)
+    if not isinstance(weekends, bool):
+        r.error(doc.line_of("weekends_off"), "defaults: weekends_off must be true or false")
+        weekends = True
+    return Defaults(zone, quiet, celebrate, weekends)
 
 
 def _setup(r: _Reader, data: Any, line: int) -> Setup:
@@ -551,6 +574,51 @@ def _pathways(
             summary=r.text(item, "summary", what),
         )
     return pathways
+
+
+def _cases(
+    r: _Reader, folder: Path, courses: Mapping[str, Course], topics: Mapping[str, Topic]
+) -> list[Case]:
+    """The case prompts in ``cases/*.yaml``; each must pass the patient-identifier screen."""
+    from bot.privacy import screen
+
+    found: list[Case] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.yaml")):
+        data = r.open(f"cases/{path.name}")
+        if data is None:
+            continue
+        doc = r.mapping(data, 1, r.file)
+        if doc is None:
+            continue
+        r.keys(doc, "case", {"id", "title", "course", "topic", "vignette", "questions"}, set())
+        cid = _check_id(r, doc, "case", {c.id: c for c in found})
+        what = f"case '{cid}'"
+        course = r.text(doc, "course", what)
+        if course and course not in courses:
+            r.error(doc.line_of("course"), _unknown(what, "course", course, courses))
+        topic = r.text(doc, "topic", what)
+        if topic and topics and topic not in topics:
+            r.error(doc.line_of("topic"), _unknown(what, "topic", topic, topics))
+        questions = r.text_list(doc, "questions", what)
+        if not 2 <= len(questions) <= 3:
+            r.error(doc.line_of("questions"), f"{what}: give 2 or 3 discussion questions")
+        vignette = r.text(doc, "vignette", what)
+        title = r.text(doc, "title", what)
+        for key, text in (
+            ("title", title),
+            ("vignette", vignette),
+            *(("questions", q) for q in questions),
+        ):
+            for finding in screen(text):
+                r.error(
+                    doc.line_of(key),
+                    f"{what}: '{finding.text}' looks like a patient "
+                    f"identifier ({finding.kind}); cases must be de-identified",
+                )
+        found.append(Case(cid, title, course, topic, vignette, questions))
+    return found
 
 
 def _templates(r: _Reader, data: Any) -> dict[str, str]:

@@ -36,7 +36,8 @@ from bot.handlers import HANDLERS, PERSONAL
 from bot.handlers.admin import Refused
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
-from bot.models import Conversation, DeliveryIssue, HandledEvent, Person
+from bot.models import Conversation, DeliveryIssue, HandledEvent, Person, Schedule
+from bot.planning import Planner, PlanReport
 from bot.store import (
     conversation_state,
     identity_exists,
@@ -301,6 +302,64 @@ class Bot:
                 delete(Conversation).where(
                     col(Conversation.platform) == platform,
                     col(Conversation.conversation_id) == conversation_id,
+                )
+            )
+
+    # --- scheduled messages -------------------------------------------------------------
+
+    def planner(self, platforms: Sequence[str]) -> Planner:
+        """A planner delivering to these platforms (those with a sender running)."""
+        return Planner(self.content, self.templates, self.clock, platforms)
+
+    def tick(self, planner: Planner) -> PlanReport:
+        """Plan everything now due: each active schedule, then settled celebrations.
+
+        Each schedule is planned in its own transaction, so one broken schedule does
+        not hold up the others. Safe to run on every replica at once.
+        """
+        now = self.clock.now()
+        report = PlanReport()
+        with Session(self.engine) as session:
+            ids = list(session.exec(select(Schedule.id).where(Schedule.status == "active")))
+        for schedule_id in ids:
+            try:
+                with session_scope(self.engine) as session:
+                    schedule = session.get(Schedule, schedule_id)
+                    if schedule is None or schedule.status != "active":
+                        continue
+                    written, skipped = planner.plan_schedule(session, schedule, now)
+            except Exception as exc:
+                log.exception("planning schedule %s failed", schedule_id)
+                report.errors.append(f"#{schedule_id}: {exc!r}"[:300])
+                continue
+            report.schedules += 1
+            report.written += written
+            report.skipped += skipped
+        with session_scope(self.engine) as session:
+            report.celebrations = planner.plan_celebrations(session, now)
+        return report
+
+    def ensure_default_schedules(self) -> None:
+        """The champions' weekly digest exists unless an admin has cancelled it."""
+        with session_scope(self.engine) as session:
+            existing = session.exec(
+                select(Schedule.id).where(
+                    Schedule.kind == "digest", Schedule.created_by == "system"
+                )
+            ).first()
+            if existing is not None:
+                return
+            now = self.clock.now()
+            session.add(
+                Schedule(
+                    kind="digest",
+                    audience="champions",
+                    when="every monday 09:00",
+                    created_by="system",
+                    created_at=now,
+                    updated_at=now,
+                    starts_at=now,
+                    planned_until=now,
                 )
             )
 

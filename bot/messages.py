@@ -11,8 +11,9 @@ effect, so a click and a typed command take one road through the parser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import json
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Literal
 
 Visibility = Literal["private", "public"]
 Via = Literal["direct", "mention", "command", "button"]
@@ -96,7 +97,49 @@ class Divider:
     """A visual break between parts of a message."""
 
 
-Block = Text | Heading | Fields | ProgressBar | Table | Actions | Image | Divider
+@dataclass(frozen=True)
+class Choice:
+    """One option of a form field: what it shows and the words it puts in the command."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """A field of a form: a choice among options, or free text."""
+
+    name: str
+    label: str
+    choices: tuple[Choice, ...] = ()
+    placeholder: str = ""
+    optional: bool = False
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    """A short form (a Slack modal, an Adaptive Card with inputs).
+
+    Submitting it is the same as typing ``command`` with each ``{name}`` replaced
+    by what was chosen or written, so a form and a one-line command take one road.
+    Platforms without forms show ``example`` instead.
+    """
+
+    title: str
+    fields: tuple[FormField, ...]
+    command: str
+    submit: str
+    example: str = ""
+
+    def fill(self, values: dict[str, str]) -> str:
+        text = self.command
+        for f in self.fields:
+            text = text.replace("{" + f.name + "}", " ".join(values.get(f.name, "").split()))
+        return " ".join(text.split(" ")).strip()
+
+
+Block = Text | Heading | Fields | ProgressBar | Table | Actions | Image | Divider | Form
 
 
 @dataclass(frozen=True)
@@ -116,6 +159,52 @@ class Message:
         return tuple(
             b for block in self.blocks if isinstance(block, Actions) for b in block.buttons
         )
+
+    @property
+    def form(self) -> Form | None:
+        return next((b for b in self.blocks if isinstance(b, Form)), None)
+
+    def to_json(self) -> str:
+        """The message as JSON (for the outbox), readable back by :meth:`from_json`."""
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "summary": self.summary,
+                "blocks": [_encode(b) for b in self.blocks],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: str) -> Message:
+        raw = json.loads(data)
+        return cls(
+            blocks=tuple(_decode(b) for b in raw["blocks"]),
+            summary=raw["summary"],
+            kind=raw.get("kind", ""),
+        )
+
+
+_BLOCK_TYPES: dict[str, type] = {}
+
+
+def _encode(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            "_": type(value).__name__,
+            **{f.name: _encode(getattr(value, f.name)) for f in fields(value)},
+        }
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "_" in value:
+        kind = _BLOCK_TYPES[value["_"]]
+        return kind(**{k: _decode(v) for k, v in value.items() if k != "_"})
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -192,3 +281,25 @@ class Reply:
     #: Incoming carried no email to link them by): the adapter may look the email up
     #: and ask again. Nothing has been done in that case.
     identified: bool = True
+
+
+_BLOCK_TYPES.update(
+    {
+        t.__name__: t
+        for t in (
+            Button,
+            Text,
+            Heading,
+            Field,
+            Fields,
+            ProgressBar,
+            Table,
+            Actions,
+            Image,
+            Divider,
+            Choice,
+            FormField,
+            Form,
+        )
+    }
+)

@@ -45,6 +45,9 @@ class Team(SQLModel, table=True):
     key: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=200)
     created_at: datetime
+    #: The team's standing meeting, e.g. "tuesday 12:00" (organisation time), which case
+    #: prompts can be posted ahead of.
+    meeting: str = Field(default="", max_length=64)
 
 
 class TeamChannel(SQLModel, table=True):
@@ -83,6 +86,7 @@ class Person(SQLModel, table=True):
     quiet_hours: str | None = Field(default=None, max_length=16)
     paused_until: date | None = None
     celebrate_publicly: bool | None = None
+    weekends_off: bool | None = None
     account_confirmed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
@@ -235,4 +239,112 @@ class Snooze(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     course_id: str = Field(max_length=64, primary_key=True)
     until: date
+    created_at: datetime
+
+
+OUTBOX_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "skipped")
+
+
+class Schedule(SQLModel, table=True):
+    """A nudge plan an admin or champion made: what to send, to whom, and when.
+
+    ``when`` is the recurrence as typed ("every monday 09:00", a cron line);
+    ``timezone`` empty means each recipient's own local time. ``params`` holds
+    what a kind needs (a custom text, a session's time and link) as JSON.
+    """
+
+    __tablename__ = "schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    audience: str = Field(max_length=500)
+    when: str = Field(max_length=200)
+    timezone: str = Field(default="", max_length=64)
+    params: str = Field(default="{}", max_length=8000)
+    status: str = Field(default="active", max_length=16)  # active, paused, cancelled
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # a champion's own team
+    created_by: str = Field(max_length=255)
+    created_at: datetime
+    updated_at: datetime
+    #: Occurrences before this are not sent (set at creation and on resume).
+    starts_at: datetime
+    #: Occurrences up to here have been planned (written to the outbox, or skipped).
+    planned_until: datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to deliver, written once and drained by the delivery worker.
+
+    ``dedupe_key`` makes the database decide that an occurrence for a recipient
+    is written once, however many ticks or replicas plan it. The worker claims
+    rows with a lease (``claimed_by``/``lease_until``) and records the result
+    with a guarded update, so two workers never send the same row.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_schedule", "schedule_id"),
+        Index("ix_outbox_person_kind", "person_id", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255)
+    kind: str = Field(max_length=32)
+    schedule_id: int | None = Field(default=None, foreign_key="schedule.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    course_id: str = Field(default="", max_length=64)
+    occurrence: str = Field(default="", max_length=32)  # local wall-clock time, ISO
+    platform: str = Field(max_length=32)
+    target: str = Field(max_length=255)
+    message: str = Field(max_length=60000)  # the neutral message, as JSON
+    status: str = Field(default="pending", max_length=16)
+    due_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    claimed_by: str = Field(default="", max_length=64)
+    lease_until: datetime | None = None
+    platform_message_id: str = Field(default="", max_length=255)
+    last_error: str = Field(default="", max_length=1000)
+    #: Claimed again after its lease ran out mid-send (a crash): the send may have
+    #: happened, so it is reconciled with the platform, or resent at most once.
+    in_doubt: bool = False
+    resends: int = 0
+    sent_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Celebration(SQLModel, table=True):
+    """Something worth celebrating in a team channel, waiting to be posted.
+
+    Completions create these; the planner posts them one by one, or as one
+    digest per team when many arrive together (an import).
+    """
+
+    __tablename__ = "celebration"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_celebration_dedupe_key"),
+        Index("ix_celebration_pending", "posted", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # course, pathway, milestone
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    subject: str = Field(default="", max_length=64)  # course id, pathway id, or percent
+    created_at: datetime
+    posted: bool = False
+
+
+class SessionRsvp(SQLModel, table=True):
+    """'I'll join': a person plans to attend a group session a schedule announced."""
+
+    __tablename__ = "session_rsvp"
+
+    schedule_id: int = Field(foreign_key="schedule.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
     created_at: datetime

@@ -25,6 +25,7 @@ _POLITE = re.compile(r"^(?:please|pls|plz|can you|could you|would you)\s+", re.I
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 _TRAILING_POLITE = re.compile(r"\s+(?:please|pls|plz|thanks|thank you)$", re.I)
 _SHOUTOUT_WORD = re.compile(r"^(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+", re.I)
+_SCHEDULE_WORD = re.compile(r"^(?:nudge schedule|schedule nudge|nudge|schedule)\s+", re.I)
 _EMAIL = r"[^\s@,;<>]+@[^\s@,;<>]+"
 
 _RULES: list[tuple[str, Builder]] = [
@@ -109,6 +110,32 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ShowSettings(),
     ),
     (r"(?:home|dashboard|overview)", lambda m, _: c.Home()),
+    (r"(?:nudge|nudges|schedule) (?:new|form)", lambda m, _: c.NudgeNew()),
+    (r"(?:nudge list|nudges|list nudges|schedules|nudge ls)", lambda m, _: c.NudgeList()),
+    (
+        r"(?:nudge|schedule) (?P<action>preview|pause|resume|cancel|history|send)"
+        r"\s+#?(?P<id>\d{1,9})(?:\s+now)?",
+        lambda m, _: c.NudgeAction(
+            action=m.group("action").lower(), schedule_id=int(m.group("id"))
+        ),
+    ),
+    (
+        r"(?:nudge schedule|schedule nudge|nudge|schedule)\s+(?P<text>.+)",
+        lambda m, body: c.NudgeSchedule(text=m.group("text").strip()),
+    ),
+    (
+        r"(?:rsvp|i'?ll join|join session)\s+#?(?P<id>\d{1,9})",
+        lambda m, _: c.Rsvp(schedule_id=int(m.group("id"))),
+    ),
+    (
+        r"(?:weekends?|nudges on weekends|reminders on weekends)(?:\s*:)?(?:\s+(?P<a>.+))?",
+        lambda m, _: c.SetWeekends(answer=(m.group("a") or "").strip()),
+    ),
+    (r"(?:team meeting|meeting)\s+(?P<args>.+)", lambda m, _: c.TeamMeeting(args=m.group("args"))),
+    (
+        r"(?:completions import|import completions)",
+        lambda m, body: c.ImportCompletions(csv_text=body),
+    ),
     # Admin and champion commands.
     (
         r"(?:team link|link team|link channel|link)\s+(?P<args>.+)",
@@ -202,6 +229,9 @@ VOCABULARY = (
     "home",
     "team link",
     "shoutout",
+    "nudge",
+    "weekends",
+    "completions import",
 )
 
 
@@ -227,11 +257,13 @@ def parse(text: str) -> c.Command:
         match = pattern.fullmatch(line)
         if match:
             command = build(match, body)
+            # Free text is kept exactly as written, punctuation and all.
+            raw = _LEADING.sub("", " ".join(first.split()))
             if isinstance(command, c.Shoutout):
-                # Free text is kept exactly as written, punctuation and all.
-                raw = _LEADING.sub("", " ".join(first.split()))
                 words = _SHOUTOUT_WORD.sub("", raw, count=1).strip()
                 command = c.Shoutout(text="\n".join(filter(None, [words, body.strip()])))
+            elif isinstance(command, c.NudgeSchedule):
+                command = c.NudgeSchedule(text=_SCHEDULE_WORD.sub("", raw, count=1).strip())
             return command
     return c.Unknown(text=text.strip(), suggestion=suggest(line))
 

@@ -13,7 +13,9 @@ button's words with ``via="button"``, exactly as an adapter would.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from adapters.console import Style, render_all
@@ -87,7 +89,13 @@ class Talker:
 
 
 class FakeChat:
-    """The whole bot behind a transcript, on a real database with a frozen clock."""
+    """The whole bot behind a transcript, on a real database with a frozen clock.
+
+    It is also the platform's :class:`scheduler.delivery.Sender`: scheduled messages
+    land in ``delivered`` (per person or channel id), as they would reach a person.
+    """
+
+    platform = PLATFORM
 
     def __init__(self, bot: Bot, clock: FrozenClock) -> None:
         self.bot = bot
@@ -95,6 +103,49 @@ class FakeChat:
         self.transcript: list[tuple[str, str, str]] = []
         #: Public posts the bot made, in order (each names its channel).
         self.posts: list[Outgoing] = []
+        #: Scheduled deliveries: target id -> [(time sent, message)].
+        self.delivered: dict[str, list[tuple[datetime, Message]]] = {}
+        self._planner = bot.planner((PLATFORM,))
+
+    # --- the Sender port --------------------------------------------------------------
+
+    async def send(self, target: str, message: Message, key: str) -> str:
+        self.delivered.setdefault(target, []).append((self.clock.now(), message))
+        return f"fake-{sum(len(v) for v in self.delivered.values())}"
+
+    async def reconcile(self, target: str, key: str, since: datetime) -> str | None:
+        raise NotImplementedError
+
+    def run_scheduler(self) -> int:
+        """One planning tick, then deliver everything due now. Returns messages sent."""
+        from bot.outbox import Outbox
+        from scheduler.delivery import Worker
+
+        self.bot.tick(self._planner)
+        worker = Worker(
+            Outbox(self.bot.engine, self.bot.content, "fake-worker", quiet=self._planner),
+            {PLATFORM: self},
+            self.clock,
+        )
+
+        async def drain() -> None:
+            while await worker.run_once():
+                pass
+
+        asyncio.run(drain())
+        return worker.sent_count
+
+    def inbox(self, email: str) -> list[str]:
+        """What a person received from the scheduler, as plain text, oldest first."""
+        return [
+            render_all([m], Style(color=False)).text
+            for _, m in self.delivered.get(f"U-{email}", [])
+        ]
+
+    def channel(self, channel_id: str) -> list[str]:
+        return [
+            render_all([m], Style(color=False)).text for _, m in self.delivered.get(channel_id, [])
+        ]
 
     def person(self, email: str, user_id: str | None = None) -> Talker:
         return Talker(self, email, user_id or f"U-{email}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import commands as c
 from bot.context import Ctx
-from bot.handlers import admin, learner, personal, team
+from bot.handlers import admin, learner, nudges, personal, team
 from bot.messages import Message, Outgoing
 
 #: A handler answers with messages for the asker, or addressed Outgoing posts.
@@ -47,6 +47,14 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.Home: team.home,
     c.LinkChannel: team.link_channel,
     c.Shoutout: team.shoutout,
+    c.NudgeNew: nudges.nudge_new,
+    c.NudgeSchedule: nudges.nudge_schedule,
+    c.NudgeList: nudges.nudge_list,
+    c.NudgeAction: nudges.nudge_action,
+    c.Rsvp: nudges.rsvp,
+    c.SetWeekends: nudges.set_weekends,
+    c.TeamMeeting: nudges.team_meeting,
+    c.ImportCompletions: nudges.import_completions,
 }
 
 #: Commands that only make sense for a person (the CLI operator has no pathway).
@@ -57,6 +65,8 @@ PERSONAL: frozenset[type[c.Command]] = frozenset(
         c.Pause,
         c.Resume,
         c.Snooze,
+        c.Rsvp,
+        c.SetWeekends,
         c.SetTimezone,
         c.SetQuietHours,
         c.SetCelebrate,

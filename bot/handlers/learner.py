@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot import commands as c
 from bot import matching
+from bot.celebrations import on_completion
 from bot.content import Course, Pathway
 from bot.context import Ctx
 from bot.db import insert_ignore
@@ -440,6 +441,7 @@ def record(
     if not added:
         # Another request recorded it a moment ago (a double click): say so, once.
         return [ctx.say("done.already", title=course.title, date=format_date(ctx.today()))]
+    on_completion(ctx.session, ctx.content, person, course.id, before, now)
     messages = [
         ctx.say(
             "done.recorded", title=course.title, credits=credits_text(ctx, dict(course.credits))

@@ -1,0 +1,116 @@
+"""Noticing what is worth celebrating: a course finished, a pathway completed, a team milestone.
+
+Every completion, whatever its source (self-report, import, admin), passes
+through :func:`on_completion`, which records a :class:`bot.models.Celebration`
+for the planner to post in the team channel. The database decides that each
+is recorded once (a unique key per person and course, per pathway, and per
+team and milestone). People who said "celebrate me: no" are never posted
+about; team milestones count them without naming anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from bot.content import Content
+from bot.db import insert_ignore
+from bot.models import Celebration, Completion, Enrolment, Person
+from bot.progress import PathwayStatus
+
+MILESTONES = (50, 75, 100)
+
+
+def celebrates(person: Person, content: Content) -> bool:
+    """Whether the person's completions may be celebrated publicly."""
+    if person.celebrate_publicly is None:
+        return content.initiative.defaults.celebrate_publicly
+    return person.celebrate_publicly
+
+
+def on_completion(
+    session: Session,
+    content: Content,
+    person: Person,
+    course_id: str,
+    before: Iterable[PathwayStatus],
+    now: datetime,
+) -> None:
+    """Record the celebrations one completion earns (``before``: statuses before it)."""
+    rows = []
+    if celebrates(person, content):
+        rows.append(
+            {
+                "dedupe_key": f"course:{person.id}:{course_id}",
+                "kind": "course",
+                "team_id": person.team_id,
+                "person_id": person.id,
+                "subject": course_id,
+                "created_at": now,
+            }
+        )
+        for status in before:
+            if [c.id for c in status.remaining] == [course_id]:
+                rows.append(
+                    {
+                        "dedupe_key": f"pathway:{person.id}:{status.pathway.id}",
+                        "kind": "pathway",
+                        "team_id": person.team_id,
+                        "person_id": person.id,
+                        "subject": status.pathway.id,
+                        "created_at": now,
+                    }
+                )
+    insert_ignore(session, Celebration, rows)
+    if person.team_id is not None:
+        team_milestones(session, content, [person.team_id], now)
+
+
+def team_milestones(
+    session: Session, content: Content, team_ids: Iterable[int], now: datetime
+) -> None:
+    """Record each team's crossing of 50%, 75% and 100% of members trained, once each.
+
+    "Trained" means every course of at least one pathway the member is enrolled in.
+    """
+    for team_id in set(team_ids):
+        members = session.exec(
+            select(func.count()).select_from(Person).where(Person.team_id == team_id)
+        ).one()
+        if not members:
+            continue
+        trained: set[int] = set()
+        for pathway in content.pathways.values():
+            courses = list(pathway.courses)
+            done = session.exec(
+                select(Enrolment.person_id)
+                .join(Person, col(Person.id) == col(Enrolment.person_id))
+                .join(
+                    Completion,
+                    and_(
+                        col(Completion.person_id) == col(Enrolment.person_id),
+                        col(Completion.course_id).in_(courses),
+                    ),
+                )
+                .where(col(Enrolment.pathway_id) == pathway.id, col(Person.team_id) == team_id)
+                .group_by(col(Enrolment.person_id))
+                .having(func.count(col(Completion.id)) >= len(courses))
+            ).all()
+            trained.update(done)
+        percent = 100 * len(trained) / members
+        rows = [
+            {
+                "dedupe_key": f"milestone:{team_id}:{m}",
+                "kind": "milestone",
+                "team_id": team_id,
+                "person_id": None,
+                "subject": str(m),
+                "created_at": now,
+            }
+            for m in MILESTONES
+            if percent >= m
+        ]
+        insert_ignore(session, Celebration, rows)

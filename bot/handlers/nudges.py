@@ -1,0 +1,670 @@
+"""Handlers for scheduled messages: schedule, list, preview, pause, resume, cancel, send, history.
+
+Admins schedule for anyone; champions for their own team only (their
+schedules carry the team, and the planner never reaches beyond it). Every
+change is audited. Every input error answers with a correct example.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select, update
+
+from bot import audience as aud
+from bot import commands as c
+from bot.celebrations import on_completion, team_milestones
+from bot.context import Ctx
+from bot.db import insert_ignore
+from bot.handlers.admin import Refused, privacy_refusal
+from bot.markup import escape
+from bot.messages import Block, Choice, Form, FormField, Heading, Message, Table, Text
+from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
+from bot.planning import KIND_NAMES, KINDS, Planner, kind_of
+from bot.recurrence import RecurrenceError, parse_when, to_utc
+from bot.store import person_by_email, status_of, team_of
+from bot.templates import Markdown
+from bot.timeparse import find_zone, format_date, zone_or_none
+
+PREVIEW_PLATFORMS = ("slack", "teams", "fake", "console")
+_AUDIENCE_WORD = re.compile(
+    r"^(?:(?:team|discipline|pathway|channel|behind):\S+|everyone|everybody|all|senior|leaders?"
+    r"|champions|not|started|behind|channels|and|,)$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A schedule as read from the one-line form, before it is saved."""
+
+    kind: str
+    audience: aud.Audience
+    when: str
+    timezone: str
+    params: dict[str, Any]
+
+
+def _spoken(moment: datetime) -> str:
+    name = getattr(moment.tzinfo, "key", "") or "UTC"
+    return f"{format_date(moment.date())}, {moment:%H:%M} ({name})"
+
+
+def _kind_name(ctx: Ctx, kind: str) -> str:
+    return ctx.plain(f"kind.{kind}")
+
+
+def _read(ctx: Ctx, text: str) -> Plan:
+    """'<kind> to <audience> <when> [in Zone] [say <text> | session <when> <link> <title>]'."""
+    words = text.split()
+    kind = kind_of(words[0]) if words else None
+    if kind is None:
+        kinds = ", ".join(sorted({k for k in KIND_NAMES if "-" in k or k in ("setup", "case")}))
+        raise Refused(ctx.say("nudge.kind_unknown", text=words[0] if words else "", kinds=kinds))
+    rest = words[1:]
+    if rest and rest[0].lower() == "to":
+        rest = rest[1:]
+    spoken_audience: list[str] = []
+    while rest and _AUDIENCE_WORD.match(rest[0]):
+        spoken_audience.append(rest.pop(0))
+    tail = " ".join(rest)
+    params: dict[str, Any] = {}
+    for marker in (" say ", " session "):
+        found = (" " + tail + " ").lower().find(marker)
+        if found >= 0:
+            head, extra = tail[: max(found - 1, 0)].strip(), tail[found + len(marker) - 1 :].strip()
+            if marker == " say ":
+                params["text"] = extra
+            else:
+                params["session"] = extra
+            tail = head
+            break
+    else:
+        if tail.lower().endswith(" say") or tail.lower() == "say":
+            tail = tail[: -len("say")].strip()
+    zone = ""
+    zone_match = re.search(r"\s+in\s+(?P<zone>[A-Za-z_/+-]+(?:\s[A-Za-z_]+)?)$", tail)
+    if zone_match:
+        name, _ = find_zone(zone_match.group("zone"))
+        if name:
+            zone, tail = name, tail[: zone_match.start()].strip()
+    if tail.lower().endswith("org time"):
+        zone, tail = ctx.content.initiative.defaults.timezone, tail[: -len("org time")].strip()
+    try:
+        audience = aud.parse_audience(
+            " ".join(spoken_audience) or "everyone", set(ctx.content.pathways)
+        )
+    except aud.AudienceError as exc:
+        raise Refused(ctx.say("nudge.audience_bad", text=exc.text)) from None
+    _, missing = aud.resolve_teams(ctx.session, audience.teams + audience.channel_teams)
+    if missing:
+        raise Refused(ctx.say("nudge.audience_team", text=missing[0]))
+    return Plan(kind, audience, tail, zone, params)
+
+
+def _check_when(ctx: Ctx, when: str) -> None:
+    try:
+        parse_when(when, ctx.today())
+    except RecurrenceError as exc:
+        raise Refused(ctx.say(f"when.{exc.code}", text=when or exc.text)) from None
+
+
+def _session_params(ctx: Ctx, text: str) -> dict[str, Any]:
+    """'2026-12-03 12:00 https://meet.example.org/x Goals-of-care practice'."""
+    link = next((w for w in text.split() if w.startswith(("https://", "http://"))), "")
+    if not link:
+        raise Refused(ctx.say("nudge.session_usage"))
+    before, _, title = text.partition(link)
+    try:
+        recurrence = parse_when(before.strip() + " once", ctx.today())
+    except RecurrenceError:
+        raise Refused(ctx.say("nudge.session_usage")) from None
+    if recurrence.once is None:
+        raise Refused(ctx.say("nudge.session_usage"))
+    blocked = privacy_refusal(ctx, title)
+    if blocked is not None:
+        raise Refused(blocked)
+    return {
+        "at": recurrence.once.isoformat(timespec="minutes"),
+        "link": link,
+        "title": title.strip() or link,
+    }
+
+
+def _own_team(ctx: Ctx) -> Team | None:
+    """The champion's own team (None for admins, who may reach anyone)."""
+    if ctx.actor.is_admin:
+        return None
+    person = ctx.actor.person
+    team = team_of(ctx.session, person.team_id) if person else None
+    if team is None:
+        raise Refused(ctx.say("champion.no_team"))
+    return team
+
+
+def _next_text(ctx: Ctx, schedule: Schedule) -> str:
+    try:
+        recurrence = parse_when(schedule.when, ctx.today())
+    except RecurrenceError:
+        return "-"
+    zone = zone_or_none(schedule.timezone) if schedule.timezone else None
+    shown = zone or ctx.zone
+    after = max(ctx.now(), schedule.starts_at).astimezone(shown).replace(tzinfo=None)
+    upcoming = recurrence.next_times(after, 1)
+    if not upcoming:
+        return "-"
+    return _spoken(to_utc(upcoming[0], shown).astimezone(shown))
+
+
+def nudge_new(ctx: Ctx, cmd: c.NudgeNew) -> list[Message]:
+    """A short form; submitting it types the one-line command."""
+    kinds = tuple(Choice(_kind_name(ctx, k), k.replace("_", "-")) for k in KINDS)
+    form = Form(
+        title=ctx.plain("nudge.form_title"),
+        fields=(
+            FormField("kind", ctx.plain("nudge.form_kind"), kinds),
+            FormField("audience", ctx.plain("nudge.form_audience"), placeholder="team:icu"),
+            FormField("when", ctx.plain("nudge.form_when"), placeholder="every monday 09:00"),
+            FormField("text", ctx.plain("nudge.form_text"), optional=True, multiline=True),
+        ),
+        command="nudge schedule {kind} to {audience} {when} say {text}",
+        submit=ctx.plain("nudge.form_submit"),
+        example=ctx.plain("nudge.form_example"),
+    )
+    return [
+        ctx.message(
+            "nudge.form",
+            [Heading(form.title), form, Text(ctx.md("nudge.form_example"))],
+            form.title,
+        )
+    ]
+
+
+def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
+    """Create a schedule from the one-line form."""
+    if not cmd.text.strip():
+        return [ctx.say("nudge.usage")]
+    plan = _read(ctx, cmd.text)
+    _check_when(ctx, plan.when)
+    own = _own_team(ctx)
+    who = KINDS[plan.kind]
+    if who == "people" and plan.audience.to_channels:
+        raise Refused(ctx.say("nudge.people_only", kind=_kind_name(ctx, plan.kind)))
+    if (
+        who == "channels"
+        and not plan.audience.to_channels
+        and not plan.audience.teams
+        and not plan.audience.everyone
+    ):
+        raise Refused(ctx.say("nudge.channels_only", kind=_kind_name(ctx, plan.kind)))
+    if own is not None and any(
+        k != own.key for k in plan.audience.teams + plan.audience.channel_teams
+    ):
+        raise Refused(ctx.say("nudge.own_team_only", team=own.name))
+    params: dict[str, Any] = {}
+    if plan.kind == "custom":
+        text = plan.params.get("text", "").strip()
+        if not text:
+            raise Refused(ctx.say("nudge.custom_needs_text"))
+        blocked = privacy_refusal(ctx, text)
+        if blocked is not None:
+            raise Refused(blocked)
+        params["text"] = text
+    if plan.kind == "session":
+        if "session" not in plan.params:
+            raise Refused(ctx.say("nudge.session_usage"))
+        params.update(_session_params(ctx, plan.params["session"]))
+    now = ctx.now()
+    schedule = Schedule(
+        kind=plan.kind,
+        audience=plan.audience.text,
+        when=plan.when,
+        timezone=plan.timezone,
+        params=json.dumps(params),
+        team_id=own.id if own else None,
+        created_by=ctx.actor.label,
+        created_at=now,
+        updated_at=now,
+        starts_at=now,
+        planned_until=now,
+    )
+    ctx.session.add(schedule)
+    ctx.session.flush()
+    ctx.audit(
+        "nudge.schedule",
+        f"#{schedule.id}",
+        json.dumps(
+            {
+                "kind": plan.kind,
+                "audience": plan.audience.text,
+                "when": plan.when,
+                "timezone": plan.timezone,
+            }
+        ),
+    )
+    audience_text = plan.audience.text + (f" ({own.name})" if own else "")
+    when_text = plan.when + (f" ({plan.timezone})" if plan.timezone else "")
+    return [
+        ctx.say(
+            "nudge.created",
+            id=schedule.id or 0,
+            kind=_kind_name(ctx, plan.kind),
+            audience=audience_text,
+            when=when_text,
+            next=_next_text(ctx, schedule),
+        )
+    ]
+
+
+def _visible(ctx: Ctx) -> Any:
+    own = _own_team(ctx)
+    query = select(Schedule).where(col(Schedule.status) != "cancelled")
+    if own is not None:
+        query = query.where(Schedule.team_id == own.id)
+    return query
+
+
+def nudge_list(ctx: Ctx, cmd: c.NudgeList) -> list[Message]:
+    """The schedules (a champion sees their own team's)."""
+    schedules = list(ctx.session.exec(_visible(ctx).order_by(col(Schedule.id))))
+    if not schedules:
+        return [ctx.say("nudge.none")]
+    rows = tuple(
+        (
+            f"#{s.id}",
+            _kind_name(ctx, s.kind),
+            s.audience,
+            s.when,
+            s.status,
+            _next_text(ctx, s) if s.status == "active" else "-",
+            s.created_by.split("@")[0],
+        )
+        for s in schedules
+    )
+    columns = tuple(ctx.plain("nudge.list_columns").split("|"))
+    return [
+        ctx.message(
+            "nudge.list",
+            [
+                Heading(ctx.plain("nudge.list_heading", count=len(rows))),
+                Table(columns, rows[:40], more=max(0, len(rows) - 40)),
+            ],
+        )
+    ]
+
+
+def _schedule(ctx: Ctx, schedule_id: int) -> Schedule:
+    schedule = ctx.session.get(Schedule, schedule_id)
+    own = _own_team(ctx)
+    if schedule is None:
+        raise Refused(ctx.say("nudge.not_found", id=schedule_id))
+    if own is not None and schedule.team_id != own.id:
+        raise Refused(ctx.say("nudge.own_team_only", team=own.name))
+    return schedule
+
+
+def nudge_action(ctx: Ctx, cmd: c.NudgeAction) -> list[Message]:
+    """preview / pause / resume / cancel / send now / history of one schedule."""
+    schedule = _schedule(ctx, cmd.schedule_id)
+    sid = schedule.id or 0
+    now = ctx.now()
+    if cmd.action == "preview":
+        return _preview(ctx, schedule)
+    if cmd.action == "history":
+        return _history(ctx, schedule)
+    if (
+        schedule.status in ("cancelled", "done")
+        or (cmd.action == "pause" and schedule.status == "paused")
+        or (cmd.action == "resume" and schedule.status == "active")
+    ):
+        return [ctx.say("nudge.status_is", id=sid, status=schedule.status)]
+    if cmd.action == "pause":
+        schedule.status = "paused"
+        reply = ctx.say("nudge.paused", id=sid)
+    elif cmd.action == "resume":
+        # Occurrences during the pause are not replayed.
+        schedule.status, schedule.starts_at, schedule.planned_until = "active", now, now
+        reply = ctx.say("nudge.resumed", id=sid, next=_next_text(ctx, schedule))
+    elif cmd.action == "cancel":
+        schedule.status = "cancelled"
+        ctx.session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.schedule_id) == sid, col(OutboxMessage.status) == "pending")
+            .values(status="skipped", last_error="schedule cancelled", updated_at=now)
+        )
+        reply = ctx.say("nudge.cancelled", id=sid)
+    else:  # send now
+        planner = Planner(ctx.content, ctx.templates, ctx.clock, PREVIEW_PLATFORMS)
+        written, _ = planner.plan_schedule(ctx.session, schedule, now, send_now=True)
+        held = ctx.session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.schedule_id == sid,
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.due_at) > now,
+                col(OutboxMessage.occurrence).startswith("now-"),
+            )
+        ).all()
+        reply = ctx.say("nudge.sent_now", id=sid, count=written, held=len(held))
+    schedule.updated_at = now
+    ctx.session.add(schedule)
+    ctx.audit(f"nudge.{cmd.action}", f"#{sid}")
+    return [reply]
+
+
+def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
+    """Who would get what: a count by team, three samples, and the next three times."""
+    planner = Planner(ctx.content, ctx.templates, ctx.clock, PREVIEW_PLATFORMS)
+    audience = aud.parse_audience(schedule.audience, set(ctx.content.pathways))
+    if schedule.team_id is not None:
+        team = ctx.session.get(Team, schedule.team_id)
+        audience = aud.Audience(**{**audience.__dict__, "teams": (team.key,) if team else ()})
+    now = ctx.now()
+    blocks: list[Block] = [
+        Heading(
+            ctx.plain(
+                "nudge.preview_heading",
+                id=schedule.id or 0,
+                kind=_kind_name(ctx, schedule.kind),
+                audience=schedule.audience,
+                when=schedule.when,
+            )
+        )
+    ]
+    samples: list[tuple[str, Message]] = []
+    zones: dict[str, Any] = {}
+    params = json.loads(schedule.params or "{}")
+    if KINDS[schedule.kind] == "channels" or audience.to_channels:
+        links = aud.channels(ctx.session, audience)
+        names = Counter(
+            (team_of(ctx.session, link.team_id) or Team(key="-", name="-", created_at=now)).name
+            for link in links
+        )
+        blocks.append(
+            Text(
+                ctx.md(
+                    "nudge.preview_counts",
+                    count=len(links),
+                    teams=", ".join(f"{n} {k}" for k, n in names.items()) or "-",
+                )
+            )
+        )
+        for link in links[:3]:
+            message = planner._channel_message(
+                ctx.session,
+                schedule,
+                params,
+                team_of(ctx.session, link.team_id),
+                link.platform,
+                "preview",
+            )
+            if message is not None:
+                samples.append((link.channel_id, message))
+        zones[planner._schedule_zone(schedule).key] = planner._schedule_zone(schedule)
+    else:
+        persons = aud.people(ctx.session, audience, now)
+        counts = aud.count_by_team(ctx.session, persons)
+        blocks.append(
+            Text(
+                ctx.md(
+                    "nudge.preview_counts",
+                    count=len(persons),
+                    teams=", ".join(f"{name} {n}" for name, n in counts) or "-",
+                )
+            )
+        )
+        states = planner._load(ctx.session, persons[:60])
+        for person in persons[:60]:
+            zone = planner._by_zone(schedule, [person])
+            for z in zone:
+                zones.setdefault(z.key, z)
+            if len(samples) < 3:
+                data = planner._person_message(
+                    ctx.session, schedule, params, states[person.id or 0], {}
+                )
+                if data is not None:
+                    samples.append((person.name, Message.from_json(data)))
+    try:
+        recurrence = parse_when(schedule.when, ctx.today())
+        items = []
+        for key, zone in list(zones.items())[:3]:
+            after = max(now, schedule.starts_at).astimezone(zone).replace(tzinfo=None)
+            times = recurrence.next_times(after, 3)
+            items.append(
+                f"- {key}: "
+                + "; ".join(
+                    _spoken(to_utc(t, zone).astimezone(zone)).rsplit(" (", 1)[0] for t in times
+                )
+            )
+        if items:
+            blocks.append(Text(ctx.md("nudge.preview_times", items=Markdown("\n".join(items)))))
+    except RecurrenceError:
+        pass
+    messages = [ctx.message("nudge.preview", blocks)]
+    if not samples:
+        messages.append(ctx.say("nudge.preview_none"))
+    for number, (name, sample) in enumerate(samples, start=1):
+        messages.append(ctx.say("nudge.preview_sample", number=number, name=name))
+        messages.append(sample)
+    return messages
+
+
+def _history(ctx: Ctx, schedule: Schedule) -> list[Message]:
+    """Sent, waiting, failed (with reasons) and skipped messages of one schedule."""
+    rows = ctx.session.exec(
+        select(OutboxMessage.status, OutboxMessage.last_error).where(
+            OutboxMessage.schedule_id == schedule.id
+        )
+    ).all()
+    if not rows:
+        return [ctx.say("nudge.history_empty")]
+    counts = Counter(status for status, _ in rows)
+    blocks: list[Block] = [
+        Heading(ctx.plain("nudge.history_heading", id=schedule.id or 0)),
+        Text(
+            ctx.md(
+                "nudge.history_counts",
+                sent=counts["sent"],
+                pending=counts["pending"] + counts["sending"],
+                failed=counts["failed"],
+                skipped=counts["skipped"],
+            )
+        ),
+    ]
+    reasons = Counter(error for status, error in rows if status in ("failed", "skipped") and error)
+    if reasons:
+        items = Markdown(
+            "\n".join(f"- {n} × " + privacy_safe(reason) for reason, n in reasons.most_common(6))
+        )
+        blocks.append(Text(ctx.md("nudge.history_reasons", items=items)))
+    return [ctx.message("nudge.history", blocks)]
+
+
+def privacy_safe(text: str) -> str:
+    return escape(text[:160])
+
+
+def rsvp(ctx: Ctx, cmd: c.Rsvp) -> list[Message]:
+    """'I'll join' a group session: remembered, and reminded an hour before."""
+    person = ctx.actor.person
+    assert person is not None
+    schedule = ctx.session.get(Schedule, cmd.schedule_id)
+    if schedule is None or schedule.kind != "session" or schedule.status == "cancelled":
+        return [ctx.say("rsvp.unknown")]
+    params = json.loads(schedule.params or "{}")
+    added = insert_ignore(
+        ctx.session,
+        SessionRsvp,
+        [{"schedule_id": schedule.id, "person_id": person.id, "created_at": ctx.now()}],
+    )
+    if not added:
+        return [ctx.say("rsvp.already", title=params.get("title", ""))]
+    planner = Planner(ctx.content, ctx.templates, ctx.clock, ())
+    at = planner._session_when(schedule, params)
+    when = _spoken(at.astimezone(ctx.zone)) if at else params.get("at", "")
+    return [ctx.say("rsvp.done", title=params.get("title", ""), when=when)]
+
+
+def set_weekends(ctx: Ctx, cmd: c.SetWeekends) -> list[Message]:
+    """Whether reminders may arrive on Saturdays and Sundays."""
+    person = ctx.actor.person
+    assert person is not None
+    answer = cmd.answer.lower().strip()
+    if not answer:
+        current = person.weekends_off
+        if current is None:
+            current = ctx.content.initiative.defaults.weekends_off
+        return [ctx.say("weekends.show", answer=ctx.plain("value.no" if current else "value.yes"))]
+    if answer in ("off", "no", "free", "never"):
+        person.weekends_off = True
+    elif answer in ("on", "yes", "ok", "fine"):
+        person.weekends_off = False
+    else:
+        return [ctx.say("weekends.bad", text=cmd.answer)]
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [ctx.say("weekends.off" if person.weekends_off else "weekends.on")]
+
+
+_MEETING = re.compile(
+    r"^(?P<team>.+?)\s+(?P<day>mon|tue|wed|thu|fri|sat|sun)\w*\s+(?P<time>\S+)$", re.I
+)
+
+
+def team_meeting(ctx: Ctx, cmd: c.TeamMeeting) -> list[Message]:
+    """Record a team's standing meeting (case prompts can be timed ahead of it)."""
+    from bot.handlers.admin import Scope, _team, limit_to_own_team
+    from bot.timeparse import parse_clock
+
+    m = _MEETING.match(" ".join(cmd.args.split()))
+    clock = parse_clock(m.group("time")) if m else None
+    if m is None or clock is None:
+        return [ctx.say("team.meeting_bad", text=cmd.args)]
+    team = _team(ctx, m.group("team"))
+    limit_to_own_team(ctx, Scope(team=team))
+    team.meeting = f"{m.group('day')[:3].lower()} {clock:%H:%M}"
+    ctx.session.add(team)
+    ctx.audit("team.meeting", team.key, team.meeting)
+    return [ctx.say("team.meeting_set", team=team.name, meeting=team.meeting)]
+
+
+COMPLETION_COLUMNS = ("email", "course", "completed_at")
+
+
+def import_completions(ctx: Ctx, cmd: c.ImportCompletions) -> list[Message]:
+    """Completions exported from the learning site: verified, celebrated, imported once."""
+    columns = ", ".join(COMPLETION_COLUMNS)
+    if not cmd.csv_text.strip():
+        return [ctx.say("completions.usage", columns=columns)]
+    reader = csv.reader(io.StringIO(cmd.csv_text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [h for h in COMPLETION_COLUMNS[:2] if h not in header]
+    unknown = [h for h in header if h and h not in COMPLETION_COLUMNS]
+    if missing or unknown:
+        return [
+            ctx.say(
+                "completions.bad_header",
+                missing=", ".join(missing) or "-",
+                unknown=", ".join(unknown) or "-",
+                columns=columns,
+            )
+        ]
+    errors: list[str] = []
+    added = already = 0
+    now = ctx.now()
+    teams: set[int] = set()
+    people: dict[str, Person | None] = {}
+    for raw in reader:
+        if not any(cell.strip() for cell in raw):
+            continue
+        line = reader.line_num
+        values = dict(zip(header, (cell.strip() for cell in raw), strict=False))
+        email = values.get("email", "").lower()
+        if "@" not in email:
+            errors.append(
+                ctx.md(
+                    "roster.error_line",
+                    line=line,
+                    reason=ctx.md("completions.reason.bad_email", value=email),
+                )
+            )
+            continue
+        if email not in people:
+            people[email] = person_by_email(ctx.session, email)
+        person = people[email]
+        if person is None:
+            errors.append(
+                ctx.md(
+                    "roster.error_line",
+                    line=line,
+                    reason=ctx.md("completions.reason.unknown_person", value=email),
+                )
+            )
+            continue
+        course = ctx.content.courses.get(values.get("course", "").lower())
+        if course is None:
+            errors.append(
+                ctx.md(
+                    "roster.error_line",
+                    line=line,
+                    reason=ctx.md(
+                        "completions.reason.unknown_course", value=values.get("course", "")
+                    ),
+                )
+            )
+            continue
+        when = now
+        if values.get("completed_at"):
+            try:
+                when = datetime.fromisoformat(values["completed_at"])
+            except ValueError:
+                errors.append(
+                    ctx.md(
+                        "roster.error_line",
+                        line=line,
+                        reason=ctx.md("completions.reason.bad_date", value=values["completed_at"]),
+                    )
+                )
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=ctx.zone_for(person))
+        before, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
+        if insert_ignore(
+            ctx.session,
+            Completion,
+            [
+                {
+                    "person_id": person.id,
+                    "course_id": course.id,
+                    "completed_at": when,
+                    "recorded_at": now,
+                    "source": "import",
+                    "verified": True,
+                    "recorded_by": ctx.actor.label,
+                }
+            ],
+        ):
+            added += 1
+            on_completion(ctx.session, ctx.content, person, course.id, before, now)
+            if person.team_id is not None:
+                teams.add(person.team_id)
+        else:
+            already += 1
+    team_milestones(ctx.session, ctx.content, teams, now)
+    ctx.audit(
+        "completions.import",
+        f"{added + already + len(errors)} rows",
+        json.dumps({"added": added, "already": already, "errors": len(errors)}),
+    )
+    extra: list[Block] = []
+    if errors:
+        extra.append(Text(Markdown("\n".join("- " + e for e in errors[:20]))))
+    return [
+        ctx.say("completions.summary", *extra, added=added, already=already, errors=len(errors))
+    ]

@@ -1,0 +1,215 @@
+"""The delivery worker: drains the outbox through each platform's sender.
+
+It claims due rows in batches (see :mod:`bot.outbox`), sends them, paced to
+stay inside the platform's limits, and records each result. Failures are
+retried with exponential backoff and jitter, honouring Retry-After; after a
+bounded number of attempts a row is parked as failed with its reason. A row
+claimed ``in_doubt`` (its previous worker died mid-send) is first reconciled
+with the platform when the sender can (Slack: the message carries the row's
+key in its metadata); otherwise it is sent again, at most once, and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.messages import Message
+from bot.outbox import MAX_RESENDS, Claimed, Outbox
+
+log = logging.getLogger("huddle.delivery")
+
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 300.0
+
+
+class DeliveryError(Exception):
+    """A send that did not go through.
+
+    ``permanent`` means retrying cannot help (no such channel, the person left);
+    ``retry_after`` is the platform's own wait, when it gave one.
+    """
+
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    """One platform's way out: send a message to a person or channel id."""
+
+    platform: str
+
+    async def send(self, target: str, message: Message, key: str) -> str:
+        """Send; return the platform's message id. Raise DeliveryError on failure."""
+        ...
+
+    async def reconcile(self, target: str, key: str, since: datetime) -> str | None:
+        """The message id if a message with this key was already delivered, else None.
+
+        Raise NotImplementedError when the platform offers no way to find out.
+        """
+        ...
+
+
+@dataclass
+class Limits:
+    """Pacing for one platform: a budget per minute, and a gap per conversation."""
+
+    per_minute: float
+    per_target_gap: float = 0.0
+
+
+@dataclass
+class Pacer:
+    """Keeps sends inside platform limits: a token bucket per platform, spacing per target."""
+
+    limits: Mapping[str, Limits]
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _next_slot: dict[str, float] = field(default_factory=dict)
+    _target_free: dict[tuple[str, str], float] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def wait(self, platform: str, target: str) -> None:
+        limits = self.limits.get(platform)
+        if limits is None or limits.per_minute <= 0:
+            return
+        interval = 60.0 / limits.per_minute
+        async with self._lock:
+            now = self.clock()
+            at = max(
+                now,
+                self._next_slot.get(platform, now),
+                self._target_free.get((platform, target), now),
+            )
+            self._next_slot[platform] = at + interval
+            self._target_free[(platform, target)] = at + limits.per_target_gap
+        delay = at - self.clock()
+        if delay > 0:
+            await self.sleep(delay)
+
+    def hold(self, platform: str, seconds: float) -> None:
+        """The platform said "slow down" (Retry-After): hold every send on it for a while."""
+        now = self.clock()
+        self._next_slot[platform] = max(self._next_slot.get(platform, now), now + seconds)
+
+
+class Worker:
+    """Claims, sends and records; one per process (``huddle run``)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        pacer: Pacer | None = None,
+        batch: int = 200,
+        concurrency: int = 50,
+        backoff_base: float = BACKOFF_BASE,
+    ) -> None:
+        self.outbox = outbox
+        self.senders = dict(senders)
+        self.clock = clock
+        self.pacer = pacer or Pacer({})
+        self.batch = batch
+        self.concurrency = concurrency
+        self.backoff_base = backoff_base
+        self._random = random.Random()
+        self.sent_count = 0
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; return how many rows were handled."""
+        now = self.clock.now()
+        items = await asyncio.to_thread(self.outbox.claim, now, self.batch, list(self.senders))
+        if not items:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+        sent: list[tuple[int, str]] = []
+        per_target: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+        async def one(item: Claimed) -> None:
+            async with gate, per_target[(item.platform, item.target)]:
+                message_id = await self._deliver(item)
+                if message_id is not None:
+                    sent.append((item.id, message_id))
+
+        await asyncio.gather(*(one(item) for item in items))
+        if sent:
+            recorded = await asyncio.to_thread(self.outbox.sent, sent, self.clock.now())
+            self.sent_count += recorded
+        return len(items)
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Drain the outbox until ``stop`` is set; sleep a moment when there is nothing due."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("delivery round failed; trying again shortly")
+                handled = 0
+            if not handled:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle)
+
+    async def _deliver(self, item: Claimed) -> str | None:
+        """Send one row (or find it already delivered); None if it was not sent."""
+        sender = self.senders[item.platform]
+        if item.in_doubt:
+            try:
+                found = await sender.reconcile(
+                    item.target, item.dedupe_key, item.claimed_at - timedelta(hours=1)
+                )
+            except NotImplementedError:
+                found = None
+                if item.resends >= MAX_RESENDS:
+                    await asyncio.to_thread(
+                        self.outbox.fail,
+                        item,
+                        self.clock.now(),
+                        "outcome unknown after a crash; already resent once",
+                    )
+                    return None
+            except DeliveryError as exc:
+                await self._failed(item, exc)
+                return None
+            if found is not None:
+                log.info("outbox row %s was delivered before the crash (%s)", item.id, found)
+                return found
+            await asyncio.to_thread(self.outbox.resending, item, self.clock.now())
+        await self.pacer.wait(item.platform, item.target)
+        try:
+            return await sender.send(item.target, item.message, item.dedupe_key)
+        except DeliveryError as exc:
+            await self._failed(item, exc)
+            return None
+        except Exception as exc:  # a bug or the network: retried like a transient error
+            log.exception("sending outbox row %s failed unexpectedly", item.id)
+            await self._failed(item, DeliveryError(f"unexpected: {exc!r}"[:300]))
+            return None
+
+    async def _failed(self, item: Claimed, exc: DeliveryError) -> None:
+        now = self.clock.now()
+        if exc.permanent:
+            await asyncio.to_thread(self.outbox.fail, item, now, exc.reason)
+            return
+        if exc.retry_after is not None:
+            self.pacer.hold(item.platform, exc.retry_after)
+            delay = exc.retry_after + self._random.uniform(0, 0.5)
+        else:
+            ceiling = min(BACKOFF_CAP, self.backoff_base * 2**item.attempts)
+            delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
+        await asyncio.to_thread(self.outbox.retry, item, now, timedelta(seconds=delay), exc.reason)
