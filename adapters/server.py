@@ -17,6 +17,9 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.core import Bot
+from scheduler.delivery import Sender
+from scheduler.runner import Scheduling
+from scheduler.settings import SchedulingSettings
 
 log = logging.getLogger("huddle.server")
 
@@ -36,6 +39,18 @@ class Platforms:
         if self.teams is not None:
             names.append("teams-anonymous" if self.teams.settings.anonymous else "teams")
         return names
+
+    def senders(self) -> dict[str, Sender]:
+        """The delivery worker's way out on each platform served."""
+        from adapters.slack.sender import SlackSender
+        from adapters.teams.sender import TeamsSender
+
+        found: dict[str, Sender] = {}
+        if self.slack is not None:
+            found["slack"] = SlackSender(self.slack.settings)
+        if self.teams is not None:
+            found["teams"] = TeamsSender(self.teams)
+        return found
 
     async def close(self) -> None:
         for adapter in (self.slack, self.teams):
@@ -68,8 +83,18 @@ def _ping(bot: Bot) -> None:
         conn.execute(text("SELECT 1"))
 
 
-async def serve(bot: Bot, platforms: Platforms, host: str, port: int) -> None:
-    """Serve until SIGTERM or SIGINT, then close the adapters cleanly."""
+async def serve(
+    bot: Bot,
+    platforms: Platforms,
+    host: str,
+    port: int,
+    scheduling: SchedulingSettings | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT, then close the adapters cleanly.
+
+    With ``scheduling`` (and it enabled), the same process ticks the schedules and
+    delivers the outbox through each platform served.
+    """
     if platforms.slack is not None:
         await platforms.slack.check()
         if platforms.slack.settings.socket_mode:
@@ -79,6 +104,10 @@ async def serve(bot: Bot, platforms: Platforms, host: str, port: int) -> None:
     site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("Huddle is serving %s on http://%s:%s", ", ".join(platforms.names), host, port)
+    scheduler = None
+    if scheduling is not None and scheduling.scheduler_enabled:
+        scheduler = Scheduling(bot, platforms.senders(), scheduling)
+        await scheduler.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -87,5 +116,7 @@ async def serve(bot: Bot, platforms: Platforms, host: str, port: int) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if scheduler is not None:
+            await scheduler.stop()
         await platforms.close()
         await runner.cleanup()

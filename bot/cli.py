@@ -209,8 +209,11 @@ def run() -> None:
             err=True,
         )
         raise typer.Exit(2)
+    from scheduler.settings import SchedulingSettings
+
+    scheduling = _adapter_settings(SchedulingSettings)
     try:
-        asyncio.run(serve(built.bot, platforms, settings.host, settings.port))
+        asyncio.run(serve(built.bot, platforms, settings.host, settings.port, scheduling))
     except SlackSetupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, delete, select
 
@@ -37,7 +37,7 @@ from bot.handlers.admin import Refused
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
 from bot.models import Conversation, DeliveryIssue, HandledEvent, Person, Schedule
-from bot.planning import Planner, PlanReport
+from bot.planning import GRACE, Planner, PlanReport
 from bot.store import (
     conversation_state,
     identity_exists,
@@ -307,9 +307,12 @@ class Bot:
 
     # --- scheduled messages -------------------------------------------------------------
 
-    def planner(self, platforms: Sequence[str]) -> Planner:
-        """A planner delivering to these platforms (those with a sender running)."""
-        return Planner(self.content, self.templates, self.clock, platforms)
+    def planner(self, platforms: Sequence[str], grace: timedelta = GRACE) -> Planner:
+        """A planner delivering to these platforms (those with a sender running).
+
+        ``grace``: how late a missed occurrence may still be sent after downtime.
+        """
+        return Planner(self.content, self.templates, self.clock, platforms, grace)
 
     def tick(self, planner: Planner) -> PlanReport:
         """Plan everything now due: each active schedule, then settled celebrations.
@@ -342,6 +345,8 @@ class Bot:
     def ensure_default_schedules(self) -> None:
         """The champions' weekly digest exists unless an admin has cancelled it."""
         with session_scope(self.engine) as session:
+            if self.engine.dialect.name == "postgresql":  # replicas starting together
+                session.execute(text("SELECT pg_advisory_xact_lock(4877001)"))
             existing = session.exec(
                 select(Schedule.id).where(
                     Schedule.kind == "digest", Schedule.created_by == "system"

@@ -63,16 +63,22 @@ class Claimed:
 class Outbox:
     """Claiming and recording deliveries for one worker."""
 
-    def __init__(self, engine: Engine, content: Content, worker: str, quiet: Any = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        content: Content,
+        worker: str,
+        quiet: Any = None,
+        lease: timedelta = LEASE,
+    ) -> None:
         self.engine = engine
         self.content = content
         self.worker = worker
         self.quiet = quiet  # a Planner, to re-check quiet hours and pauses at send time
+        self.lease = lease
 
-    def claim(
-        self, now: datetime, limit: int, platforms: Sequence[str], lease: timedelta = LEASE
-    ) -> list[Claimed]:
-        """Claim up to ``limit`` due rows for these platforms."""
+    def claim(self, now: datetime, limit: int, platforms: Sequence[str]) -> list[Claimed]:
+        """Claim up to ``limit`` due rows for these platforms, for one lease."""
         with session_scope(self.engine) as session:
             due = or_(
                 and_(
@@ -93,10 +99,13 @@ class Outbox:
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()))
                 .values(
-                    in_doubt=case((col(OutboxMessage.status) == "sending", True), else_=False),
+                    in_doubt=case(
+                        (col(OutboxMessage.status) == "sending", True),
+                        else_=col(OutboxMessage.in_doubt),
+                    ),
                     status="sending",
                     claimed_by=self.worker,
-                    lease_until=now + lease,
+                    lease_until=now + self.lease,
                     updated_at=now,
                 )
                 .returning(OutboxMessage.__table__)  # type: ignore[attr-defined]
@@ -200,6 +209,26 @@ class Outbox:
                 return "pending", when, ""
         return None
 
+    def extend(self, item: Claimed, now: datetime) -> bool:
+        """Renew this worker's lease on a row before a late send; False if it was lost.
+
+        A row that waited long (pacing, a platform's Retry-After) may have had its
+        lease run out and been claimed by another worker; then it must not be sent
+        here too.
+        """
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == item.id,
+                    col(OutboxMessage.claimed_by) == self.worker,
+                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.lease_until) > now,
+                )
+                .values(lease_until=now + self.lease, updated_at=now)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
     # --- results ----------------------------------------------------------------------
 
     def sent(self, results: Sequence[tuple[int, str]], now: datetime) -> int:
@@ -234,8 +263,14 @@ class Outbox:
                     )
         return recorded
 
-    def retry(self, item: Claimed, now: datetime, delay: timedelta, reason: str) -> bool:
-        """Put a row back for another attempt after ``delay``; park it if attempts are spent."""
+    def retry(
+        self, item: Claimed, now: datetime, delay: timedelta, reason: str, in_doubt: bool = False
+    ) -> bool:
+        """Put a row back for another attempt after ``delay``; park it if attempts are spent.
+
+        ``in_doubt``: the attempt may have reached the platform, so the next one
+        reconciles (or resends at most once) instead of simply sending.
+        """
         attempts = item.attempts + 1
         failed = attempts >= MAX_ATTEMPTS
         with session_scope(self.engine) as session:
@@ -248,6 +283,7 @@ class Outbox:
                 .values(
                     status="failed" if failed else "pending",
                     attempts=attempts,
+                    in_doubt=in_doubt,
                     next_attempt_at=now + delay,
                     last_error=reason[:1000],
                     claimed_by="",

@@ -36,16 +36,24 @@ class DeliveryError(Exception):
     """A send that did not go through.
 
     ``permanent`` means retrying cannot help (no such channel, the person left);
-    ``retry_after`` is the platform's own wait, when it gave one.
+    ``retry_after`` is the platform's own wait, when it gave one; ``unknown``
+    means the request may have reached the platform (a timeout, a lost
+    connection, a 5xx), so the next attempt first looks for it.
     """
 
     def __init__(
-        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        unknown: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.unknown = unknown
 
 
 class Sender(Protocol):
@@ -86,11 +94,13 @@ class Pacer:
 
     async def wait(self, platform: str, target: str) -> None:
         limits = self.limits.get(platform)
-        if limits is None or limits.per_minute <= 0:
+        if limits is None or (limits.per_minute <= 0 and limits.per_target_gap <= 0):
             return
-        interval = 60.0 / limits.per_minute
+        interval = 60.0 / limits.per_minute if limits.per_minute > 0 else 0.0
         async with self._lock:
             now = self.clock()
+            if len(self._target_free) > 10_000:  # forget targets whose gap has passed
+                self._target_free = {k: v for k, v in self._target_free.items() if v > now}
             at = max(
                 now,
                 self._next_slot.get(platform, now),
@@ -131,10 +141,23 @@ class Worker:
         self._random = random.Random()
         self.sent_count = 0
 
+    def batch_for(self, platform: str) -> int:
+        """How many rows to claim at once: no more than pacing lets out in half a lease."""
+        limits = self.pacer.limits.get(platform)
+        if limits is None or limits.per_minute <= 0:
+            return self.batch
+        return max(
+            1, min(self.batch, int(limits.per_minute * self.outbox.lease.total_seconds() / 120))
+        )
+
     async def run_once(self) -> int:
         """Claim one batch and deliver it; return how many rows were handled."""
         now = self.clock.now()
-        items = await asyncio.to_thread(self.outbox.claim, now, self.batch, list(self.senders))
+        items: list[Claimed] = []
+        for platform in self.senders:
+            items += await asyncio.to_thread(
+                self.outbox.claim, now, self.batch_for(platform), [platform]
+            )
         if not items:
             return 0
         gate = asyncio.Semaphore(self.concurrency)
@@ -184,6 +207,7 @@ class Worker:
                     )
                     return None
             except DeliveryError as exc:
+                exc.unknown = True  # still in doubt: look again next time
                 await self._failed(item, exc)
                 return None
             if found is not None:
@@ -191,14 +215,22 @@ class Worker:
                 return found
             await asyncio.to_thread(self.outbox.resending, item, self.clock.now())
         await self.pacer.wait(item.platform, item.target)
+        if (
+            self.clock.now() - item.claimed_at > self.outbox.lease / 2
+            and not await asyncio.to_thread(self.outbox.extend, item, self.clock.now())
+        ):
+            log.warning(
+                "outbox row %s waited past its lease; left to the worker holding it", item.id
+            )
+            return None
         try:
             return await sender.send(item.target, item.message, item.dedupe_key)
         except DeliveryError as exc:
             await self._failed(item, exc)
             return None
-        except Exception as exc:  # a bug or the network: retried like a transient error
+        except Exception as exc:  # a bug or the network: retried, looked for first
             log.exception("sending outbox row %s failed unexpectedly", item.id)
-            await self._failed(item, DeliveryError(f"unexpected: {exc!r}"[:300]))
+            await self._failed(item, DeliveryError(f"unexpected: {exc!r}"[:300], unknown=True))
             return None
 
     async def _failed(self, item: Claimed, exc: DeliveryError) -> None:
@@ -212,4 +244,6 @@ class Worker:
         else:
             ceiling = min(BACKOFF_CAP, self.backoff_base * 2**item.attempts)
             delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
-        await asyncio.to_thread(self.outbox.retry, item, now, timedelta(seconds=delay), exc.reason)
+        await asyncio.to_thread(
+            self.outbox.retry, item, now, timedelta(seconds=delay), exc.reason, exc.unknown
+        )

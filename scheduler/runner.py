@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -21,11 +22,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import Bot
 from bot.outbox import Outbox
 from bot.planning import Planner
-from scheduler.delivery import Limits, Pacer, Sender, Worker
+from scheduler.delivery import Pacer, Sender, Worker
+from scheduler.settings import SchedulingSettings
 
 log = logging.getLogger("huddle.scheduler")
-
-TICK_SECONDS = 60
 
 
 def worker_name() -> str:
@@ -39,19 +39,31 @@ class Scheduling:
         self,
         bot: Bot,
         senders: Mapping[str, Sender],
-        limits: Mapping[str, Limits],
-        tick_seconds: float = TICK_SECONDS,
+        settings: SchedulingSettings | None = None,
     ) -> None:
         self.bot = bot
+        self.settings = settings or SchedulingSettings()
+        self.senders = dict(senders)
         self.platforms = tuple(senders)
-        planner = bot.planner(self.platforms)
-        self.outbox = Outbox(bot.engine, bot.content, worker_name(), quiet=planner)
-        self.worker = Worker(self.outbox, senders, bot.clock, Pacer(limits))
-        self.tick_seconds = tick_seconds
+        self._planner: Planner = bot.planner(self.platforms, grace=self.settings.grace)
+        self.outbox = Outbox(
+            bot.engine,
+            bot.content,
+            worker_name(),
+            quiet=self._planner,
+            lease=self.settings.lease,
+        )
+        self.worker = Worker(
+            self.outbox,
+            senders,
+            bot.clock,
+            Pacer(self.settings.limits()),
+            concurrency=self.settings.concurrency,
+        )
+        self.tick_seconds = self.settings.tick_seconds
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._stop = asyncio.Event()
         self._drain: asyncio.Task[None] | None = None
-        self._planner: Planner = planner
 
     async def tick(self) -> None:
         try:
@@ -64,35 +76,34 @@ class Scheduling:
                 "planned %s messages and %s celebration posts", report.written, report.celebrations
             )
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Make sure the default schedules exist, start ticking (now, then every tick), drain."""
+        await asyncio.to_thread(self.bot.ensure_default_schedules)
         self._scheduler.add_job(
             self.tick,
             IntervalTrigger(seconds=self.tick_seconds),
             id="huddle-tick",
-            coalesce=True,
+            coalesce=True,  # a tick missed while busy is one tick, not several
             max_instances=1,
-            misfire_grace_time=int(
-                self.tick_seconds
-            ),  # a late tick still runs; the core catches up
-            next_run_time=None,
+            misfire_grace_time=int(self.tick_seconds),
+            next_run_time=datetime.now(UTC),
         )
         self._scheduler.start()
-        self._scheduler.get_job("huddle-tick").modify(next_run_time=_now())
         self._drain = asyncio.ensure_future(self.worker.run_forever(self._stop))
         log.info(
-            "scheduling: ticks every %s s; delivering on %s",
+            "scheduling: ticks every %g s; delivering on %s",
             self.tick_seconds,
             ", ".join(self.platforms),
         )
 
     async def stop(self) -> None:
-        self._scheduler.shutdown(wait=False)
+        """Stop ticking and let the worker finish the batch in hand (its rows are recorded)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         self._stop.set()
         if self._drain is not None:
             await self._drain
-
-
-def _now() -> object:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
+        for sender in self.senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                await close()

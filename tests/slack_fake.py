@@ -57,10 +57,17 @@ class FakeSlack:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.rate_limit_fraction = 0.0
         self.retry_after = 1
+        #: Slack-like limits on chat.postMessage: at most one a ``channel_gap`` seconds per
+        #: channel, and ``per_minute`` in any 60 s across the workspace (0: no limit).
+        self.channel_gap = 0.0
+        self.per_minute = 0
+        self._last_post: dict[str, float] = {}
+        self._window: list[float] = []
         self.fail_next: dict[str, list[int]] = {}  # method -> statuses for its next calls
         self.socket_url = ""
         self._random = random.Random(42)
         self._ts = itertools.count(1)
+        self._last_ts = 0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
@@ -162,7 +169,7 @@ class FakeSlack:
                 args.update(json.loads(raw or "{}"))
             else:
                 args.update({k: v[0] for k, v in parse_qs(raw).items()})
-        for key in ("blocks", "view", "users"):
+        for key in ("blocks", "view", "users", "metadata"):
             if isinstance(args.get(key), str) and args[key][:1] in "[{":
                 args[key] = json.loads(args[key])
         return args
@@ -175,12 +182,17 @@ class FakeSlack:
             call.status = self.fail_next[method].pop(0)
         elif method != "auth.test" and self._random.random() < self.rate_limit_fraction:
             call.status = 429
+        elif method == "chat.postMessage":
+            wait = self._over_limits(str(args.get("channel", "")), call.at)
+            if wait:
+                call.status = 429
+                call.args["_retry_after"] = wait
         if call.status == 429:
             await self._record(call)
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
-                headers={"Retry-After": str(self.retry_after)},
+                headers={"Retry-After": str(call.args.get("_retry_after", self.retry_after))},
             )
         if call.status != 200:
             await self._record(call)
@@ -235,6 +247,62 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": "D" + user}}
 
+    def _over_limits(self, channel: str, now: float) -> int:
+        """Seconds to wait (Retry-After) if this post breaks the limits, else 0 (and count it)."""
+        if channel.startswith("U"):
+            channel = "D" + channel
+        gap = self.channel_gap - (now - self._last_post.get(channel, -1e9))
+        self._window = [t for t in self._window if now - t < 60.0]
+        budget = 0.0
+        if self.per_minute and len(self._window) >= self.per_minute:
+            budget = 60.0 - (now - self._window[0])
+        wait = max(gap, budget)
+        if wait > 0:
+            return max(1, int(wait + 0.999))
+        if self.channel_gap:
+            self._last_post[channel] = now
+        if self.per_minute:
+            self._window.append(now)
+        return 0
+
+    def delivered_keys(self) -> dict[str, int]:
+        """How many accepted posts carried each Huddle delivery key (from message metadata)."""
+        counts: dict[str, int] = {}
+        for call in self.of("chat.postMessage"):
+            if not call.args.get("_ok"):
+                continue
+            meta = call.args.get("metadata") or {}
+            key = (meta.get("event_payload") or {}).get("key")
+            if key is not None:
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def _conversations_history(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if self._check_channel(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = []
+        for (where, ts), posted in sorted(self.messages.items(), key=lambda kv: kv[0][1]):
+            if where != channel or float(ts) < oldest:
+                continue
+            item: dict[str, Any] = {"type": "message", "ts": ts, "text": posted.get("text")}
+            if with_meta and posted.get("metadata"):
+                item["metadata"] = posted["metadata"]
+            found.append(item)
+        found.reverse()  # newest first, as Slack answers
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _check_channel(self, channel: str) -> str | None:
         if channel.startswith("U"):
             return None if channel in self.users else "channel_not_found"
@@ -288,10 +356,16 @@ class FakeSlack:
         channel = str(args["channel"])
         if channel.startswith("U"):
             channel = "D" + channel
-        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        ts = self._new_ts()
         self.messages[(channel, ts)] = dict(args)
         call.args["_ts"] = ts
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
+
+    def _new_ts(self) -> str:
+        """A message timestamp as Slack makes them: the wall clock, unique per message."""
+        stamp = max(int(time.time() * 1_000_000), self._last_ts + 1)
+        self._last_ts = stamp
+        return f"{stamp // 1_000_000}.{stamp % 1_000_000:06d}"
 
     def _chat_postEphemeral(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         refused = self._message(args, call)
@@ -316,6 +390,30 @@ class FakeSlack:
         if view.get("type") != "home" or self._blocks_problem(view.get("blocks"), 100):
             return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True, "view": {"id": "V1", "type": "home"}}
+
+    def _views_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """A modal, as Slack checks one: a trigger_id, a title and submit of at most 24
+        characters, 1 to 100 blocks, private_metadata under 3,000 characters, and for
+        each input a label and an element."""
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = args.get("view") or {}
+        blocks = view.get("blocks")
+        if (
+            view.get("type") != "modal"
+            or not 1 <= len((view.get("title") or {}).get("text", "")) <= 24
+            or len((view.get("submit") or {}).get("text", "")) > 24
+            or len(view.get("private_metadata") or "") > 3000
+            or len(view.get("callback_id") or "") > 255
+            or not blocks
+            or self._blocks_problem(blocks, 100)
+            or any(
+                b.get("type") == "input" and not (b.get("label") and b.get("element"))
+                for b in blocks
+            )
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": f"VMODAL{next(self._ts)}", **view}}
 
     def _apps_connections_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url}

@@ -1,0 +1,162 @@
+"""Scheduled messages out to Slack: the delivery worker's Slack sender.
+
+Each message is posted with ``chat.postMessage`` and carries its outbox key in
+Slack message metadata (``event_type: huddle_delivery``). After a crash, a
+message whose outcome is unknown is looked for in the conversation's history
+(``conversations.history`` with ``include_all_metadata``): found means it was
+delivered and is not sent again.
+
+Slack's answers become :class:`scheduler.delivery.DeliveryError`: refusals
+that retrying cannot fix are permanent; 429 carries Retry-After, and the
+worker holds the whole workspace's sends for that long. The client here does
+not retry by itself, so one send is one request, and the worker decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.settings import SlackSettings
+from bot.messages import Message
+from scheduler.delivery import DeliveryError
+
+log = logging.getLogger("huddle.slack.sender")
+
+PLATFORM = "slack"
+EVENT_TYPE = "huddle_delivery"
+#: Refusals that no retry can fix: the bot is not in the channel, it is gone, the person left.
+PERMANENT = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "account_inactive",
+        "is_archived",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+        "not_authed",
+        "invalid_auth",
+        "token_revoked",
+    }
+)
+#: Errors raised before the request left this process: safe to send again.
+NOT_SENT = (aiohttp.ClientConnectorError,)
+HISTORY_PAGES = 20
+
+
+class SlackSender:
+    """``send`` and ``reconcile`` for the delivery worker, on one shared HTTP session."""
+
+    platform = PLATFORM
+
+    def __init__(self, settings: SlackSettings, timeout: float = 30.0) -> None:
+        self.client = AsyncWebClient(
+            token=settings.bot_token, base_url=settings.api_url, timeout=int(timeout)
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self._dm: dict[str, str] = {}
+
+    def _http(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100),
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout),
+            )
+            self.client.session = self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def send(self, target: str, message: Message, key: str) -> str:
+        """Post every part of the message; return ``channel:ts`` of the first part."""
+        self._http()
+        first = ""
+        for number, part in enumerate(render.render(message)):
+            metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key, "part": number}}
+            response = await self._call(
+                self.client.chat_postMessage,
+                channel=target,
+                text=part.text,
+                blocks=part.blocks,
+                metadata=metadata,
+                unfurl_links=False,
+            )
+            if not first:
+                first = f"{response.get('channel', target)}:{response.get('ts', '')}"
+        return first
+
+    async def reconcile(self, target: str, key: str, since: datetime) -> str | None:
+        """``channel:ts`` of a message carrying ``key`` posted since ``since``, else None."""
+        self._http()
+        channel = await self._channel_of(target)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            args: dict[str, Any] = {
+                "channel": channel,
+                "oldest": f"{since.timestamp():.6f}",
+                "include_all_metadata": True,
+                "limit": 200,
+            }
+            if cursor:
+                args["cursor"] = cursor
+            page = await self._call(self.client.conversations_history, **args)
+            for item in page.get("messages") or []:
+                meta = item.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == EVENT_TYPE and payload.get("key") == key:
+                    return f"{channel}:{item.get('ts', '')}"
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
+        log.warning("reconcile of %s in %s stopped after %s pages", key, channel, HISTORY_PAGES)
+        return None
+
+    async def _channel_of(self, target: str) -> str:
+        """A person's DM channel (history needs it); a channel id is itself."""
+        if not target.startswith(("U", "W")):
+            return target
+        if target not in self._dm:
+            opened = await self._call(self.client.conversations_open, users=target)
+            self._dm[target] = str((opened.get("channel") or {}).get("id") or target)
+        return self._dm[target]
+
+    @staticmethod
+    async def _call(method: Any, **kwargs: Any) -> Any:
+        """One Web API request, with Slack's answers turned into DeliveryError."""
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            response = exc.response
+            data = response.data if isinstance(response.data, dict) else {}
+            error = str(data.get("error") or f"http {response.status_code}")
+            if response.status_code == 429:
+                retry_after = float(
+                    response.headers.get("Retry-After", response.headers.get("retry-after", 1)) or 1
+                )
+                raise DeliveryError(
+                    f"ratelimited (Retry-After {retry_after:g} s)", retry_after=retry_after
+                ) from None
+            if error in PERMANENT:
+                raise DeliveryError(error, permanent=True) from None
+            if response.status_code >= 500:
+                raise DeliveryError(
+                    f"Slack answered {response.status_code}", unknown=True
+                ) from None
+            raise DeliveryError(error) from None
+        except NOT_SENT as exc:
+            raise DeliveryError(f"cannot connect to Slack: {exc}") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # The request may have reached Slack: the next attempt reconciles first.
+            raise DeliveryError(f"no answer from Slack: {exc!r}"[:300], unknown=True) from None
