@@ -13,8 +13,10 @@ def test_manifest_matches_what_the_bot_uses() -> None:
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert scopes == {
         "app_mentions:read",
+        "channels:history",  # reconciling scheduled posts after a crash (message metadata)
         "chat:write",
         "commands",
+        "groups:history",
         "im:history",
         "im:read",
         "im:write",
