@@ -61,8 +61,13 @@ class SlackSender:
     platform = PLATFORM
 
     def __init__(self, settings: SlackSettings, timeout: float = 30.0) -> None:
+        # No automatic retries (slack_sdk retries connection errors by default): a
+        # retried post may land twice; the worker decides, reconciling first.
         self.client = AsyncWebClient(
-            token=settings.bot_token, base_url=settings.api_url, timeout=int(timeout)
+            token=settings.bot_token,
+            base_url=settings.api_url,
+            timeout=int(timeout),
+            retry_handlers=[],
         )
         self._session: aiohttp.ClientSession | None = None
         self._dm: dict[str, str] = {}
