@@ -1,0 +1,158 @@
+"""Scheduled delivery to Teams: the Teams sender through the real SDK and a local connector.
+
+Teams offers a bot no way to list what it sent, so a message whose outcome is
+unknown after a crash is sent again at most once, and then parked as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest_asyncio
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from adapters.teams.sender import TeamsSender
+from bot.clock import FrozenClock
+from bot.content import Content
+from bot.core import Bot
+from bot.models import OutboxMessage
+from bot.outbox import Outbox
+from scheduler.delivery import Worker
+from tests.fakechat import FakeChat
+from tests.teams_fake import FakeConnector, text_of
+from tests.teams_harness import TeamsHarness, TeamsUser, start
+
+ANA = TeamsUser("29:ana", "Ana Ruiz", "aad-ana", "a:personal-ana")
+BEN = TeamsUser("29:ben", "Ben Cho", "aad-ben", "a:personal-ben")
+SAM = TeamsUser("29:sam", "Sam Okafor", "aad-sam", "a:personal-sam")
+MONDAY_NINE_CHICAGO = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+
+
+@pytest_asyncio.fixture
+async def teams(
+    engine: Engine, sample_content: Content, clock: FrozenClock
+) -> AsyncIterator[TeamsHarness]:
+    fake = FakeConnector()
+    await fake.start()
+    for user, email in (
+        (ANA, "ana.ruiz@example.org"),
+        (BEN, "ben.cho@example.org"),
+        (SAM, "sam.okafor@example.org"),
+    ):
+        fake.add_member(user.id, user.name, email, user.aad)
+    bot = Bot(sample_content, engine, clock)
+    FakeChat(bot, clock).load_sample_roster()
+    harness, runner = await start(bot, fake, backoff_base=0.02)
+    for user in (ANA, BEN, SAM):
+        await harness.install(user)
+    yield harness
+    await harness.session.close()
+    await harness.adapter.close()
+    await runner.cleanup()
+    await fake.stop()
+
+
+async def deliver(teams: TeamsHarness) -> Worker:
+    bot = teams.adapter.bot
+    planner = bot.planner(("teams",))
+    await asyncio.to_thread(bot.tick, planner)
+    worker = Worker(
+        Outbox(bot.engine, bot.content, "teams-worker", quiet=planner),
+        {"teams": TeamsSender(teams.adapter)},
+        bot.clock,
+    )
+    while await worker.run_once():
+        pass
+    return worker
+
+
+def nudges(fake: FakeConnector, user: TeamsUser) -> list[str]:
+    return [
+        text_of(m.activity)
+        for m in fake.messages(user.conversation)
+        if "here's your next course" in text_of(m.activity)
+    ]
+
+
+def rows(bot: Bot) -> list[OutboxMessage]:
+    with Session(bot.engine) as s:
+        return list(s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))))
+
+
+async def test_a_schedule_made_in_teams_arrives_once_at_nine(
+    teams: TeamsHarness, clock: FrozenClock
+) -> None:
+    fake, bot = teams.fake, teams.adapter.bot
+    await teams.says(SAM, "nudge schedule next-course to team:icu every monday 09:00")
+    assert "Scheduled" in text_of(fake.messages(SAM.conversation)[-1].activity)
+    clock.set(MONDAY_NINE_CHICAGO - timedelta(minutes=1))
+    await deliver(teams)
+    assert nudges(fake, ANA) == []
+    clock.set(MONDAY_NINE_CHICAGO)
+    fake.fail_next(429, count=2, retry_after="0.05")  # the adapter waits and tries again
+    await deliver(teams)
+    await deliver(teams)
+    assert len(nudges(fake, ANA)) == 1 and len(nudges(fake, BEN)) == 1
+    assert "Talking about serious illness" in nudges(fake, ANA)[0]
+    assert {r.status for r in rows(bot)} == {"sent"}
+
+
+async def test_a_person_who_removed_the_app_is_a_failure_with_its_reason(
+    teams: TeamsHarness, clock: FrozenClock
+) -> None:
+    fake, bot = teams.fake, teams.adapter.bot
+    await teams.says(SAM, "nudge schedule next-course to team:icu every monday 09:00")
+    clock.set(MONDAY_NINE_CHICAGO)
+    fake.fail_next(403, code="BotDisabledByAdmin")
+    await deliver(teams)
+    by_target = {r.target: r for r in rows(bot)}
+    failed = [r for r in by_target.values() if r.status == "failed"]
+    assert len(failed) == 1 and "unreachable" in failed[0].last_error
+    await teams.says(SAM, "nudge history 1")
+    history = text_of(fake.messages(SAM.conversation)[-1].activity)
+    assert "failed" in history.lower() and "unreachable" in history
+
+
+async def test_an_unknown_outcome_is_resent_at_most_once(
+    teams: TeamsHarness, clock: FrozenClock
+) -> None:
+    fake, bot = teams.fake, teams.adapter.bot
+    await teams.says(SAM, "nudge schedule next-course to team:icu every monday 09:00")
+    planner = bot.planner(("teams",))
+    clock.set(MONDAY_NINE_CHICAGO)
+    await asyncio.to_thread(bot.tick, planner)
+
+    def crash() -> None:  # a worker claimed every row and died mid-send
+        with Session(bot.engine) as s:
+            s.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.status) != "failed")
+                .values(
+                    status="sending",
+                    claimed_by="dead",
+                    lease_until=clock.now() - timedelta(seconds=1),
+                )
+            )
+            s.commit()
+
+    crash()
+    worker = Worker(
+        Outbox(bot.engine, bot.content, "w2", quiet=planner),
+        {"teams": TeamsSender(teams.adapter)},
+        clock,
+    )
+    while await worker.run_once():
+        pass
+    first = rows(bot)
+    assert {r.status for r in first} == {"sent"} and {r.resends for r in first} == {1}
+    sent_before = len(nudges(fake, ANA))
+    crash()  # and again: this time nobody can say whether it arrived, so it is not resent
+    while await worker.run_once():
+        pass
+    second = rows(bot)
+    assert {r.status for r in second} == {"failed"}
+    assert all("already resent once" in r.last_error for r in second)
+    assert len(nudges(fake, ANA)) == sent_before
