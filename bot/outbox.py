@@ -31,7 +31,14 @@ from sqlmodel import Session, col, select
 from bot.content import Content
 from bot.db import session_scope
 from bot.messages import Message
-from bot.models import Completion, Conversation, Enrolment, OutboxMessage, Person
+from bot.models import (
+    Completion,
+    Conversation,
+    DeliveryIssue,
+    Enrolment,
+    OutboxMessage,
+    Person,
+)
 from bot.progress import Enrolled, next_step, statuses
 
 log = logging.getLogger("huddle.outbox")
@@ -291,6 +298,8 @@ class Outbox:
                     updated_at=now,
                 )
             )
+            if failed:
+                _note_failure(session, item, now, reason)
         if failed:
             log.error("outbox row %s failed after %s attempts: %s", item.id, attempts, reason)
         return not failed
@@ -321,6 +330,7 @@ class Outbox:
                     updated_at=now,
                 )
             )
+            _note_failure(session, item, now, reason)
 
     def resending(self, item: Claimed, now: datetime) -> None:
         """Note that an in-doubt row is being sent again (at most once)."""
@@ -334,3 +344,17 @@ class Outbox:
                 )
                 .values(resends=item.resends + 1, updated_at=now)
             )
+
+
+def _note_failure(session: Session, item: Claimed, now: datetime, reason: str) -> None:
+    """A parked message is also a delivery problem in the admins' summary."""
+    session.add(
+        DeliveryIssue(
+            at=now,
+            platform=item.platform,
+            target=item.target[:255],
+            person_id=item.person_id,
+            error=(reason.split(":")[0].split("(")[0].strip() or "failed")[:64],
+            detail=f"scheduled {item.kind} message: {reason}"[:1000],
+        )
+    )

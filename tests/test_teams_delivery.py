@@ -18,7 +18,7 @@ from adapters.teams.sender import TeamsSender
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
-from bot.models import OutboxMessage
+from bot.models import DeliveryIssue, OutboxMessage
 from bot.outbox import Outbox
 from scheduler.delivery import Worker
 from tests.fakechat import FakeChat
@@ -111,6 +111,9 @@ async def test_a_person_who_removed_the_app_is_a_failure_with_its_reason(
     by_target = {r.target: r for r in rows(bot)}
     failed = [r for r in by_target.values() if r.status == "failed"]
     assert len(failed) == 1 and "unreachable" in failed[0].last_error
+    with Session(bot.engine) as s:  # and it is in the admins' summary of delivery problems
+        issues = s.exec(select(DeliveryIssue).where(DeliveryIssue.target == failed[0].target))
+        assert any("scheduled next_course" in i.detail for i in issues)
     await teams.says(SAM, "nudge history 1")
     history = text_of(fake.messages(SAM.conversation)[-1].activity)
     assert "failed" in history.lower() and "unreachable" in history
