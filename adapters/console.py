@@ -23,6 +23,7 @@ from bot.messages import (
     Button,
     Divider,
     Fields,
+    Form,
     Heading,
     Image,
     Incoming,
@@ -95,9 +96,36 @@ def render(message: Message, style: Style, first_number: int = 1) -> Rendered:
     """Render one message; buttons are numbered from ``first_number``."""
     out: list[str] = []
     buttons: list[Button] = []
-    for block in message.blocks:
-        out.append(_block(block, style, buttons, first_number))
+    for index, block in enumerate(message.blocks):
+        if isinstance(block, Form):
+            out.append(render_form(block, style, message.blocks[:index], message.blocks))
+        else:
+            out.append(_block(block, style, buttons, first_number))
     return Rendered("\n".join(part for part in out if part), buttons)
+
+
+def render_form(
+    form: Form, style: Style, before: Iterable[Block] = (), beside: Iterable[Block] = ()
+) -> str:
+    """A form as text: its title, its fields (choices to pick from), then the one-line command.
+
+    A terminal has no form, so the person types ``form.example`` instead. The title
+    is left out when the heading just before says it already, and the example when
+    a paragraph of the same message shows it already.
+    """
+    previous = list(before)[-1:]
+    titled = bool(previous) and isinstance(previous[0], Heading) and previous[0].text == form.title
+    lines = []
+    if form.title and not titled:
+        lines.append(style.bold(form.title))
+    for f in form.fields:
+        label = f"[{f.label}]" if f.optional else f.label
+        hint = " | ".join(c.value for c in f.choices) if f.choices else f.placeholder
+        lines.append(f"  • {label}" + (f": {style.dim(hint)}" if hint else ""))
+    shown = {markup.to_plain(b.markdown).strip() for b in beside if isinstance(b, Text)}
+    if form.example and form.example.strip() not in shown:
+        lines.append(form.example)
+    return "\n".join(lines)
 
 
 def _block(block: Block, style: Style, buttons: list[Button], first: int) -> str:

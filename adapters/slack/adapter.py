@@ -76,6 +76,8 @@ class Place:
     channel_id: str | None = None
     thread_ts: str | None = None
     response_url: str | None = None
+    #: A /huddle command's trigger_id: a form in the answer opens as a modal at once.
+    trigger_id: str | None = None
 
 
 class Profiles:
@@ -198,6 +200,8 @@ class SlackAdapter:
         app.event("app_home_opened")(self._on_home_opened)
         app.command("/huddle")(self._on_command)
         app.action(re.compile("^" + render.ACTION_PREFIX + r"\d+$"))(self._on_click)
+        app.action(render.FORM_ACTION)(self._on_form_button)
+        app.view(render.FORM_CALLBACK)(self._on_form_submission)
         # Any other message event (edits, bot posts, channel chatter) is acknowledged and
         # ignored; an unmatched event would get a 404 and Slack would retry it.
         app.event("message")(self._ignore)
@@ -249,7 +253,11 @@ class SlackAdapter:
             channel or ""
         ).startswith("D")
         place = Place(
-            "command", command["user_id"], channel, response_url=command.get("response_url")
+            "command",
+            command["user_id"],
+            channel,
+            response_url=command.get("response_url"),
+            trigger_id=command.get("trigger_id"),
         )
         async with self.runner.working():
             incoming = await self.incoming(
@@ -294,6 +302,58 @@ class SlackAdapter:
             clicked.user_id, clicked.command, "button", clicked.channel_id, in_channel, context
         )
         await self.answer(incoming, place, refresh_home=kind == "home")
+
+    async def _on_form_button(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]
+    ) -> None:
+        """The button under a form: open the form (its value carries it) as a modal."""
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        form = render.form_from_value(str(action.get("value") or ""))
+        view = render.modal(form) if form is not None else None
+        if view is not None and body.get("trigger_id"):
+            await self.open_modal(str(body["trigger_id"]), view)
+
+    async def _on_form_submission(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        """A form modal submitted: run its filled-in command as the person typed it.
+
+        There is no response_url for a modal, so the answer goes to the person's DM.
+        """
+        await ack()
+        text = render.submitted(body.get("view") or {})
+        user_id = (body.get("user") or {}).get("id")
+        if text is None or not user_id:
+            return
+        async with self.runner.working():
+            channel = await self._dm_channel(user_id)
+            # Typed Slack text arrives escaped; what was typed in a modal does not.
+            incoming = await self.incoming(
+                user_id, render.escape(text), "button", channel, False, context
+            )
+            await self.answer(incoming, Place("dm", user_id, channel))
+
+    async def _dm_channel(self, user_id: str) -> str:
+        """The id of the bot's direct message with someone (conversations.open)."""
+        try:
+            response = await self.client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            log.warning("conversations.open failed for %s: %s", user_id, exc.response.get("error"))
+            return user_id
+        return str((response.get("channel") or {}).get("id") or user_id)
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> bool:
+        """views.open; False (logged) when Slack refuses, e.g. an expired trigger_id."""
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            return False
+        return True
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
@@ -353,9 +413,27 @@ class SlackAdapter:
 
     async def _answer(self, incoming: Incoming, place: Place, refresh_home: bool) -> None:
         reply, rendered = await self.runner.ask(incoming, self._rendered, self._lookup)
+        if place.trigger_id:
+            rendered = await self._open_form(rendered, place.trigger_id)
         await self.deliver(rendered, place)
         if reply.changed or refresh_home:
             await self.publish_home(incoming.user_id)
+
+    async def _open_form(
+        self, rendered: list[tuple[Outgoing, list[render.SlackMessage]]], trigger_id: str
+    ) -> list[tuple[Outgoing, list[render.SlackMessage]]]:
+        """Open the first private answer's form as a modal; that answer is then not posted.
+
+        If the modal cannot open, the answer is posted as usual (its button opens the form).
+        """
+        for index, (out, _) in enumerate(rendered):
+            form = out.message.form
+            view = render.modal(form) if form is not None else None
+            if out.visibility == "private" and view is not None:
+                if await self.open_modal(trigger_id, view):
+                    return rendered[:index] + rendered[index + 1 :]
+                break
+        return rendered
 
     async def publish_home(self, user_id: str) -> None:
         async with self.runner.working():

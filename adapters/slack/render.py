@@ -10,6 +10,8 @@ carries a plain-text fallback for notifications.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,17 +25,25 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     ImageBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
+from slack_sdk.models.views import View
 
 from adapters.text import progress_bar, styled_line, table_lines
 from bot import markup
 from bot.messages import (
     Actions,
+    Choice,
     Divider,
     Fields,
+    Form,
+    FormField,
     Heading,
     Image,
     Message,
@@ -54,6 +64,20 @@ MAX_BUTTON_VALUE = 2000
 MAX_BUTTONS = 25
 MAX_FALLBACK = 3000
 ACTION_PREFIX = "huddle-"
+#: The action id of the button that opens a form, and the callback id of the form's modal.
+FORM_ACTION = ACTION_PREFIX + "form"
+FORM_CALLBACK = "huddle_form"
+MAX_MODAL_TITLE = 24
+MAX_MODAL_BLOCKS = 100
+MAX_METADATA = 3000
+MAX_LABEL = 2000
+MAX_PLACEHOLDER = 150
+MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_INPUT = 3000
+
+log = logging.getLogger("huddle.slack")
 
 
 @dataclass(frozen=True)
@@ -166,6 +190,8 @@ def blocks_for(block: NeutralBlock, counter: Iterator[int]) -> Iterator[Block]:
         yield ImageBlock(image_url=block.url, alt_text=_clip(block.alt or " ", 2000))
     elif isinstance(block, Divider):
         yield DividerBlock()
+    elif isinstance(block, Form):
+        yield from _form_section(block)
 
 
 def _dicts(message: Message) -> list[dict[str, Any]]:
@@ -238,4 +264,171 @@ def chosen(blocks: Iterable[Mapping[str, Any]], label: str) -> list[dict[str, An
         out.append(dict(block))
     if not replaced:
         out.append(note)
+    return out
+
+
+# --- forms ------------------------------------------------------------------------------
+#
+# A form shows in a message as its field labels and a button; the button's value carries
+# the whole form (Slack sends it back on the click), so any replica can open the modal
+# without remembering what it sent. The modal's private_metadata carries the command and
+# the field names, so the submission can be filled in exactly as typing would.
+
+
+def form_value(form: Form) -> str:
+    """The form as compact JSON, for the value of the button that opens it."""
+    return json.dumps(
+        {
+            "t": form.title,
+            "c": form.command,
+            "s": form.submit,
+            "f": [
+                {
+                    "n": f.name,
+                    "l": f.label,
+                    "c": [[c.label, c.value] for c in f.choices],
+                    "p": f.placeholder,
+                    "o": f.optional,
+                    "m": f.multiline,
+                }
+                for f in form.fields
+            ],
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def form_from_value(value: str) -> Form | None:
+    """The form a button's value carries (see :func:`form_value`), or None if it is not one."""
+    try:
+        raw = json.loads(value)
+        return Form(
+            title=str(raw["t"]),
+            command=str(raw["c"]),
+            submit=str(raw["s"]),
+            fields=tuple(
+                FormField(
+                    name=str(f["n"]),
+                    label=str(f["l"]),
+                    choices=tuple(Choice(str(c[0]), str(c[1])) for c in f.get("c") or ()),
+                    placeholder=str(f.get("p") or ""),
+                    optional=bool(f.get("o")),
+                    multiline=bool(f.get("m")),
+                )
+                for f in raw["f"]
+            ),
+        )
+    except (ValueError, KeyError, TypeError, IndexError):
+        log.warning("a form button carried something that is not a form: %r", value[:200])
+        return None
+
+
+def _form_section(form: Form) -> Iterator[Block]:
+    labels = " · ".join(f"*{escape(f.label)}*" for f in form.fields)
+    value = form_value(form)
+    if len(value) <= MAX_BUTTON_VALUE and modal(form) is not None:
+        button = ButtonElement(
+            text=PlainTextObject(text=_clip(form.title or form.submit, MAX_BUTTON_TEXT) or " "),
+            action_id=FORM_ACTION,
+            value=value,
+            style="primary",
+        )
+        yield SectionBlock(
+            text=MarkdownTextObject(text=_clip(labels, MAX_SECTION)), accessory=button
+        )
+    elif form.example:
+        # Too big for a button or a modal: say what to type instead, as a terminal does.
+        yield from _section(escape(form.example))
+
+
+def _input(f: FormField) -> StaticSelectElement | PlainTextInputElement:
+    placeholder = (
+        PlainTextObject(text=_clip(f.placeholder, MAX_PLACEHOLDER)) if f.placeholder else None
+    )
+    if f.choices:
+        return StaticSelectElement(
+            action_id=f.name,
+            placeholder=placeholder,
+            options=[
+                Option(
+                    value=c.value, text=PlainTextObject(text=_clip(c.label, MAX_OPTION_TEXT) or " ")
+                )
+                for c in f.choices
+            ],
+        )
+    return PlainTextInputElement(
+        action_id=f.name,
+        placeholder=placeholder,
+        multiline=f.multiline or None,
+        max_length=MAX_INPUT,
+    )
+
+
+def modal(form: Form) -> dict[str, Any] | None:
+    """The form as a modal view for ``views.open``, or None if it cannot fit in one.
+
+    One input per field (a menu for a field with choices, a text box otherwise);
+    ``private_metadata`` holds the command and the field names as JSON.
+    """
+    metadata = json.dumps(
+        {"command": form.command, "fields": [f.name for f in form.fields]},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    fits = (
+        0 < len(form.fields) <= MAX_MODAL_BLOCKS
+        and len(metadata) <= MAX_METADATA
+        and all(
+            len(f.choices) <= MAX_OPTIONS
+            and all(len(c.value) <= MAX_OPTION_VALUE for c in f.choices)
+            for f in form.fields
+        )
+    )
+    if not fits:
+        return None
+    view = View(
+        type="modal",
+        callback_id=FORM_CALLBACK,
+        title=PlainTextObject(text=_clip(form.title, MAX_MODAL_TITLE) or " "),
+        submit=PlainTextObject(text=_clip(form.submit, MAX_MODAL_TITLE) or " "),
+        private_metadata=metadata,
+        blocks=[
+            InputBlock(
+                block_id=f.name,
+                label=PlainTextObject(text=_clip(f.label, MAX_LABEL) or f.name),
+                element=_input(f),
+                optional=f.optional or None,
+            )
+            for f in form.fields
+        ],
+    )
+    return view.to_dict()
+
+
+def submitted(view: Mapping[str, Any]) -> str | None:
+    """The words a submitted form modal stands for: its command, filled in as
+    :meth:`bot.messages.Form.fill` does. None if the view is not one of Huddle's forms."""
+    if view.get("callback_id") != FORM_CALLBACK:
+        return None
+    try:
+        meta = json.loads(str(view.get("private_metadata") or ""))
+        names = [str(n) for n in meta["fields"]]
+        command = str(meta["command"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    values = submitted_values(view)
+    form = Form(title="", fields=tuple(FormField(n, n) for n in names), command=command, submit="")
+    return form.fill({n: values.get(n, "") for n in names})
+
+
+def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """What was chosen or written in each input of a submitted modal, by block id."""
+    state = (view.get("state") or {}).get("values") or {}
+    out: dict[str, str] = {}
+    for block_id, actions in state.items():
+        for action in (actions or {}).values():
+            option = action.get("selected_option") or {}
+            value = option.get("value") if option else action.get("value")
+            out[str(block_id)] = str(value or "")
     return out

@@ -21,6 +21,7 @@ from bot.messages import (
     Block,
     Divider,
     Fields,
+    Form,
     Heading,
     Image,
     Message,
@@ -38,6 +39,12 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 COMMAND = "huddle"
 LABEL = "label"
 SUMMARY = "card"
+#: In a form's Action.Submit data: the names of its fields. Each input's id is FIELD plus
+#: the field's name, so what Teams merges into the data never clashes with the keys above;
+#: the COMMAND is then the form's template, filled in as :meth:`bot.messages.Form.fill` does.
+FORM = "form"
+FIELD = "field."
+MAX_INPUT = 3000
 MAX_ELEMENTS = 120
 MAX_TABLE_ROWS = 60
 
@@ -153,7 +160,44 @@ def _elements(
         return [{"type": "ActionSet", "actions": actions}] if actions else []
     if isinstance(block, Image):
         return [{"type": "Image", "url": block.url, "altText": block.alt or " "}]
+    if isinstance(block, Form):
+        return _form(block, counter, summary)
     return []  # Divider: marks the next element with a separator instead
+
+
+def _form(form: Form, counter: list[int], summary: str) -> list[dict[str, Any]]:
+    """A form's inputs (a compact menu for choices, a text box otherwise), then its button."""
+    inputs: list[dict[str, Any]] = []
+    for f in form.fields:
+        element: dict[str, Any] = {"id": FIELD + f.name, "label": f.label or f.name}
+        if f.choices:
+            element.update(
+                type="Input.ChoiceSet",
+                style="compact",
+                choices=[{"title": c.label or c.value, "value": c.value} for c in f.choices],
+            )
+        else:
+            element.update(type="Input.Text", isMultiline=f.multiline, maxLength=MAX_INPUT)
+        if f.placeholder:
+            element["placeholder"] = f.placeholder
+        if not f.optional:
+            element["isRequired"] = True
+            element["errorMessage"] = f"{f.label}: {f.placeholder}" if f.placeholder else f.label
+        inputs.append(element)
+    counter[0] += 1
+    submit = {
+        "type": "Action.Submit",
+        "title": form.submit or form.title,
+        "id": f"huddle-{counter[0]}",
+        "style": "positive",
+        "data": {
+            COMMAND: form.command,
+            FORM: [f.name for f in form.fields],
+            LABEL: form.submit or form.title,
+            SUMMARY: summary[:300],
+        },
+    }
+    return [*inputs, {"type": "ActionSet", "actions": [submit]}]
 
 
 def _row(cells: Iterable[str], header: bool = False) -> dict[str, Any]:

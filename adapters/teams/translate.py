@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.teams.cards import COMMAND
-from bot.messages import Incoming, Mention
+from adapters.teams.cards import COMMAND, FIELD, FORM
+from bot.messages import Form, FormField, Incoming, Mention
 
 PLATFORM = "teams"
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.I | re.S)
@@ -55,11 +55,22 @@ def plain_text(activity: Mapping[str, Any]) -> tuple[str, tuple[Mention, ...]]:
 
 
 def submitted_command(activity: Mapping[str, Any]) -> str | None:
-    """The words behind a card button press, or None if this is not one of ours."""
+    """The words behind a card button press, or None if this is not one of ours.
+
+    A form's button carries the command with a ``{name}`` per field, and Teams adds
+    what was chosen or written in each input to its data: those are filled in, as
+    :meth:`bot.messages.Form.fill` does, so a form takes the same road as typing.
+    """
     value = activity.get("value")
-    if isinstance(value, Mapping) and isinstance(value.get(COMMAND), str):
+    if not (isinstance(value, Mapping) and isinstance(value.get(COMMAND), str)):
+        return None
+    names = value.get(FORM)
+    if not isinstance(names, list):
         return str(value[COMMAND])
-    return None
+    fields = tuple(FormField(str(n), str(n)) for n in names)
+    form = Form(title="", fields=fields, command=str(value[COMMAND]), submit="")
+    given = {f.name: value.get(FIELD + f.name) for f in fields}
+    return form.fill({k: v if isinstance(v, str) else "" for k, v in given.items()})
 
 
 def conversation_kind(activity: Mapping[str, Any]) -> str:
