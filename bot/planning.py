@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -325,6 +325,7 @@ class Planner:
                         )
                         if row is not None:
                             rows.append(row)
+            _log_missed(schedule, rows)
             written += insert_ignore(session, OutboxMessage, rows)
             skipped += sum(1 for r in rows if r["status"] == "skipped")
         return written, skipped
@@ -371,8 +372,6 @@ class Planner:
                     status="skipped",
                     reason=f"stuck: {NUDGE_LIMIT} reminders without progress",
                 )
-            # Counted for the rest of this tick too (a long window may hold several).
-            state.nudges.append((course_id, now))
         message = self._person_message(session, schedule, params, state, cache)
         if message is None:
             return None
@@ -409,6 +408,10 @@ class Planner:
         due = self.deliverable(
             person, max(at, now) if late > LATE else at, zone, state.snoozes.get(course_id)
         )
+        if course_id:
+            # Counted for the rest of this tick too (a long window may hold several);
+            # occurrences skipped above were never sent, so they do not count.
+            state.nudges.append((course_id, now))
         return self._row(
             key,
             schedule.kind,
@@ -624,6 +627,7 @@ class Planner:
                         reason="missed by more than the grace period" if late else "",
                     )
                 )
+        _log_missed(schedule, rows)
         return insert_ignore(session, OutboxMessage, rows), skipped
 
     def _channel_message(
@@ -991,13 +995,15 @@ class Planner:
             )
         ):
             states[snoozer].snoozes[snoozed] = until
+        # Reminders that reached the person count towards the three-nudge stop; ones still
+        # held by a pause or snooze do not (only the newest of those is ever sent).
         for nudged, course, at in session.exec(
             select(
                 OutboxMessage.person_id, OutboxMessage.course_id, OutboxMessage.created_at
             ).where(
                 col(OutboxMessage.person_id).in_(ids),
                 OutboxMessage.kind == "next_course",
-                col(OutboxMessage.status).in_(("pending", "sending", "sent")),
+                col(OutboxMessage.status).in_(("sending", "sent")),
             )
         ):
             if nudged is not None:
@@ -1047,6 +1053,17 @@ class Planner:
             "created_at": now,
             "updated_at": now,
         }
+
+
+def _log_missed(schedule: Schedule, rows: list[dict[str, Any]]) -> None:
+    """Say in the log how many occurrences downtime made us skip, and why."""
+    missed = Counter(
+        r["last_error"]
+        for r in rows
+        if r["status"] == "skipped" and r["last_error"].startswith("missed")
+    )
+    for reason, count in missed.items():
+        log.warning("schedule %s: %s message(s) skipped, %s", schedule.id, count, reason)
 
 
 def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
