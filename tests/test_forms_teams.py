@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -29,10 +28,6 @@ from tests.teams_harness import TeamsHarness, TeamsUser, start
 
 ANA = TeamsUser("29:ana", "Ana Ruiz", "aad-ana", "a:personal-ana")
 SAM = TeamsUser("29:sam", "Sam Okafor", "aad-sam", "a:personal-sam")
-# The Teams adapter stores a plain string key on each request; aiohttp warns about that
-# once per process, which this suite's warnings-as-errors would turn into a 500 for
-# whichever request comes first. It is a style warning, not a failure of what is tested.
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 MONDAYS = {
     "field.kind": "next-course",

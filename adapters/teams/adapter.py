@@ -51,7 +51,7 @@ from bot.templates import Markdown
 log = logging.getLogger("huddle.teams")
 
 PLATFORM = translate.PLATFORM
-_VERIFIED = "huddle_token_verified"
+_VERIFIED = web.RequestKey("huddle_token_verified", bool)
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
 MAX_ATTEMPTS = 5
 REMEMBER_FOR = 300.0
