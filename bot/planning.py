@@ -67,6 +67,9 @@ from bot.timeparse import format_date, in_quiet_hours, parse_quiet_hours, zone_o
 log = logging.getLogger("huddle.planning")
 
 GRACE = timedelta(hours=12)
+#: The last zone in which a day ends (UTC-12): a one-off local time is past everywhere
+#: once it is past here.
+LAST_ZONE = ZoneInfo("Etc/GMT+12")
 #: An occurrence planned later than this after its time was missed (downtime).
 LATE = timedelta(minutes=5)
 #: How far back a tick looks at most (a long outage is not replayed day by day).
@@ -180,12 +183,19 @@ class Planner:
     ) -> tuple[int, int]:
         """Write the rows now due for one schedule. Returns (written, skipped)."""
         try:
-            recurrence = parse_when(schedule.when, now.astimezone(self.org_zone).date())
-        except RecurrenceError:
-            if not send_now:
+            # Read against the earliest date anywhere: a one-off time still ahead for
+            # recipients west of the organisation is not "in the past" yet.
+            recurrence = parse_when(schedule.when, now.astimezone(LAST_ZONE).date())
+        except RecurrenceError as exc:
+            if send_now:
+                recurrence = None
+            elif exc.code == "in_past":
+                # A one-off whose day is over everywhere: nothing more to announce, but a
+                # session's reminders are still to come.
+                return self._finish_once(session, schedule, now)
+            else:
                 log.error("schedule %s has an unreadable 'when' %r", schedule.id, schedule.when)
                 return 0, 0
-            recurrence = None
         audience = aud.parse_audience(schedule.audience, set(self.content.pathways))
         if schedule.team_id is not None:
             # A champion's schedule only ever reaches their own team.
@@ -212,10 +222,24 @@ class Planner:
         if not send_now:
             schedule.planned_until = now
             if recurrence is not None and recurrence.once is not None:
-                once_at = to_utc(recurrence.once, self._schedule_zone(schedule))
-                if once_at <= now and schedule.kind != "session":
+                # Done once the time has passed for every recipient: in the schedule's
+                # zone when it has one (or posts to channels), else in the last zone.
+                fixed = schedule.timezone or to_channels
+                last = self._schedule_zone(schedule) if fixed else LAST_ZONE
+                if to_utc(recurrence.once, last) <= now and schedule.kind != "session":
                     schedule.status = "done"
             session.add(schedule)
+        return result
+
+    def _finish_once(self, session: Session, schedule: Schedule, now: datetime) -> tuple[int, int]:
+        result = (0, 0)
+        if schedule.kind == "session":
+            params = json.loads(schedule.params or "{}")
+            result = self._plan_session_reminders(session, schedule, params, now)
+        else:
+            schedule.status = "done"
+        schedule.planned_until = now
+        session.add(schedule)
         return result
 
     def plan_celebrations(self, session: Session, now: datetime) -> int:
@@ -317,7 +341,6 @@ class Planner:
                             schedule,
                             params,
                             states[person.id or 0],
-                            zone,
                             occurrence,
                             at,
                             now,
@@ -336,7 +359,6 @@ class Planner:
         schedule: Schedule,
         params: dict[str, Any],
         state: _PersonState,
-        zone: ZoneInfo,
         occurrence: str,
         at: datetime,
         now: datetime,
@@ -390,7 +412,10 @@ class Planner:
                 status="skipped",
                 reason="missed by more than the grace period",
             )
-        local_now = now.astimezone(zone)
+        # Quiet hours, weekends and pauses are the person's own, even when the schedule
+        # fires in a fixed zone ("in Europe/London", "org time").
+        own_zone = self.zone_of(person)
+        local_now = now.astimezone(own_zone)
         if late > LATE and not self._allowed(person, local_now):
             return self._row(
                 key,
@@ -406,7 +431,7 @@ class Planner:
                 reason="missed, and now inside quiet hours",
             )
         due = self.deliverable(
-            person, max(at, now) if late > LATE else at, zone, state.snoozes.get(course_id)
+            person, max(at, now) if late > LATE else at, own_zone, state.snoozes.get(course_id)
         )
         if course_id:
             # Counted for the rest of this tick too (a long window may hold several);
@@ -757,6 +782,8 @@ class Planner:
         self, session: Session, schedule: Schedule, params: dict[str, Any], now: datetime
     ) -> tuple[int, int]:
         at = self._session_when(schedule, params)
+        if at is not None and now >= at and schedule.status == "active":
+            schedule.status = "done"  # the session has begun: nothing more to send
         if at is None or not at - SESSION_REMINDER <= now < at:
             return 0, 0
         replies = session.exec(select(SessionRsvp).where(SessionRsvp.schedule_id == schedule.id))
@@ -785,12 +812,6 @@ class Planner:
                     person_id=state.person.id,
                 )
             )
-        if (
-            at <= now + SESSION_REMINDER
-            and schedule.status == "active"
-            and now >= at - timedelta(minutes=1)
-        ):
-            schedule.status = "done"
         return insert_ignore(session, OutboxMessage, rows), 0
 
     # --- the champion's weekly digest ---------------------------------------------------

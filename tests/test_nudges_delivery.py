@@ -27,6 +27,7 @@ from tests.nudging import (
     messages,
     outbox,
     schedule,
+    schedules,
     text,
     tick_around,
     tick_at,
@@ -128,6 +129,37 @@ def test_weekends_wait_for_monday_unless_a_person_turns_them_on(chat: FakeChat) 
 
     assert times(chat, BEN) == [utc(2026, 11, 28, 17)]  # Saturday 11:00 CST
     assert times(chat, ANA) == [utc(2026, 11, 30, 14)]  # Monday 08:00, end of quiet hours
+
+
+def test_a_one_off_message_reaches_each_person_at_that_local_time_even_west_of_the_org(
+    chat: FakeChat,
+) -> None:
+    join(chat, BEN)  # Chicago, the organisation's zone
+    join(chat, ANA, "America/Los_Angeles")
+    dev = join(chat, DEV, "Pacific/Honolulu")
+    dev.says("quiet hours off")
+    sam = chat.person(SAM)
+    assert "2026-11-24 10:00 once" in sam.says(
+        "nudge schedule custom to team:icu tomorrow 10:00 say See you at ten"
+    )
+    schedule(chat, "custom to team:icu 2026-11-24 14:00 once say Flu clinic at two")
+    schedule(chat, "custom to team:icu 2026-11-24 21:30 once say Night float social")
+    ten = [utc(2026, 11, 24, 16), utc(2026, 11, 24, 18), utc(2026, 11, 24, 20)]
+    two = [utc(2026, 11, 24, 20), utc(2026, 11, 24, 22), utc(2026, 11, 25, 0)]
+    # 21:30 is inside Ben's and Ana's quiet hours: theirs wait for 08:00 on Wednesday.
+    # Dev's 21:30 in Honolulu is 01:30 on Wednesday in Chicago.
+    night_arrives = [utc(2026, 11, 25, 14), utc(2026, 11, 25, 16), utc(2026, 11, 25, 7, 30)]
+    night_planned = [utc(2026, 11, 25, 3, 30), utc(2026, 11, 25, 5, 30)]
+    tick_around(chat, [*ten, *two, *night_planned, *night_arrives], HALF_HOUR)
+
+    def got(email: str, words: str) -> list[datetime]:
+        return [at for at, m in chat.delivered[f"U-{email}"] if text(m) == words]
+
+    for index, email in enumerate((BEN, ANA, DEV)):
+        assert got(email, "See you at ten") == [ten[index]], email
+        assert got(email, "Flu clinic at two") == [two[index]], email
+        assert got(email, "Night float social") == [night_arrives[index]], email
+    assert [s.status for s in schedules(chat)] == ["done", "done", "done"]
 
 
 def test_a_pause_moves_the_nudge_to_the_end_of_the_pause_and_never_drops_it(

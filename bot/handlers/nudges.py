@@ -61,7 +61,7 @@ def _kind_name(ctx: Ctx, kind: str) -> str:
     return ctx.plain(f"kind.{kind}")
 
 
-def _read(ctx: Ctx, text: str) -> Plan:
+def _read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
     """'<kind> to <audience> <when> [in Zone] [say <text> | session <when> <link> <title>]'."""
     words = text.split()
     kind = kind_of(words[0]) if words else None
@@ -99,7 +99,7 @@ def _read(ctx: Ctx, text: str) -> Plan:
         zone, tail = ctx.content.initiative.defaults.timezone, tail[: -len("org time")].strip()
     try:
         audience = aud.parse_audience(
-            " ".join(spoken_audience) or "everyone", set(ctx.content.pathways)
+            " ".join(spoken_audience) or default_audience, set(ctx.content.pathways)
         )
     except aud.AudienceError as exc:
         raise Refused(ctx.say("nudge.audience_bad", text=exc.text)) from None
@@ -109,11 +109,15 @@ def _read(ctx: Ctx, text: str) -> Plan:
     return Plan(kind, audience, tail, zone, params)
 
 
-def _check_when(ctx: Ctx, when: str) -> None:
+def _check_when(ctx: Ctx, when: str) -> str:
+    """The 'when' to store: as typed, or for a one-off its date, so "tomorrow" stays put."""
     try:
-        parse_when(when, ctx.today())
+        recurrence = parse_when(when, ctx.today())
     except RecurrenceError as exc:
         raise Refused(ctx.say(f"when.{exc.code}", text=when or exc.text)) from None
+    if recurrence.once is not None:
+        return f"{recurrence.once:%Y-%m-%d %H:%M} once"
+    return when
 
 
 def _session_params(ctx: Ctx, text: str) -> dict[str, Any]:
@@ -191,9 +195,10 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     """Create a schedule from the one-line form."""
     if not cmd.text.strip():
         return [ctx.say("nudge.usage")]
-    plan = _read(ctx, cmd.text)
-    _check_when(ctx, plan.when)
     own = _own_team(ctx)
+    # A champion's schedule is for their own team, which is also what saying no one means.
+    plan = _read(ctx, cmd.text, f"team:{own.key}" if own else "everyone")
+    when = _check_when(ctx, plan.when)
     who = KINDS[plan.kind]
     if who == "people" and plan.audience.to_channels:
         raise Refused(ctx.say("nudge.people_only", kind=_kind_name(ctx, plan.kind)))
@@ -204,8 +209,10 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
         and not plan.audience.everyone
     ):
         raise Refused(ctx.say("nudge.channels_only", kind=_kind_name(ctx, plan.kind)))
-    if own is not None and any(
-        k != own.key for k in plan.audience.teams + plan.audience.channel_teams
+    if own is not None and (
+        plan.audience.everyone
+        or plan.audience.channels
+        or any(k != own.key for k in plan.audience.teams + plan.audience.channel_teams)
     ):
         raise Refused(ctx.say("nudge.own_team_only", team=own.name))
     params: dict[str, Any] = {}
@@ -225,7 +232,7 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     schedule = Schedule(
         kind=plan.kind,
         audience=plan.audience.text,
-        when=plan.when,
+        when=when,
         timezone=plan.timezone,
         params=json.dumps(params),
         team_id=own.id if own else None,
@@ -244,13 +251,13 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
             {
                 "kind": plan.kind,
                 "audience": plan.audience.text,
-                "when": plan.when,
+                "when": when,
                 "timezone": plan.timezone,
             }
         ),
     )
     audience_text = plan.audience.text + (f" ({own.name})" if own else "")
-    when_text = plan.when + (f" ({plan.timezone})" if plan.timezone else "")
+    when_text = when + (f" ({plan.timezone})" if plan.timezone else "")
     return [
         ctx.say(
             "nudge.created",
@@ -391,7 +398,7 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
                 ctx.md(
                     "nudge.preview_counts",
                     count=len(links),
-                    teams=", ".join(f"{n} {k}" for k, n in names.items()) or "-",
+                    teams=", ".join(f"{name} {n}" for name, n in names.items()) or "-",
                 )
             )
         )
