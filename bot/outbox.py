@@ -118,6 +118,9 @@ class Outbox:
                 .returning(OutboxMessage.__table__)  # type: ignore[attr-defined]
             ).all()
             rows = [OutboxMessage.model_validate(dict(r._mapping)) for r in claimed]
+            # RETURNING has no order: send in the order planned, so posts to one
+            # conversation arrive as written (a course, then the pathway it finished).
+            rows.sort(key=lambda r: (r.next_attempt_at, r.id or 0))
             return self._recheck(session, rows, now)
 
     def _recheck(self, session: Session, rows: list[OutboxMessage], now: datetime) -> list[Claimed]:

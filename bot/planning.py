@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import audience as aud
+from bot.celebrations import celebrates
 from bot.clock import Clock
 from bot.content import Content, Course
 from bot.context import Actor, Ctx
@@ -296,15 +297,19 @@ class Planner:
                                 person_id=item.person_id,
                             )
                         )
-                if courses:
-                    message = self._celebration_digest(session, courses, team, link.platform)
+                digest = (
+                    self._celebration_digest(session, courses, team, link.platform)
+                    if courses
+                    else None
+                )
+                if digest is not None:
                     rows.append(
                         self._row(
                             f"celebration-digest:{courses[0].id}-{courses[-1].id}:{link.platform}:"
                             f"{link.channel_id}",
                             "celebration",
                             target,
-                            message,
+                            digest,
                             now,
                             team_id=team_id,
                         )
@@ -731,7 +736,6 @@ class Planner:
             .where(Person.team_id == team.id, col(Completion.recorded_at) >= week_ago)
             .distinct()
         ).all()
-        from bot.celebrations import celebrates
         from bot.handlers.team import mention
 
         stars = [mention(ctx, p, platform) for p in recent if celebrates(p, self.content)]
@@ -893,8 +897,8 @@ class Planner:
             )
             return message.to_json()
         person = session.get(Person, item.person_id) if item.person_id else None
-        if person is None:
-            return None
+        if person is None or not celebrates(person, self.content):
+            return None  # gone, or has said "celebrate me: no" since finishing
         who = mention(ctx, person, platform)
         if item.kind == "course":
             course = self.content.courses.get(item.subject)
@@ -925,7 +929,7 @@ class Planner:
 
     def _celebration_digest(
         self, session: Session, items: list[Celebration], team: Team | None, platform: str
-    ) -> str:
+    ) -> str | None:
         ctx = self._ctx(session, None)
         from bot.handlers.team import mention
 
@@ -933,7 +937,7 @@ class Planner:
         for item in items:
             person = session.get(Person, item.person_id) if item.person_id else None
             course = self.content.courses.get(item.subject)
-            if person is not None and course is not None:
+            if person is not None and course is not None and celebrates(person, self.content):
                 lines.append(
                     "- "
                     + ctx.md(
@@ -942,11 +946,13 @@ class Planner:
                         title=course.title,
                     )
                 )
+        if not lines:
+            return None
         message = ctx.say(
             "celebrate.digest_heading",
             Text(Markdown("\n".join(lines[:40]))),
             team=team.name if team else "-",
-            count=len(items),
+            count=len(lines),
         )
         return message.to_json()
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from adapters.console import Style, render_all
-from bot.messages import Message
+from bot.messages import ChannelRef, Message
 from bot.models import AuditEntry, OutboxMessage, Schedule
 from tests.fakechat import FakeChat, Talker
 
@@ -27,6 +27,14 @@ GUS = "gus.lind@example.org"  # Oncology chaplain (psychosocial)
 HANA = "hana.ito@example.org"  # Oncology physician, senior leader
 IVY = "ivy.moss@example.org"  # Home Health nurse (bedside-care)
 ICU_TEAM = (ANA, BEN, CARLA, DEV)
+
+
+def link_channel(chat: FakeChat, channel: str, team: str) -> None:
+    """The admin links a team to channel ``C-<channel>`` (named ``#<channel>``)."""
+    reply = chat.person(SAM).says(
+        f"team link #{channel} {team}", channels=(ChannelRef(f"C-{channel}", channel),)
+    )
+    assert f"Linked team {team} to #{channel}" in reply, reply.text
 
 
 def utc(*parts: int) -> datetime:

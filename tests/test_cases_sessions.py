@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import markup
-from bot.messages import ChannelRef, Text
+from bot.messages import Text
 from tests.fakechat import FakeChat
 from tests.nudging import (
     ANA,
@@ -21,6 +21,7 @@ from tests.nudging import (
     SAM,
     audit_actions,
     join,
+    link_channel,
     messages,
     schedule,
     schedules,
@@ -42,25 +43,18 @@ CASE_TITLES = [
 ]
 
 
-def _link(chat: FakeChat, channel: str, team: str) -> None:
-    reply = chat.person(SAM).says(
-        f"team link #{channel} {team}", channels=(ChannelRef(f"C-{channel}", channel),)
-    )
-    assert f"Linked team {team} to #{channel}" in reply
-
-
 def _case_titles(chat: FakeChat, channel: str) -> list[str]:
     return [m.summary for m in messages(chat, channel)]
 
 
 def test_case_prompts_rotate_through_the_cases_for_each_team_channel(chat: FakeChat) -> None:
-    _link(chat, "icu", "ICU")
-    _link(chat, "onc", "Oncology Clinic")
+    link_channel(chat, "icu", "ICU")
+    link_channel(chat, "onc", "Oncology Clinic")
     schedule(chat, "case to channels every tuesday 11:00")
     tuesdays = [utc(2026, 11, 24, 17) + timedelta(weeks=n) for n in range(10)]
 
     tick_at(chat, tuesdays[:2])
-    _link(chat, "home", "Home Health")  # a team that joins later starts at the first case
+    link_channel(chat, "home", "Home Health")  # a team that joins later starts at the first case
     tick_at(chat, tuesdays[2:])
 
     assert times(chat, "C-icu") == tuesdays  # 11:00 in Chicago, every week
@@ -88,8 +82,8 @@ def test_case_prompts_rotate_through_the_cases_for_each_team_channel(chat: FakeC
 
 
 def test_a_champion_posts_cases_to_their_own_team_channel_only(chat: FakeChat) -> None:
-    _link(chat, "icu", "ICU")
-    _link(chat, "onc", "Oncology Clinic")
+    link_channel(chat, "icu", "ICU")
+    link_channel(chat, "onc", "Oncology Clinic")
     ben = chat.person(BEN)
     assert "Scheduled #1: case-discussion prompt to team:icu (ICU)" in ben.says(
         "nudge schedule case every monday 16:00"
@@ -115,7 +109,7 @@ def test_team_meeting_is_recorded_by_the_teams_champion_or_an_admin(chat: FakeCh
 
 
 def test_the_progress_post_ranks_teams_and_names_this_weeks_finishers(chat: FakeChat) -> None:
-    _link(chat, "icu", "ICU")
+    link_channel(chat, "icu", "ICU")
     ana = join(chat, ANA)
     carla = join(chat, CARLA)
     carla.says("celebrate me: no")
@@ -186,7 +180,7 @@ def test_a_group_session_announcement_rsvp_and_a_reminder_an_hour_before(chat: F
 
 
 def test_a_session_announced_in_a_team_channel_and_cancelled(chat: FakeChat) -> None:
-    _link(chat, "icu", "ICU")
+    link_channel(chat, "icu", "ICU")
     ben = join(chat, BEN)
     sid = schedule(
         chat,
