@@ -25,7 +25,7 @@ _POLITE = re.compile(r"^(?:please|pls|plz|can you|could you|would you)\s+", re.I
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 _TRAILING_POLITE = re.compile(r"\s+(?:please|pls|plz|thanks|thank you)$", re.I)
 _SHOUTOUT_WORD = re.compile(r"^(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+", re.I)
-_SCHEDULE_WORD = re.compile(r"^(?:nudge schedule|schedule nudge|nudge|schedule)\s+", re.I)
+_SCHEDULE_WORD = re.compile(r"^(?:nudge schedule|schedule nudge|nudge|schedule)(?:\s+|$)", re.I)
 _EMAIL = r"[^\s@,;<>]+@[^\s@,;<>]+"
 
 _RULES: list[tuple[str, Builder]] = [
@@ -119,6 +119,7 @@ _RULES: list[tuple[str, Builder]] = [
             action=m.group("action").lower(), schedule_id=int(m.group("id"))
         ),
     ),
+    (r"(?:nudge schedule|schedule nudge|nudge)", lambda m, _: c.NudgeSchedule(text="")),
     (
         r"(?:nudge schedule|schedule nudge|nudge|schedule)\s+(?P<text>.+)",
         lambda m, body: c.NudgeSchedule(text=m.group("text").strip()),

@@ -230,7 +230,9 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         "next-course to everyone 2025-01-05 09:00 once": "is in the past",
         "next-course to everyone whenever you like": "Try every monday 09:00, weekdays 08:30",
         "newsletter to everyone every monday 09:00": (
-            "For example: nudge schedule next-course to team:icu every monday 09:00."
+            '"newsletter" isn\'t a kind of message I can schedule. Kinds: next-course, setup, '
+            "case, leaderboard, session, custom, digest. For example: nudge schedule "
+            "next-course to team:icu every monday 09:00."
         ),
         "next-course to discipline:wizard every monday 09:00": "for example to team:icu",
         "custom to everyone every monday 09:00": (
@@ -248,6 +250,11 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         assert example in reply, (words, reply.text)
         assert not reply.text.startswith("Scheduled"), words
     assert "nudge list" in sam.says("nudge pause 42")  # there's no #42: says how to look
+    for bare in ("nudge", "nudge schedule"):
+        usage = sam.says(bare)
+        assert usage.kinds == ["nudge.usage"], bare
+        assert "nudge schedule next-course to team:icu every monday 09:00" in usage, bare
+        assert "Kinds: next-course, setup, case, leaderboard, session, custom, digest." in usage
     assert schedules(chat) == []
     assert [a for a in audit_actions(chat) if a[1].startswith("nudge")] == []
 

@@ -27,7 +27,7 @@ from bot.handlers.admin import Refused, privacy_refusal
 from bot.markup import escape
 from bot.messages import Block, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
-from bot.planning import KIND_NAMES, KINDS, Planner, kind_of
+from bot.planning import KINDS, Planner, kind_of
 from bot.recurrence import RecurrenceError, parse_when, to_utc
 from bot.store import person_by_email, status_of, team_of
 from bot.templates import Markdown
@@ -66,7 +66,7 @@ def _read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
     words = text.split()
     kind = kind_of(words[0]) if words else None
     if kind is None:
-        kinds = ", ".join(sorted({k for k in KIND_NAMES if "-" in k or k in ("setup", "case")}))
+        kinds = ", ".join(k.replace("_", "-") for k in KINDS)
         raise Refused(ctx.say("nudge.kind_unknown", text=words[0] if words else "", kinds=kinds))
     rest = words[1:]
     if rest and rest[0].lower() == "to":
