@@ -695,7 +695,8 @@ class Planner:
             )
             .distinct()
         ).all()
-        before = sum(1 for o in posted if o < occurrence)
+        # Occurrences are local times; one sent on demand is "now-<local time>".
+        before = sum(1 for o in posted if o.removeprefix("now-") < occurrence.removeprefix("now-"))
         case = cases[before % len(cases)]
         course = self.content.courses.get(case.course)
         topic = self.content.initiative.topics.get(case.topic)

@@ -81,6 +81,16 @@ def test_case_prompts_rotate_through_the_cases_for_each_team_channel(chat: FakeC
     assert "https://learning.example.org/REPLACE-ME/courses/dyspnea-101" in links
 
 
+def test_a_case_sent_now_counts_in_the_rotation(chat: FakeChat) -> None:
+    link_channel(chat, "icu", "ICU")
+    sid = schedule(chat, "case to channel:icu every tuesday 11:00")
+    tick_at(chat, [utc(2026, 11, 24, 17)])
+    chat.clock.set(utc(2026, 11, 25, 18))
+    assert "Queued 1 messages" in chat.person(SAM).says(f"nudge send {sid} now")
+    tick_at(chat, [utc(2026, 11, 25, 18, 1), utc(2026, 12, 1, 17)])
+    assert _case_titles(chat, "C-icu") == [f"This week's case: {t}" for t in CASE_TITLES[:3]]
+
+
 def test_a_champion_posts_cases_to_their_own_team_channel_only(chat: FakeChat) -> None:
     link_channel(chat, "icu", "ICU")
     link_channel(chat, "onc", "Oncology Clinic")
