@@ -12,18 +12,27 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import Engine
 
 from adapters.server import Platforms, build
 from adapters.slack.adapter import SlackAdapter
 from adapters.slack.settings import SlackSettings
+from bot.clock import FrozenClock
+from bot.content import Content
 from bot.core import Bot
+from tests.fakechat import FakeChat
 from tests.slack_fake import BOT_TOKEN, FakeSlack
+
+#: (Slack user id, email, name, time zone or None)
+SlackUserSpec = tuple[str, str | None, str, str | None]
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -235,3 +244,30 @@ async def start(bot: Bot, fake: FakeSlack) -> tuple[SlackHarness, web.AppRunner]
     session = aiohttp.ClientSession()
     harness = SlackHarness(fake, adapter, f"http://127.0.0.1:{port}", secret, session)
     return harness, runner
+
+
+@asynccontextmanager
+async def sample_slack(
+    engine: Engine,
+    content: Content,
+    clock: FrozenClock,
+    users: Iterable[SlackUserSpec],
+    channels: Iterable[tuple[str, str]] = (),
+) -> AsyncIterator[SlackHarness]:
+    """The sample initiative and roster behind a running Huddle, with a Slack for it."""
+    fake = FakeSlack()
+    await fake.start()
+    for user_id, email, name, tz in users:
+        fake.add_user(user_id, email, name, tz=tz)
+    for channel_id, state in channels:
+        fake.add_channel(channel_id, state)
+    bot = Bot(content, engine, clock)
+    FakeChat(bot, clock).load_sample_roster()
+    harness, runner = await start(bot, fake)
+    try:
+        yield harness
+    finally:
+        await harness.session.close()
+        await harness.adapter.close()
+        await runner.cleanup()
+        await fake.stop()

@@ -6,16 +6,22 @@ documentation, posted to /api/messages, with the replies landing in the fake con
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import Engine
 
 from adapters.server import Platforms, build
 from adapters.teams.adapter import TeamsAdapter
 from adapters.teams.settings import TeamsSettings
+from bot.clock import FrozenClock
+from bot.content import Content
 from bot.core import Bot
+from tests.fakechat import FakeChat
 from tests.teams_fake import BOT_ID, TENANT, FakeConnector
 
 
@@ -115,3 +121,30 @@ async def start(
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return TeamsHarness(fake, adapter, f"http://127.0.0.1:{port}", aiohttp.ClientSession()), runner
+
+
+@asynccontextmanager
+async def sample_teams(
+    engine: Engine,
+    content: Content,
+    clock: FrozenClock,
+    members: Iterable[tuple[TeamsUser, str]],
+) -> AsyncIterator[TeamsHarness]:
+    """The sample initiative and roster behind a running Huddle, with a Teams connector.
+
+    ``members``: (user, email) the connector can look up.
+    """
+    fake = FakeConnector()
+    await fake.start()
+    for user, email in members:
+        fake.add_member(user.id, user.name, email, user.aad)
+    bot = Bot(content, engine, clock)
+    FakeChat(bot, clock).load_sample_roster()
+    harness, runner = await start(bot, fake, backoff_base=0.02)
+    try:
+        yield harness
+    finally:
+        await harness.session.close()
+        await harness.adapter.close()
+        await runner.cleanup()
+        await fake.stop()

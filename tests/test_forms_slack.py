@@ -20,11 +20,8 @@ from sqlmodel import Session, select
 
 from bot.clock import FrozenClock
 from bot.content import Content
-from bot.core import Bot
 from bot.models import Schedule
-from tests.fakechat import FakeChat
-from tests.slack_fake import FakeSlack
-from tests.slack_harness import Sent, SlackHarness, sign, start, text_of
+from tests.slack_harness import Sent, SlackHarness, sample_slack, sign, text_of
 
 ANA, SAM = "UANA", "USAM"
 MONDAYS = {"kind": "next-course", "audience": "team:icu", "when": "every monday 09:00"}
@@ -34,18 +31,12 @@ MONDAYS = {"kind": "next-course", "audience": "team:icu", "when": "every monday 
 async def slack(
     engine: Engine, sample_content: Content, clock: FrozenClock
 ) -> AsyncIterator[SlackHarness]:
-    fake = FakeSlack()
-    await fake.start()
-    fake.add_user(ANA, "ana.ruiz@example.org", "Ana Ruiz", tz="America/New_York")
-    fake.add_user(SAM, "sam.okafor@example.org", "Sam Okafor")
-    bot = Bot(sample_content, engine, clock)
-    FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake)
-    yield harness
-    await harness.session.close()
-    await harness.adapter.close()
-    await runner.cleanup()
-    await fake.stop()
+    users = [
+        (ANA, "ana.ruiz@example.org", "Ana Ruiz", "America/New_York"),
+        (SAM, "sam.okafor@example.org", "Sam Okafor", None),
+    ]
+    async with sample_slack(engine, sample_content, clock, users) as harness:
+        yield harness
 
 
 def _schedules(slack: SlackHarness) -> list[Schedule]:

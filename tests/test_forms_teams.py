@@ -18,13 +18,12 @@ from adapters.console import Style, render
 from adapters.teams import translate
 from bot.clock import FrozenClock
 from bot.content import Content
-from bot.core import Bot
 from bot.messages import Choice, Form, FormField, Heading, Message
 from bot.models import Schedule
 from tests.fakechat import FakeChat
 from tests.teams_cards import card_problems
-from tests.teams_fake import FakeConnector, button, cards_in, text_of
-from tests.teams_harness import TeamsHarness, TeamsUser, start
+from tests.teams_fake import button, cards_in, text_of
+from tests.teams_harness import TeamsHarness, TeamsUser, sample_teams
 
 ANA = TeamsUser("29:ana", "Ana Ruiz", "aad-ana", "a:personal-ana")
 SAM = TeamsUser("29:sam", "Sam Okafor", "aad-sam", "a:personal-sam")
@@ -40,18 +39,9 @@ MONDAYS = {
 async def teams(
     engine: Engine, sample_content: Content, clock: FrozenClock
 ) -> AsyncIterator[TeamsHarness]:
-    fake = FakeConnector()
-    await fake.start()
-    fake.add_member(ANA.id, ANA.name, "ana.ruiz@example.org", ANA.aad)
-    fake.add_member(SAM.id, SAM.name, "sam.okafor@example.org", SAM.aad)
-    bot = Bot(sample_content, engine, clock)
-    FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake, backoff_base=0.02)
-    yield harness
-    await harness.session.close()
-    await harness.adapter.close()
-    await runner.cleanup()
-    await fake.stop()
+    members = [(ANA, "ana.ruiz@example.org"), (SAM, "sam.okafor@example.org")]
+    async with sample_teams(engine, sample_content, clock, members) as harness:
+        yield harness
 
 
 def _schedules(teams: TeamsHarness) -> list[Schedule]:

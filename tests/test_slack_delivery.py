@@ -28,7 +28,7 @@ from bot.outbox import Outbox
 from scheduler.delivery import DeliveryError, Limits, Pacer, Worker
 from tests.fakechat import FakeChat
 from tests.slack_fake import BOT_TOKEN, FakeSlack
-from tests.slack_harness import SlackHarness, start, text_of
+from tests.slack_harness import SlackHarness, sample_slack, text_of
 
 ANA, BEN, CARLA, SAM = "UANA", "UBEN", "UCARLA", "USAM"
 
@@ -37,22 +37,15 @@ ANA, BEN, CARLA, SAM = "UANA", "UBEN", "UCARLA", "USAM"
 async def slack(
     engine: Engine, sample_content: Content, clock: FrozenClock
 ) -> AsyncIterator[SlackHarness]:
-    fake = FakeSlack()
-    await fake.start()
-    fake.add_user(ANA, "ana.ruiz@example.org", "Ana Ruiz", tz="America/New_York")
-    fake.add_user(BEN, "ben.cho@example.org", "Ben Cho", tz="America/Chicago")
-    fake.add_user(CARLA, "carla.diaz@example.org", "Carla Diaz", tz="Europe/London")
-    fake.add_user(SAM, "sam.okafor@example.org", "Sam Okafor")
-    fake.add_channel("CICU")
-    fake.add_channel("CGONE", "archived")
-    bot = Bot(sample_content, engine, clock)
-    FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake)
-    yield harness
-    await harness.session.close()
-    await harness.adapter.close()
-    await runner.cleanup()
-    await fake.stop()
+    users = [
+        (ANA, "ana.ruiz@example.org", "Ana Ruiz", "America/New_York"),
+        (BEN, "ben.cho@example.org", "Ben Cho", "America/Chicago"),
+        (CARLA, "carla.diaz@example.org", "Carla Diaz", "Europe/London"),
+        (SAM, "sam.okafor@example.org", "Sam Okafor", None),
+    ]
+    channels = [("CICU", "member"), ("CGONE", "archived")]
+    async with sample_slack(engine, sample_content, clock, users, channels) as harness:
+        yield harness
 
 
 def sender_for(fake: FakeSlack) -> SlackSender:

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from bot.clock import FrozenClock
 from bot.content import Content
-from bot.core import Bot
 from bot.models import (
     AuditEntry,
     Completion,
@@ -24,9 +23,7 @@ from bot.models import (
     TeamChannel,
 )
 from bot.store import person_by_email
-from tests.fakechat import FakeChat
-from tests.slack_fake import FakeSlack
-from tests.slack_harness import SlackHarness, sign, start, text_of
+from tests.slack_harness import SlackHarness, sample_slack, sign, text_of
 
 ANA, SAM, BEN, ELLA, NEW = "UANA", "USAM", "UBEN", "UELLA", "UNEW"
 
@@ -35,24 +32,16 @@ ANA, SAM, BEN, ELLA, NEW = "UANA", "USAM", "UBEN", "UELLA", "UNEW"
 async def slack(
     engine: Engine, sample_content: Content, clock: FrozenClock
 ) -> AsyncIterator[SlackHarness]:
-    fake = FakeSlack()
-    await fake.start()
-    fake.add_user(ANA, "ana.ruiz@example.org", "Ana Ruiz", tz="America/New_York")
-    fake.add_user(SAM, "sam.okafor@example.org", "Sam Okafor")
-    fake.add_user(BEN, "ben.cho@example.org", "Ben Cho")
-    fake.add_user(ELLA, "ella.grant@example.org", "Ella Grant")
-    fake.add_user(NEW, "new.doc@example.org", "New Doc")
-    fake.add_channel("CICU")
-    fake.add_channel("CARCHIVED", "archived")
-    fake.add_channel("COUTSIDE", "not_member")
-    bot = Bot(sample_content, engine, clock)
-    FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake)
-    yield harness
-    await harness.session.close()
-    await harness.adapter.close()
-    await runner.cleanup()
-    await fake.stop()
+    users = [
+        (ANA, "ana.ruiz@example.org", "Ana Ruiz", "America/New_York"),
+        (SAM, "sam.okafor@example.org", "Sam Okafor", None),
+        (BEN, "ben.cho@example.org", "Ben Cho", None),
+        (ELLA, "ella.grant@example.org", "Ella Grant", None),
+        (NEW, "new.doc@example.org", "New Doc", None),
+    ]
+    channels = [("CICU", "member"), ("CARCHIVED", "archived"), ("COUTSIDE", "not_member")]
+    async with sample_slack(engine, sample_content, clock, users, channels) as harness:
+        yield harness
 
 
 def _db(slack: SlackHarness) -> Session:

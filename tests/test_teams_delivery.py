@@ -21,9 +21,8 @@ from bot.core import Bot
 from bot.models import DeliveryIssue, OutboxMessage
 from bot.outbox import Outbox
 from scheduler.delivery import Worker
-from tests.fakechat import FakeChat
 from tests.teams_fake import FakeConnector, text_of
-from tests.teams_harness import TeamsHarness, TeamsUser, start
+from tests.teams_harness import TeamsHarness, TeamsUser, sample_teams
 
 ANA = TeamsUser("29:ana", "Ana Ruiz", "aad-ana", "a:personal-ana")
 BEN = TeamsUser("29:ben", "Ben Cho", "aad-ben", "a:personal-ben")
@@ -35,24 +34,15 @@ MONDAY_NINE_CHICAGO = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 async def teams(
     engine: Engine, sample_content: Content, clock: FrozenClock
 ) -> AsyncIterator[TeamsHarness]:
-    fake = FakeConnector()
-    await fake.start()
-    for user, email in (
+    members = [
         (ANA, "ana.ruiz@example.org"),
         (BEN, "ben.cho@example.org"),
         (SAM, "sam.okafor@example.org"),
-    ):
-        fake.add_member(user.id, user.name, email, user.aad)
-    bot = Bot(sample_content, engine, clock)
-    FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake, backoff_base=0.02)
-    for user in (ANA, BEN, SAM):
-        await harness.install(user)
-    yield harness
-    await harness.session.close()
-    await harness.adapter.close()
-    await runner.cleanup()
-    await fake.stop()
+    ]
+    async with sample_teams(engine, sample_content, clock, members) as harness:
+        for user in (ANA, BEN, SAM):
+            await harness.install(user)
+        yield harness
 
 
 async def deliver(teams: TeamsHarness) -> Worker:

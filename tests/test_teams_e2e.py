@@ -13,14 +13,12 @@ from sqlmodel import Session, select
 from adapters.teams.adapter import DeliveryFailed, Unreachable
 from bot.clock import FrozenClock
 from bot.content import Content
-from bot.core import Bot
 from bot.messages import Message, Text
 from bot.models import Completion, DeliveryIssue, TeamChannel
 from bot.store import person_by_email
-from tests.fakechat import FakeChat
 from tests.teams_cards import card_problems
 from tests.teams_fake import TENANT, FakeConnector, button, cards_in, text_of
-from tests.teams_harness import TeamsHarness, TeamsUser, start
+from tests.teams_harness import TeamsHarness, TeamsUser, sample_teams
 
 ANA = TeamsUser("29:ana", "Ana Ruiz", "aad-ana", "a:personal-ana")
 SAM = TeamsUser("29:sam", "Sam Okafor", "aad-sam", "a:personal-sam")
@@ -33,23 +31,14 @@ ICU_CHANNEL = "19:icu-team@thread.tacv2"
 async def teams(
     engine: Engine, sample_content: Content, clock: FrozenClock
 ) -> AsyncIterator[TeamsHarness]:
-    fake = FakeConnector()
-    await fake.start()
-    for user, email in (
+    members = [
         (ANA, "ana.ruiz@example.org"),
         (SAM, "sam.okafor@example.org"),
         (BEN, "ben.cho@example.org"),
         (NEW, "new.person@example.org"),
-    ):
-        fake.add_member(user.id, user.name, email, user.aad)
-    bot = Bot(sample_content, engine, clock)
-    FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake, backoff_base=0.02)
-    yield harness
-    await harness.session.close()
-    await harness.adapter.close()
-    await runner.cleanup()
-    await fake.stop()
+    ]
+    async with sample_teams(engine, sample_content, clock, members) as harness:
+        yield harness
 
 
 def _all_cards_valid(fake: FakeConnector) -> None:
