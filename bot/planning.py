@@ -329,6 +329,8 @@ class Planner:
         now: datetime,
         send_now: bool,
     ) -> tuple[int, int]:
+        if not send_now and not self._due_anywhere(session, schedule, recurrence, start, now):
+            return 0, 0  # most ticks: nothing due in any zone, so nobody is loaded
         persons = aud.people(session, audience, now)
         if schedule.kind == "digest":
             persons = [p for p in persons if p.team_id is not None]
@@ -543,6 +545,24 @@ class Planner:
 
     def zone_of(self, person: Person) -> ZoneInfo:
         return (zone_or_none(person.timezone) if person.timezone else None) or self.org_zone
+
+    def _due_anywhere(
+        self,
+        session: Session,
+        schedule: Schedule,
+        recurrence: Recurrence | None,
+        start: datetime,
+        now: datetime,
+    ) -> bool:
+        """Whether an occurrence falls due in (start, now] in any zone a recipient can be in."""
+        if schedule.timezone:
+            zones = {self._schedule_zone(schedule)}
+        else:
+            names = session.exec(select(Person.timezone).distinct()).all()
+            zones = {self.org_zone} | {
+                zone for name in names if name and (zone := zone_or_none(name)) is not None
+            }
+        return any(self._occurrences(recurrence, zone, start, now, False) for zone in zones)
 
     def _by_zone(
         self, schedule: Schedule, persons: Iterable[Person]
