@@ -61,7 +61,14 @@ from bot.models import (
     TeamChannel,
 )
 from bot.progress import Enrolled, next_step, statuses
-from bot.recurrence import Recurrence, RecurrenceError, parse_when, to_utc
+from bot.recurrence import (
+    Recurrence,
+    RecurrenceError,
+    before_meeting,
+    meeting_recurrence,
+    parse_when,
+    to_utc,
+)
 from bot.templates import Markdown, Templates
 from bot.timeparse import format_date, in_quiet_hours, parse_quiet_hours, zone_or_none
 
@@ -185,8 +192,13 @@ class Planner:
         """Write the rows now due for one schedule. Returns (written, skipped)."""
         try:
             # Read against the earliest date anywhere: a one-off time still ahead for
-            # recipients west of the organisation is not "in the past" yet.
-            recurrence = parse_when(schedule.when, now.astimezone(LAST_ZONE).date())
+            # recipients west of the organisation is not "in the past" yet. A prompt timed
+            # before each team's meeting has no recurrence of its own.
+            recurrence = (
+                None
+                if before_meeting(schedule.when) is not None
+                else parse_when(schedule.when, now.astimezone(LAST_ZONE).date())
+            )
         except RecurrenceError as exc:
             if send_now:
                 recurrence = None
@@ -651,11 +663,26 @@ class Planner:
             link for link in aud.channels(session, audience) if link.platform in self.platforms
         ]
         zone = self._schedule_zone(schedule)
+        ahead = before_meeting(schedule.when)
         rows: list[dict[str, Any]] = []
         skipped = 0
-        for occurrence, at in self._occurrences(recurrence, zone, start, now, send_now):
-            for link in links:
-                team = session.get(Team, link.team_id)
+        for link in links:
+            team = session.get(Team, link.team_id)
+            if send_now or ahead is None:
+                due = self._occurrences(recurrence, zone, start, now, send_now)
+            else:  # ahead of this team's standing meeting (organisation time), if it has one
+                meeting = meeting_recurrence(team.meeting) if team is not None else None
+                due = (
+                    [
+                        (key, at - ahead)
+                        for key, at in self._occurrences(
+                            meeting, self.org_zone, start + ahead, now + ahead, False
+                        )
+                    ]
+                    if meeting is not None
+                    else []
+                )
+            for occurrence, at in due:
                 message = self._channel_message(
                     session, schedule, params, team, link.platform, occurrence
                 )

@@ -60,7 +60,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-__all__ = ["Recurrence", "RecurrenceError", "parse_when", "to_utc"]
+__all__ = [
+    "Recurrence",
+    "RecurrenceError",
+    "before_meeting",
+    "meeting_recurrence",
+    "parse_when",
+    "to_utc",
+]
 
 _MESSAGES = {
     "empty": "Say when, for example 'every monday 09:00'",
@@ -532,3 +539,42 @@ def parse_when(text: str, today: date) -> Recurrence:
     if fields is not None:
         return _parse_cron(fields, norm, text)
     return _parse_words(norm, today, text)
+
+
+# ------------------------------------------------------------------- before meeting
+
+_BEFORE_MEETING = re.compile(
+    r"^(?:(?P<n>\d{1,3})\s*(?P<unit>hours?|hrs?|h|days?|d)\s+)?(?:before|ahead of)\s+"
+    r"(?:the\s+|each\s+|its\s+|every\s+)?(?:team'?s?\s+|standing\s+)*meetings?$",
+    re.I,
+)
+DEFAULT_AHEAD = timedelta(days=1)
+_MEETING_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def before_meeting(text: str) -> timedelta | None:
+    """'before meeting', '2 hours before meeting', '1 day ahead of the meeting' -> how long
+    before each team's standing meeting; None if the text is not of that form."""
+    m = _BEFORE_MEETING.match(" ".join(text.split()))
+    if m is None:
+        return None
+    if m.group("n") is None:
+        return DEFAULT_AHEAD
+    n = int(m.group("n"))
+    ahead = timedelta(days=n) if m.group("unit").lower().startswith("d") else timedelta(hours=n)
+    return ahead if timedelta(0) < ahead <= timedelta(days=6) else None
+
+
+def meeting_recurrence(meeting: str) -> Recurrence | None:
+    """A team's standing meeting as stored ('tue 12:00') as a weekly recurrence."""
+    parts = meeting.split()
+    if len(parts) != 2 or parts[0] not in _MEETING_DAYS:
+        return None
+    hour, _, minute = parts[1].partition(":")
+    if not (hour.isdigit() and minute.isdigit()):
+        return None
+    return Recurrence(
+        text=f"every {meeting}",
+        times=((int(hour), int(minute)),),
+        weekdays=frozenset({_MEETING_DAYS.index(parts[0])}),
+    )

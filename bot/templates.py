@@ -315,6 +315,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "nudge.channels_only": ("kind",),
         "nudge.no_channels": (),
         "nudge.custom_needs_text": (),
+        "nudge.meeting_case_only": (),
+        "nudge.meeting_missing": ("teams",),
         "nudge.session_usage": (),
         "nudge.created": ("id", "kind", "audience", "when", "next"),
         "nudge.list_heading": ("count",),

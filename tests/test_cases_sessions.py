@@ -23,6 +23,7 @@ from tests.nudging import (
     join,
     link_channel,
     messages,
+    run_every,
     schedule,
     schedules,
     text,
@@ -106,7 +107,8 @@ def test_a_champion_posts_cases_to_their_own_team_channel_only(chat: FakeChat) -
 def test_team_meeting_is_recorded_by_the_teams_champion_or_an_admin(chat: FakeChat) -> None:
     ben, femi = chat.person(BEN), chat.person(FEMI)
     assert ben.says("team meeting ICU tuesday 12:00").text == (
-        "ICU's standing meeting is tue 12:00."
+        "ICU's standing meeting is tue 12:00 (organisation time). Case prompts scheduled"
+        " before meeting arrive ahead of it."
     )
     assert "own team" in ben.says("team meeting Oncology Clinic wednesday 08:00")
     assert "own team" in femi.says("team meeting ICU monday 08:00")
@@ -116,6 +118,57 @@ def test_team_meeting_is_recorded_by_the_teams_champion_or_an_admin(chat: FakeCh
     assert [a for a in audit_actions(chat) if a[1] == "team.meeting"] == [
         (BEN, "team.meeting", "icu")
     ]
+
+
+def test_case_prompts_timed_ahead_of_each_teams_standing_meeting(chat: FakeChat) -> None:
+    link_channel(chat, "icu", "ICU")
+    link_channel(chat, "onc", "Oncology Clinic")
+    sam = chat.person(SAM)
+    sam.says("team meeting ICU tuesday 12:00")
+    sam.says("team meeting Oncology Clinic thursday 07:30")
+    reply = sam.says("nudge schedule case to channels 1 day before meeting")
+    # Next: the day before ICU's Tuesday 12:00, in Chicago (Sam's organisation zone).
+    assert "every" not in reply.text and "1 day before meeting" in reply.text
+    assert "Next: Mon 23 Nov 2026, 12:00" in reply.text, reply.text
+    two_hours = sam.says("nudge schedule case to channel:icu 2 hours before the meeting")
+    assert "2 hours before meeting" in two_hours.text
+    assert "Next: Tue 24 Nov 2026, 10:00" in two_hours.text, two_hours.text
+
+    # Over two weeks, ticking every 30 minutes: ICU's posts land a day and two hours before
+    # each Tuesday 12:00 (18:00 UTC); Oncology's a day before each Thursday 07:30.
+    run_every(chat, utc(2026, 12, 8, 19), timedelta(minutes=30))
+    assert times(chat, "C-icu") == [
+        utc(2026, 11, 23, 18),
+        utc(2026, 11, 24, 16),
+        utc(2026, 11, 30, 18),
+        utc(2026, 12, 1, 16),
+        utc(2026, 12, 7, 18),
+        utc(2026, 12, 8, 16),
+    ]
+    assert times(chat, "C-onc") == [
+        utc(2026, 11, 25, 13, 30),
+        utc(2026, 12, 2, 13, 30),
+    ]
+    assert _case_titles(chat, "C-onc") == [f"This week's case: {t}" for t in CASE_TITLES[:2]]
+
+
+def test_only_case_prompts_wait_for_meetings_and_teams_without_one_are_named(
+    chat: FakeChat,
+) -> None:
+    link_channel(chat, "icu", "ICU")
+    link_channel(chat, "onc", "Oncology Clinic")
+    sam = chat.person(SAM)
+    refused = sam.says("nudge schedule next-course to team:icu before meeting")
+    assert "Only case-discussion prompts" in refused.text
+    assert "nudge schedule case to channels 1 day before meeting" in refused.text
+    assert schedules(chat) == []
+    sam.says("team meeting ICU tuesday 12:00")
+    reply = sam.says("nudge schedule case to channels before meeting")
+    assert "1 day before meeting" in reply.text
+    assert "No standing meeting is set for Oncology Clinic" in reply.text
+    run_every(chat, utc(2026, 11, 26, 0), timedelta(hours=1))
+    assert times(chat, "C-icu") == [utc(2026, 11, 23, 18)]
+    assert times(chat, "C-onc") == []
 
 
 def test_the_progress_post_ranks_teams_and_names_this_weeks_finishers(chat: FakeChat) -> None:

@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select, update
@@ -28,7 +28,13 @@ from bot.markup import escape
 from bot.messages import Block, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
 from bot.planning import KINDS, Planner, kind_of
-from bot.recurrence import RecurrenceError, parse_when, to_utc
+from bot.recurrence import (
+    RecurrenceError,
+    before_meeting,
+    meeting_recurrence,
+    parse_when,
+    to_utc,
+)
 from bot.store import person_by_email, status_of, team_of
 from bot.templates import Markdown
 from bot.timeparse import find_zone, format_date, zone_or_none
@@ -109,8 +115,16 @@ def _read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
     return Plan(kind, audience, tail, zone, params)
 
 
-def _check_when(ctx: Ctx, when: str) -> str:
-    """The 'when' to store: as typed, or for a one-off its date, so "tomorrow" stays put."""
+def _check_when(ctx: Ctx, when: str, kind: str = "") -> str:
+    """The 'when' to store: as typed, or for a one-off its date, so "tomorrow" stays put.
+
+    Case prompts may instead be timed ahead of each team's standing meeting.
+    """
+    ahead = before_meeting(when)
+    if ahead is not None:
+        if kind != "case":
+            raise Refused(ctx.say("nudge.meeting_case_only"))
+        return _ahead_text(ahead)
     try:
         recurrence = parse_when(when, ctx.today())
     except RecurrenceError as exc:
@@ -153,7 +167,36 @@ def _own_team(ctx: Ctx) -> Team | None:
     return team
 
 
+def _ahead_text(ahead: timedelta) -> str:
+    if ahead % timedelta(days=1) == timedelta(0):
+        days = ahead // timedelta(days=1)
+        return f"{days} day{'s' if days > 1 else ''} before meeting"
+    hours = ahead // timedelta(hours=1)
+    return f"{hours} hour{'s' if hours > 1 else ''} before meeting"
+
+
+def _next_before_meeting(ctx: Ctx, schedule: Schedule, ahead: timedelta) -> str:
+    """The earliest next post among the audience's teams that have a standing meeting."""
+    audience = aud.parse_audience(schedule.audience, set(ctx.content.pathways))
+    zone = ctx.zone_for(None)  # meetings are in organisation time
+    after = max(ctx.now(), schedule.starts_at)
+    soonest = None
+    for link in aud.channels(ctx.session, audience):
+        team = ctx.session.get(Team, link.team_id)
+        meeting = meeting_recurrence(team.meeting) if team is not None else None
+        if meeting is None:
+            continue
+        local = (after + ahead).astimezone(zone).replace(tzinfo=None)
+        for upcoming in meeting.next_times(local, 1):
+            at = to_utc(upcoming, zone) - ahead
+            soonest = at if soonest is None or at < soonest else soonest
+    return _spoken(soonest.astimezone(ctx.zone)) if soonest is not None else "-"
+
+
 def _next_text(ctx: Ctx, schedule: Schedule) -> str:
+    ahead = before_meeting(schedule.when)
+    if ahead is not None:
+        return _next_before_meeting(ctx, schedule, ahead)
     try:
         recurrence = parse_when(schedule.when, ctx.today())
     except RecurrenceError:
@@ -198,7 +241,7 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     own = _own_team(ctx)
     # A champion's schedule is for their own team, which is also what saying no one means.
     plan = _read(ctx, cmd.text, f"team:{own.key}" if own else "everyone")
-    when = _check_when(ctx, plan.when)
+    when = _check_when(ctx, plan.when, plan.kind)
     who = KINDS[plan.kind]
     if who == "people" and plan.audience.to_channels:
         raise Refused(ctx.say("nudge.people_only", kind=_kind_name(ctx, plan.kind)))
@@ -266,8 +309,24 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
             audience=audience_text,
             when=when_text,
             next=_next_text(ctx, schedule),
-        )
+        ),
+        *_meeting_hint(ctx, schedule),
     ]
+
+
+def _meeting_hint(ctx: Ctx, schedule: Schedule) -> list[Message]:
+    """For a prompt timed before meetings: which of its teams have no meeting set."""
+    if before_meeting(schedule.when) is None:
+        return []
+    audience = aud.parse_audience(schedule.audience, set(ctx.content.pathways))
+    missing = sorted(
+        {
+            team.name
+            for link in aud.channels(ctx.session, audience)
+            if (team := ctx.session.get(Team, link.team_id)) is not None and not team.meeting
+        }
+    )
+    return [ctx.say("nudge.meeting_missing", teams=", ".join(missing))] if missing else []
 
 
 def _visible(ctx: Ctx) -> Any:
