@@ -503,8 +503,22 @@ class Planner:
                 cache[cache_key] = self._next_course_message(ctx, status, course).to_json()
             return cache[cache_key]
         if kind == "setup":
-            if person.account_confirmed_at is not None or not state.enrolled:
+            if not state.enrolled:
                 return None
+            if person.account_confirmed_at is not None:
+                # Set up but not started: the first step, introduced as a first step.
+                if state.completed:
+                    return None
+                step = next_step(statuses(self.content, state.enrolled, ()))
+                if step is None:
+                    return None
+                cache_key = ("start", step[1].id, step[0].pathway.id, person.discipline)
+                cache_key += (first_name(person),)
+                if cache_key not in cache:
+                    cache[cache_key] = self._next_course_message(
+                        ctx, step[0], step[1], "nudge.not_started"
+                    ).to_json()
+                return cache[cache_key]
             cache_key = ("setup", first_name(person))
             if cache_key not in cache:
                 blocks: list[Block] = [
@@ -529,10 +543,12 @@ class Planner:
             return cache["custom"]
         return None
 
-    def _next_course_message(self, ctx: Ctx, status: Any, course: Course) -> Message:
+    def _next_course_message(
+        self, ctx: Ctx, status: Any, course: Course, lead: str = "nudge.next_course"
+    ) -> Message:
         person = ctx.actor.person
         assert person is not None
-        blocks: list[Block] = [Text(ctx.md("nudge.next_course", name=first_name(person)))]
+        blocks: list[Block] = [Text(ctx.md(lead, name=first_name(person)))]
         blocks += course_blocks(ctx, status, course)
         buttons = [
             ctx.button("button.mark_complete", f"done {course.id}", "primary"),

@@ -277,6 +277,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         **{f"delivery.reason.{r}": () for r in DELIVERY_REASONS},
         # Scheduled messages
         "nudge.next_course": ("name",),
+        "nudge.not_started": ("name",),
         "nudge.setup": ("name",),
         "button.pause": (),
         "button.report": (),

@@ -63,21 +63,31 @@ def test_a_monday_0900_nudge_reaches_each_person_at_0900_their_own_time(chat: Fa
     assert "Pain assessment and management basics" in dev_nudge  # his own pathway's first
 
 
-def test_setup_reminders_reach_only_enrolled_people_without_an_account(chat: FakeChat) -> None:
+def test_setup_reminders_reach_enrolled_people_without_an_account_or_not_started(
+    chat: FakeChat,
+) -> None:
     ana, ben = join(chat, ANA), join(chat, BEN)
     join(chat, SAM)  # not enrolled in anything
     assert "Your account is noted" in ana.says("I've created my account")
     schedule(chat, "setup to everyone every tuesday 09:00")
     tick_at(chat, [utc(2026, 11, 24, 15)])
-    assert times(chat, ANA) == [] and times(chat, SAM) == []
+    assert times(chat, SAM) == []
     assert times(chat, BEN) == [utc(2026, 11, 24, 15)]
     (reminder,) = messages(chat, BEN)
     assert "Ben, you're enrolled, but your learning-site account isn't set up yet" in text(reminder)
     assert "https://learning.example.org/REPLACE-ME/register" in text(reminder)
     (button,) = [b for b in reminder.buttons if b.label == "I've created my account"]
     assert "Your account is noted" in ben.says(button.command)
+    # Ana has an account but has not started: her first course, introduced as a first step.
+    (start,) = messages(chat, ANA)
+    assert "Ana, your account is ready and your first course is waiting" in text(start)
+    assert "Talking about serious illness: the first conversation" in text(start)
+    assert "learning-site account isn't set up" not in text(start)
+    ana.says("done talking about serious illness")
     tick_at(chat, [utc(2026, 12, 1, 15)])
-    assert times(chat, BEN) == [utc(2026, 11, 24, 15)]
+    assert times(chat, ANA) == [utc(2026, 11, 24, 15)]  # started: no more
+    assert times(chat, BEN) == [utc(2026, 11, 24, 15), utc(2026, 12, 1, 15)]
+    assert "Ben, your account is ready" in text(messages(chat, BEN)[1])
 
 
 def test_a_fixed_zone_or_org_time_is_one_instant_for_all_moved_out_of_quiet_hours(
