@@ -217,6 +217,35 @@ def test_a_pause_begun_after_planning_holds_a_waiting_nudge(chat: FakeChat) -> N
     assert times(chat, ANA) == [utc(2026, 11, 25, 14)]  # Wednesday 08:00, the pause's end
 
 
+def test_resuming_early_releases_what_the_pause_held(chat: FakeChat) -> None:
+    ana = join(chat, ANA)
+    ana.says("pause until dec 2")
+    schedule(chat, "next-course to team:icu every monday 09:00")
+    tick_at(chat, [utc(2026, 11, 30, 15)])  # Monday 09:00: held for Wednesday
+    assert times(chat, ANA) == []
+    assert "Reminders are on again" in ana.says("resume").text
+    tick_at(chat, [utc(2026, 11, 30, 16)])
+    assert times(chat, ANA) == [utc(2026, 11, 30, 16)]
+    tick_at(chat, [utc(2026, 12, 2, 15)])  # and nothing again at the old pause's end
+    assert times(chat, ANA) == [utc(2026, 11, 30, 16)]
+
+
+def test_pausing_a_schedule_holds_what_it_queued_and_resuming_releases_it(
+    chat: FakeChat,
+) -> None:
+    join(chat, ANA)
+    sid = schedule(chat, "next-course to team:icu every tuesday 07:00")
+    tick_at(chat, [utc(2026, 11, 24, 13)])  # 07:00 Chicago: queued for 08:00 (quiet hours)
+    assert [r.status for r in outbox(chat)] == ["pending"]
+    assert f"#{sid} is paused" in chat.person(SAM).says(f"nudge pause {sid}").text
+    tick_at(chat, [utc(2026, 11, 24, 14), utc(2026, 11, 24, 16)])
+    assert times(chat, ANA) == []  # held, not sent at 08:00
+    chat.person(SAM).says(f"nudge resume {sid}")
+    tick_at(chat, [utc(2026, 11, 24, 17)])
+    assert times(chat, ANA) == [utc(2026, 11, 24, 17)]
+    assert [r.status for r in outbox(chat)] == ["sent"]
+
+
 def test_three_reminders_without_progress_then_silence_and_the_champion_hears(
     chat: FakeChat,
 ) -> None:

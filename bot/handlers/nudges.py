@@ -376,6 +376,11 @@ def _schedule(ctx: Ctx, schedule_id: int) -> Schedule:
     return schedule
 
 
+#: How long a paused schedule's queued messages are held (until it is resumed).
+HELD = timedelta(days=3650)
+PAUSED = "schedule paused"
+
+
 def nudge_action(ctx: Ctx, cmd: c.NudgeAction) -> list[Message]:
     """preview / pause / resume / cancel / send now / history of one schedule."""
     schedule = _schedule(ctx, cmd.schedule_id)
@@ -393,10 +398,26 @@ def nudge_action(ctx: Ctx, cmd: c.NudgeAction) -> list[Message]:
         return [ctx.say("nudge.status_is", id=sid, status=schedule.status)]
     if cmd.action == "pause":
         schedule.status = "paused"
+        # Messages already queued (e.g. waiting for someone's quiet hours) wait too.
+        ctx.session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.schedule_id) == sid, col(OutboxMessage.status) == "pending")
+            .values(next_attempt_at=now + HELD, last_error=PAUSED, updated_at=now)
+        )
         reply = ctx.say("nudge.paused", id=sid)
     elif cmd.action == "resume":
-        # Occurrences during the pause are not replayed.
+        # Occurrences during the pause are not replayed; what was queued goes out now
+        # (each still kept out of its person's quiet hours when it is sent).
         schedule.status, schedule.starts_at, schedule.planned_until = "active", now, now
+        ctx.session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.schedule_id) == sid,
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.last_error) == PAUSED,
+            )
+            .values(next_attempt_at=now, last_error="", updated_at=now)
+        )
         reply = ctx.say("nudge.resumed", id=sid, next=_next_text(ctx, schedule))
     elif cmd.action == "cancel":
         schedule.status = "cancelled"

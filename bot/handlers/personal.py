@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot import commands as c
 from bot.context import Ctx
 from bot.handlers.learner import bullets, discipline_name, first_name, me, setup_blocks
 from bot.messages import Block, Button, Field, Fields, Heading, Message, Text
-from bot.models import ROLES
+from bot.models import ROLES, OutboxMessage
+from bot.recurrence import to_utc
 from bot.store import team_of
 from bot.templates import Markdown
 from bot.timeparse import (
@@ -206,6 +210,19 @@ def resume(ctx: Ctx, cmd: c.Resume) -> list[Message]:
         person.paused_until = None
         ctx.session.add(person)
         return [ctx.say("resume.not_paused")]
+    # Messages held for the end of the pause may go now (quiet hours still apply when sent).
+    zone = ctx.zone
+    held_from = to_utc(datetime.combine(person.paused_until, time(0)), zone)
+    ctx.session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.person_id) == person.id,
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.next_attempt_at) >= held_from,
+            col(OutboxMessage.next_attempt_at) < held_from + timedelta(days=1),
+        )
+        .values(next_attempt_at=ctx.now(), updated_at=ctx.now())
+    )
     person.paused_until = None
     person.updated_at = ctx.now()
     ctx.session.add(person)
