@@ -16,7 +16,7 @@ import contextlib
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,23 +73,42 @@ class Sender(Protocol):
         ...
 
 
+#: A sliding window is kept this much longer than the platform's own: the platform counts
+#: requests as they arrive, the pacer as they leave, and the trip takes a varying time.
+WINDOW_MARGIN = 0.02
+
+
 @dataclass
 class Limits:
-    """Pacing for one platform: a budget per minute, and a gap per conversation."""
+    """Pacing for one platform: a budget per minute, and a gap per conversation.
+
+    ``window`` 0 spaces sends evenly, 60 / ``per_minute`` s apart. A number of
+    seconds keeps the budget as a platform counting a sliding window does: up to
+    ``per_minute * window / 60`` sends may go at once, and no more in any
+    ``window`` seconds (Slack's per-minute limits: ``window=60``).
+    """
 
     per_minute: float
     per_target_gap: float = 0.0
+    window: float = 0.0
+
+    @property
+    def budget(self) -> int:
+        """Sends allowed in one window."""
+        return max(1, int(self.per_minute * self.window / 60))
 
 
 @dataclass
 class Pacer:
-    """Keeps sends inside platform limits: a token bucket per platform, spacing per target."""
+    """Keeps sends inside platform limits: per platform (even spacing or a sliding window),
+    and a gap per target."""
 
     limits: Mapping[str, Limits]
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _next_slot: dict[str, float] = field(default_factory=dict)
     _target_free: dict[tuple[str, str], float] = field(default_factory=dict)
+    _departures: dict[str, deque[float]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def wait(self, platform: str, target: str) -> None:
@@ -106,11 +125,39 @@ class Pacer:
                 self._next_slot.get(platform, now),
                 self._target_free.get((platform, target), now),
             )
-            self._next_slot[platform] = at + interval
+            if limits.window > 0 and limits.per_minute > 0:
+                # The last `budget` departures, oldest first: the next may leave once the
+                # oldest of them is a window old. Departures keep their order, so the
+                # window stays sorted.
+                left = self._departures.setdefault(platform, deque(maxlen=limits.budget))
+                if len(left) == left.maxlen:
+                    at = max(at, left[0] + limits.window * (1 + WINDOW_MARGIN))
+                left.append(at)
+                self._next_slot[platform] = at
+            else:
+                self._next_slot[platform] = at + interval
             self._target_free[(platform, target)] = at + limits.per_target_gap
         delay = at - self.clock()
         if delay > 0:
             await self.sleep(delay)
+
+    def allowance(self, platform: str, seconds: float) -> int | None:
+        """How many sends pacing lets out on ``platform`` within ``seconds``; None: no limit.
+
+        Spaced evenly, at least one (as before a sliding window existed); with a window,
+        the budget less the departures still inside the window then (0 when it is full).
+        """
+        limits = self.limits.get(platform)
+        if limits is None or limits.per_minute <= 0:
+            return None
+        if limits.window <= 0:
+            return max(1, int(limits.per_minute * seconds / 60))
+        now = self.clock()
+        if self._next_slot.get(platform, now) > now + seconds:
+            return 0
+        horizon = now + seconds - limits.window * (1 + WINDOW_MARGIN)
+        inside = sum(1 for at in self._departures.get(platform, ()) if at > horizon)
+        return max(0, limits.budget - inside)
 
     def hold(self, platform: str, seconds: float) -> None:
         """The platform said "slow down" (Retry-After): hold every send on it for a while."""
@@ -142,22 +189,22 @@ class Worker:
         self.sent_count = 0
 
     def batch_for(self, platform: str) -> int:
-        """How many rows to claim at once: no more than pacing lets out in half a lease."""
-        limits = self.pacer.limits.get(platform)
-        if limits is None or limits.per_minute <= 0:
-            return self.batch
-        return max(
-            1, min(self.batch, int(limits.per_minute * self.outbox.lease.total_seconds() / 120))
-        )
+        """How many rows to claim at once: no more than pacing lets out in half a lease.
+
+        0 when a sliding window is full for longer than that: the rows stay unclaimed
+        (another worker may take them) rather than wait out their lease here.
+        """
+        allowed = self.pacer.allowance(platform, self.outbox.lease.total_seconds() / 2)
+        return self.batch if allowed is None else min(self.batch, allowed)
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; return how many rows were handled."""
         now = self.clock.now()
         items: list[Claimed] = []
         for platform in self.senders:
-            items += await asyncio.to_thread(
-                self.outbox.claim, now, self.batch_for(platform), [platform]
-            )
+            limit = self.batch_for(platform)
+            if limit:
+                items += await asyncio.to_thread(self.outbox.claim, now, limit, [platform])
         if not items:
             return 0
         gate = asyncio.Semaphore(self.concurrency)
