@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, case, or_, update
+from sqlalchemy import Engine, and_, bindparam, case, func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.content import Content
@@ -48,6 +49,60 @@ MAX_ATTEMPTS = 6
 MAX_RESENDS = 1
 #: Kinds where only the newest pending reminder per schedule and person matters.
 REPLACEABLE = frozenset({"next_course", "setup"})
+
+
+_CLAIMED_COLUMNS = (
+    "id",
+    "dedupe_key",
+    "kind",
+    "schedule_id",
+    "person_id",
+    "course_id",
+    "occurrence",
+    "platform",
+    "target",
+    "message",
+    "attempts",
+    "in_doubt",
+    "resends",
+    "next_attempt_at",
+)
+
+
+class _Row(NamedTuple):
+    """The columns of a claimed row that sending and re-checking need."""
+
+    id: int
+    dedupe_key: str
+    kind: str
+    schedule_id: int | None
+    person_id: int | None
+    course_id: str
+    occurrence: str
+    platform: str
+    target: str
+    message: str
+    attempts: int
+    in_doubt: bool
+    resends: int
+    next_attempt_at: datetime
+
+
+@dataclass
+class _Facts:
+    """What the re-check of one claimed batch needs, read once for the batch."""
+
+    persons: dict[int, Person] = field(default_factory=dict)
+    newest: dict[tuple[int | None, int | None], str] = field(default_factory=dict)
+    unreachable: set[str] = field(default_factory=set)
+    enrolled: dict[int | None, list[Enrolled]] = field(default_factory=dict)
+    done: dict[int | None, set[str]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=512)
+def _message(data: str) -> Message:
+    """Messages are often identical across a fan-out (a custom text, a channel post)."""
+    return Message.from_json(data)
 
 
 @dataclass(frozen=True)
@@ -115,28 +170,32 @@ class Outbox:
                     lease_until=now + self.lease,
                     updated_at=now,
                 )
-                .returning(OutboxMessage.__table__)  # type: ignore[attr-defined]
+                .returning(*(getattr(OutboxMessage, name) for name in _CLAIMED_COLUMNS))
             ).all()
-            rows = [OutboxMessage.model_validate(dict(r._mapping)) for r in claimed]
+            rows = [_Row(*r) for r in claimed]
             # RETURNING has no order: send in the order planned, so posts to one
             # conversation arrive as written (a course, then the pathway it finished).
-            rows.sort(key=lambda r: (r.next_attempt_at, r.id or 0))
+            rows.sort(key=lambda r: (r.next_attempt_at, r.id))
             return self._recheck(session, rows, now)
 
-    def _recheck(self, session: Session, rows: list[OutboxMessage], now: datetime) -> list[Claimed]:
-        """Hold, drop or keep each claimed row in the light of the present."""
+    def _recheck(self, session: Session, rows: list[_Row], now: datetime) -> list[Claimed]:
+        """Hold, drop or keep each claimed row in the light of the present.
+
+        What the verdicts need is read for the whole batch in a few queries.
+        """
+        facts = self._facts(session, rows)
         ready: list[Claimed] = []
         for row in rows:
-            verdict = self._verdict(session, row, now)
+            verdict = self._verdict(row, now, facts)
             if verdict is None:
                 ready.append(
                     Claimed(
-                        id=row.id or 0,
+                        id=row.id,
                         dedupe_key=row.dedupe_key,
                         kind=row.kind,
                         platform=row.platform,
                         target=row.target,
-                        message=Message.from_json(row.message),
+                        message=_message(row.message),
                         attempts=row.attempts,
                         in_doubt=row.in_doubt,
                         resends=row.resends,
@@ -165,50 +224,82 @@ class Outbox:
             )
         return ready
 
+    def _facts(self, session: Session, rows: list[_Row]) -> _Facts:
+        """People, newer reminders, unreachable conversations and progress for a batch."""
+        facts = _Facts()
+        checked = [r for r in rows if r.person_id is not None and not r.in_doubt]
+        people = {r.person_id for r in checked if r.person_id is not None}
+        if not people:
+            return facts
+        facts.persons = {
+            p.id or 0: p for p in session.exec(select(Person).where(col(Person.id).in_(people)))
+        }
+        replaceable = [r for r in checked if r.kind in REPLACEABLE and r.schedule_id is not None]
+        if replaceable:
+            facts.newest = {
+                (sid, pid): occurrence
+                for sid, pid, occurrence in session.exec(
+                    select(
+                        OutboxMessage.schedule_id,
+                        OutboxMessage.person_id,
+                        func.max(OutboxMessage.occurrence),
+                    )
+                    .where(
+                        col(OutboxMessage.schedule_id).in_({r.schedule_id for r in replaceable}),
+                        col(OutboxMessage.person_id).in_({r.person_id for r in replaceable}),
+                        col(OutboxMessage.status).in_(("pending", "sending", "sent")),
+                    )
+                    .group_by(col(OutboxMessage.schedule_id), col(OutboxMessage.person_id))
+                )
+            }
+        teams = {r.target for r in checked if r.platform == "teams"}
+        if teams:
+            facts.unreachable = set(
+                session.exec(
+                    select(Conversation.conversation_id).where(
+                        Conversation.platform == "teams",
+                        col(Conversation.conversation_id).in_(teams),
+                        col(Conversation.unreachable_since).is_not(None),
+                    )
+                )
+            )
+        learners = {r.person_id for r in checked if r.kind == "next_course" and r.course_id}
+        if learners:
+            for pid, pathway, at, due in session.exec(
+                select(
+                    Enrolment.person_id,
+                    Enrolment.pathway_id,
+                    Enrolment.enrolled_at,
+                    col(Enrolment.due_on),
+                ).where(col(Enrolment.person_id).in_(learners))
+            ):
+                facts.enrolled.setdefault(pid, []).append(Enrolled(pathway, at, due))
+            for pid, course in session.exec(
+                select(Completion.person_id, Completion.course_id).where(
+                    col(Completion.person_id).in_(learners)
+                )
+            ):
+                facts.done.setdefault(pid, set()).add(course)
+        return facts
+
     def _verdict(
-        self, session: Session, row: OutboxMessage, now: datetime
+        self, row: _Row, now: datetime, facts: _Facts
     ) -> tuple[str, datetime | None, str] | None:
         """None to send now; else (status, next attempt, reason) to hold or drop it."""
         if row.person_id is None or row.in_doubt:
             return None
         if row.kind in REPLACEABLE and row.schedule_id is not None:
-            newer = session.exec(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.schedule_id == row.schedule_id,
-                    OutboxMessage.person_id == row.person_id,
-                    col(OutboxMessage.occurrence) > row.occurrence,
-                    col(OutboxMessage.status).in_(("pending", "sending", "sent")),
-                )
-                .limit(1)
-            ).first()
-            if newer is not None:
+            newest = facts.newest.get((row.schedule_id, row.person_id))
+            if newest is not None and newest > row.occurrence:
                 return "skipped", None, "replaced by a newer reminder"
-        person = session.get(Person, row.person_id)
+        person = facts.persons.get(row.person_id)
         if person is None:
             return "skipped", None, "person removed"
-        if row.platform == "teams":
-            gone = session.exec(
-                select(Conversation.id).where(
-                    Conversation.platform == "teams",
-                    Conversation.conversation_id == row.target,
-                    col(Conversation.unreachable_since).is_not(None),
-                )
-            ).first()
-            if gone is not None:
-                return "failed", None, "unreachable: blocked or removed the bot"
+        if row.platform == "teams" and row.target in facts.unreachable:
+            return "failed", None, "unreachable: blocked or removed the bot"
         if row.kind == "next_course" and row.course_id:
-            enrolled = [
-                Enrolled(p, at, due)
-                for p, at, due in session.exec(
-                    select(
-                        Enrolment.pathway_id, Enrolment.enrolled_at, col(Enrolment.due_on)
-                    ).where(Enrolment.person_id == person.id)
-                )
-            ]
-            done = set(
-                session.exec(select(Completion.course_id).where(Completion.person_id == person.id))
-            )
+            enrolled = facts.enrolled.get(row.person_id, [])
+            done = facts.done.get(row.person_id, set())
             step = next_step(statuses(self.content, enrolled, done))
             if step is None or step[1].id != row.course_id:
                 return "skipped", None, "progress made since it was planned"
@@ -242,36 +333,55 @@ class Outbox:
     # --- results ----------------------------------------------------------------------
 
     def sent(self, results: Sequence[tuple[int, str]], now: datetime) -> int:
-        """Record successful sends: (row id, platform message id). Returns rows recorded."""
-        recorded = 0
+        """Record successful sends: (row id, platform message id). Returns rows recorded.
+
+        One statement for the batch; a row whose lease passed to another worker is not
+        overwritten (and is logged).
+        """
+        if not results:
+            return 0
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("row_id"),
+                table.c.claimed_by == self.worker,
+                table.c.status == "sending",
+            )
+            .values(
+                status="sent",
+                platform_message_id=bindparam("message_id"),
+                sent_at=now,
+                claimed_by="",
+                lease_until=None,
+                in_doubt=False,
+                updated_at=now,
+            )
+        )
+        ids = [row_id for row_id, _ in results]
         with session_scope(self.engine) as session:
-            for row_id, message_id in results:
-                result = session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.id) == row_id,
-                        col(OutboxMessage.claimed_by) == self.worker,
-                        col(OutboxMessage.status) == "sending",
-                    )
-                    .values(
-                        status="sent",
-                        platform_message_id=message_id[:255],
-                        sent_at=now,
-                        claimed_by="",
-                        lease_until=None,
-                        in_doubt=False,
-                        updated_at=now,
+            session.execute(
+                statement,
+                [{"row_id": r, "message_id": m[:255]} for r, m in results],
+                execution_options={"synchronize_session": False},
+            )
+            recorded = set(
+                session.exec(
+                    select(OutboxMessage.id).where(
+                        col(OutboxMessage.id).in_(ids),
+                        OutboxMessage.status == "sent",
+                        OutboxMessage.sent_at == now,
                     )
                 )
-                if getattr(result, "rowcount", 0):
-                    recorded += 1
-                else:
-                    log.warning(
-                        "outbox row %s was sent, but its lease had passed to another "
-                        "worker; not recorded twice",
-                        row_id,
-                    )
-        return recorded
+            )
+        for row_id in ids:
+            if row_id not in recorded:
+                log.warning(
+                    "outbox row %s was sent, but its lease had passed to another "
+                    "worker; not recorded twice",
+                    row_id,
+                )
+        return len(recorded)
 
     def retry(
         self, item: Claimed, now: datetime, delay: timedelta, reason: str, in_doubt: bool = False

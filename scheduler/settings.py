@@ -54,6 +54,8 @@ class SchedulingSettings(BaseSettings):
 
     def limits(self) -> dict[str, Limits]:
         return {
-            "slack": Limits(self.slack_per_minute, self.slack_channel_gap),
+            # Slack counts its per-minute limits over a sliding minute: a burst up to the
+            # budget is allowed, then the window paces.
+            "slack": Limits(self.slack_per_minute, self.slack_channel_gap, window=60.0),
             "teams": Limits(self.teams_per_second * 60, self.teams_conversation_gap),
         }
