@@ -12,8 +12,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
@@ -117,6 +128,10 @@ def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
 
 
+#: From this many rows, PostgreSQL inserts take one array per column (see insert_ignore).
+UNNEST_FROM = 50
+
+
 def insert_ignore(
     session: Session, model: type[SQLModel], rows: Sequence[Mapping[str, Any]]
 ) -> int:
@@ -131,6 +146,23 @@ def insert_ignore(
     table: Table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     stmt: Any
+    key = next(iter(table.primary_key.columns))
+    names = list(rows[0])
+    if dialect == "postgresql" and len(rows) >= UNNEST_FROM and all(list(r) == names for r in rows):
+        # Many rows: one array per column, unnested, so the statement stays small (a
+        # multi-row VALUES list of thousands of parameters costs more to build than to run).
+        arrays = [
+            bindparam(f"col_{n}", [r[name] for r in rows], type_=ARRAY(table.c[name].type))
+            for n, name in enumerate(names)
+        ]
+        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+        stmt = (
+            postgresql.insert(table)
+            .from_select(names, select(*(unnested.c[name] for name in names)))
+            .on_conflict_do_nothing()
+            .returning(key)
+        )
+        return len(session.execute(stmt).all())
     if dialect == "postgresql":
         stmt = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -139,6 +171,5 @@ def insert_ignore(
         raise RuntimeError(f"unsupported database dialect {dialect}")
     # RETURNING counts what was really inserted on both dialects, even for
     # many rows at once, where cursor.rowcount is not reliable.
-    key = next(iter(table.primary_key.columns))
     result = session.execute(stmt.returning(key), list(rows))
     return len(result.all())

@@ -350,7 +350,8 @@ class Planner:
         cache: dict[Any, str] = {}
         for chunk_start in range(0, len(persons), CHUNK):
             chunk = persons[chunk_start : chunk_start + CHUNK]
-            states = self._load(session, chunk)
+            # A custom text or a session needs only where to write; reminders need progress.
+            states = self._load(session, chunk, light=schedule.kind in ("custom", "session"))
             rows: list[dict[str, Any]] = []
             for zone, group in self._by_zone(schedule, chunk).items():
                 for occurrence, at in self._occurrences(recurrence, zone, start, now, send_now):
@@ -1032,27 +1033,19 @@ class Planner:
             actor=actor,
         )
 
-    def _load(self, session: Session, persons: list[Person]) -> dict[int, _PersonState]:
-        """Everything the planner needs about these people, in a few queries."""
+    def _load(
+        self, session: Session, persons: list[Person], light: bool = False
+    ) -> dict[int, _PersonState]:
+        """Everything the planner needs about these people, in a few queries.
+
+        ``light``: only where to write to them (no progress, snoozes or past nudges).
+        """
         states = {p.id or 0: _PersonState(p) for p in persons}
         ids = list(states)
         if not ids:
             return states
-        for pid, pathway, at, due in session.exec(
-            select(
-                Enrolment.person_id,
-                Enrolment.pathway_id,
-                Enrolment.enrolled_at,
-                col(Enrolment.due_on),
-            ).where(col(Enrolment.person_id).in_(ids))
-        ):
-            states[pid].enrolled.append(Enrolled(pathway, at, due))
-        for pid, course, at in session.exec(
-            select(Completion.person_id, Completion.course_id, Completion.recorded_at).where(
-                col(Completion.person_id).in_(ids)
-            )
-        ):
-            states[pid].completed[course] = at
+        if not light:
+            self._load_progress(session, states, ids)
         for pid, platform, external, linked in session.exec(
             select(
                 PlatformIdentity.person_id,
@@ -1079,6 +1072,27 @@ class Planner:
             ):
                 if owner is not None:
                     states[owner].targets.append((updated, Target("teams", conversation)))
+        return states
+
+    def _load_progress(
+        self, session: Session, states: dict[int, _PersonState], ids: list[int]
+    ) -> None:
+        """Enrolments, completions, snoozes and past reminders of these people."""
+        for pid, pathway, at, due in session.exec(
+            select(
+                Enrolment.person_id,
+                Enrolment.pathway_id,
+                Enrolment.enrolled_at,
+                col(Enrolment.due_on),
+            ).where(col(Enrolment.person_id).in_(ids))
+        ):
+            states[pid].enrolled.append(Enrolled(pathway, at, due))
+        for pid, course, at in session.exec(
+            select(Completion.person_id, Completion.course_id, Completion.recorded_at).where(
+                col(Completion.person_id).in_(ids)
+            )
+        ):
+            states[pid].completed[course] = at
         today = self.clock.now().date()
         for snoozer, snoozed, until in session.exec(
             select(Snooze.person_id, Snooze.course_id, col(Snooze.until)).where(
@@ -1099,7 +1113,6 @@ class Planner:
         ):
             if nudged is not None:
                 states[nudged].nudges.append((course, at))
-        return states
 
     def _row(
         self,
