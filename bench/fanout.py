@@ -524,7 +524,7 @@ async def conduct(args: argparse.Namespace) -> None:
             )
             print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
             variants = [
-                (0.0, f"Limits({p}, per_target_gap=1.0): evenly spaced, as `huddle run` sets it"),
+                (0.0, f"Limits({p}, per_target_gap=1.0): evenly spaced"),
                 (60.0, f"Limits({p}, per_target_gap=1.0, window=60): sliding window"),
             ]
             notes = []
