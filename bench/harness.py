@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -41,3 +42,20 @@ def cpu_seconds(pid: int) -> float:
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def start_huddle_run(tmp: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`huddle run` on the SQLite file in ``tmp``, quietly, with these settings added."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp,
+        env={
+            **env,
+            "HUDDLE_DATABASE_URL": f"sqlite:///{tmp}/huddle.db",
+            "HUDDLE_HOST": "127.0.0.1",
+            "HUDDLE_LOG_LEVEL": "WARNING",
+        },
+    )

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataset import fill  # noqa: E402
-from harness import free_port, pct, wait_healthy  # noqa: E402
+from harness import free_port, pct, start_huddle_run, wait_healthy  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
 from tests.slack_fake import BOT_TOKEN, FakeSlack  # noqa: E402
@@ -132,21 +132,14 @@ async def main() -> None:
             flush=True,
         )
         huddle_port, bare_port = free_port(), free_port()
-        huddle = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=tmp,
-            env={
+        huddle = await start_huddle_run(
+            tmp,
+            {
                 **env,
-                "HUDDLE_DATABASE_URL": f"sqlite:///{tmp}/huddle.db",
                 "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
                 "HUDDLE_SLACK_SIGNING_SECRET": secret,
                 "HUDDLE_SLACK_API_URL": fake.api_url,
-                "HUDDLE_HOST": "127.0.0.1",
                 "HUDDLE_PORT": str(huddle_port),
-                "HUDDLE_LOG_LEVEL": "WARNING",
             },
         )
         bare = await asyncio.create_subprocess_exec(

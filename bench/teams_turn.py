@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataset import fill  # noqa: E402
-from harness import cpu_seconds, free_port, pct, wait_healthy  # noqa: E402
+from harness import cpu_seconds, free_port, pct, start_huddle_run, wait_healthy  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
 from tests.teams_fake import BOT_ID, TENANT, FakeConnector  # noqa: E402
@@ -139,19 +139,12 @@ async def main() -> None:
             flush=True,
         )
         huddle_port, bare_port = free_port(), free_port()
-        huddle = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=tmp,
-            env={
+        huddle = await start_huddle_run(
+            tmp,
+            {
                 **env,
-                "HUDDLE_DATABASE_URL": f"sqlite:///{tmp}/huddle.db",
                 "HUDDLE_TEAMS_ANONYMOUS": "1",
-                "HUDDLE_HOST": "127.0.0.1",
                 "HUDDLE_PORT": str(huddle_port),
-                "HUDDLE_LOG_LEVEL": "WARNING",
             },
         )
         bare = await asyncio.create_subprocess_exec(

@@ -215,13 +215,7 @@ class Outbox:
                 values["next_attempt_at"] = when
             if reason:
                 values["last_error"] = reason
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == row.id, col(OutboxMessage.claimed_by) == self.worker
-                )
-                .values(**values)
-            )
+            session.execute(self._mine(row.id).values(**values))
         return ready
 
     def _facts(self, session: Session, rows: list[_Row]) -> _Facts:
@@ -310,6 +304,12 @@ class Outbox:
                 return "pending", when, ""
         return None
 
+    def _mine(self, row_id: int) -> Any:
+        """An UPDATE of one row that only applies while this worker holds its claim."""
+        return update(OutboxMessage).where(
+            col(OutboxMessage.id) == row_id, col(OutboxMessage.claimed_by) == self.worker
+        )
+
     def extend(self, item: Claimed, now: datetime) -> bool:
         """Renew this worker's lease on a row before a late send; False if it was lost.
 
@@ -319,10 +319,8 @@ class Outbox:
         """
         with session_scope(self.engine) as session:
             result = session.execute(
-                update(OutboxMessage)
+                self._mine(item.id)
                 .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_by) == self.worker,
                     col(OutboxMessage.status) == "sending",
                     col(OutboxMessage.lease_until) > now,
                 )
@@ -395,12 +393,7 @@ class Outbox:
         failed = attempts >= MAX_ATTEMPTS
         with session_scope(self.engine) as session:
             session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_by) == self.worker,
-                )
-                .values(
+                self._mine(item.id).values(
                     status="failed" if failed else "pending",
                     attempts=attempts,
                     in_doubt=in_doubt,
@@ -429,12 +422,7 @@ class Outbox:
         )
         with session_scope(self.engine) as session:
             session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_by) == self.worker,
-                )
-                .values(
+                self._mine(item.id).values(
                     status="failed",
                     attempts=item.attempts + 1,
                     last_error=reason[:1000],
@@ -449,14 +437,7 @@ class Outbox:
         """Note that an in-doubt row is being sent again (at most once)."""
         log.warning("outbox row %s: outcome unknown after a crash; sending it again once", item.id)
         with session_scope(self.engine) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == item.id,
-                    col(OutboxMessage.claimed_by) == self.worker,
-                )
-                .values(resends=item.resends + 1, updated_at=now)
-            )
+            session.execute(self._mine(item.id).values(resends=item.resends + 1, updated_at=now))
 
 
 def _note_failure(session: Session, item: Claimed, now: datetime, reason: str) -> None:

@@ -390,6 +390,21 @@ class Planner:
             return None  # no platform where Huddle can write to them (yet)
         key = f"s{schedule.id}:{occurrence}:p{person.id}"
         course_id = ""
+
+        def row(message: str | None, when: datetime, **extra: Any) -> dict[str, Any]:
+            return self._row(
+                key,
+                schedule.kind,
+                target,
+                message,
+                when,
+                schedule_id=schedule.id,
+                person_id=person.id,
+                course_id=course_id,
+                occurrence=occurrence,
+                **extra,
+            )
+
         if schedule.kind == "next_course":
             found = statuses(self.content, state.enrolled, state.completed.keys())
             step = next_step(found)
@@ -401,16 +416,9 @@ class Planner:
                 1 for c, t in state.nudges if c == course_id and (since is None or t > since)
             )
             if sent >= NUDGE_LIMIT:
-                return self._row(
-                    key,
-                    schedule.kind,
-                    target,
+                return row(
                     None,
                     now,
-                    schedule_id=schedule.id,
-                    person_id=person.id,
-                    course_id=course_id,
-                    occurrence=occurrence,
                     status="skipped",
                     reason=f"stuck: {NUDGE_LIMIT} reminders without progress",
                 )
@@ -419,37 +427,15 @@ class Planner:
             return None
         late = now - at
         if late > self.grace:
-            return self._row(
-                key,
-                schedule.kind,
-                target,
-                message,
-                now,
-                schedule_id=schedule.id,
-                person_id=person.id,
-                course_id=course_id,
-                occurrence=occurrence,
-                status="skipped",
-                reason="missed by more than the grace period",
+            return row(
+                message, now, status="skipped", reason="missed by more than the grace period"
             )
         # Quiet hours, weekends and pauses are the person's own, even when the schedule
         # fires in a fixed zone ("in Europe/London", "org time").
         own_zone = self.zone_of(person)
         local_now = now.astimezone(own_zone)
         if late > LATE and not self._allowed(person, local_now):
-            return self._row(
-                key,
-                schedule.kind,
-                target,
-                message,
-                now,
-                schedule_id=schedule.id,
-                person_id=person.id,
-                course_id=course_id,
-                occurrence=occurrence,
-                status="skipped",
-                reason="missed, and now inside quiet hours",
-            )
+            return row(message, now, status="skipped", reason="missed, and now inside quiet hours")
         due = self.deliverable(
             person, max(at, now) if late > LATE else at, own_zone, state.snoozes.get(course_id)
         )
@@ -457,18 +443,7 @@ class Planner:
             # Counted for the rest of this tick too (a long window may hold several);
             # occurrences skipped above were never sent, so they do not count.
             state.nudges.append((course_id, now))
-        return self._row(
-            key,
-            schedule.kind,
-            target,
-            message,
-            due,
-            schedule_id=schedule.id,
-            person_id=person.id,
-            course_id=course_id,
-            occurrence=occurrence,
-            created=now,
-        )
+        return row(message, due, created=now)
 
     def _person_message(
         self,

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
-import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,9 +28,9 @@ from bot.content import Content
 from bot.core import Bot
 from bot.db import make_engine, upgrade
 from bot.models import OutboxMessage, Person
-from tests.conftest import POSTGRES_URL, postgres_engine
+from tests.conftest import POSTGRES_URL, data_tables, postgres_engine
+from tests.processes import free_port, start_huddle
 from tests.slack_fake import BOT_TOKEN, FakeSlack
-from tests.test_slack_run import free_port
 
 FANOUT = 2000
 
@@ -63,10 +60,8 @@ class Huddle:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-async def start_huddle(database_url: str, fake: FakeSlack, tmp: Path, name: str) -> Huddle:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
+async def serve(database_url: str, fake: FakeSlack, tmp: Path, name: str) -> Huddle:
     env = {
-        **clean,
         "HUDDLE_DATABASE_URL": database_url,
         "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
         "HUDDLE_SLACK_SIGNING_SECRET": "fault-test-secret",
@@ -80,16 +75,7 @@ async def start_huddle(database_url: str, fake: FakeSlack, tmp: Path, name: str)
     }
     log = tmp / f"{name}.log"
     handle = log.open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp,
-        env=env,
-        stdout=handle,
-        stderr=handle,
-    )
+    proc = await start_huddle("run", cwd=tmp, env=env, stdout=handle, stderr=handle)
     handle.close()
     return Huddle(proc, log)
 
@@ -133,6 +119,10 @@ async def until(check: object, seconds: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def all_sent(engine: Engine, expected: int) -> None:
+    await until(lambda: outbox_counts(engine) == {"sent": expected}, 120, "every row sent")
+
+
 def assert_each_once(fake: FakeSlack, engine: Engine, expected: int) -> None:
     keys = fake.delivered_keys()
     doubled = {k: n for k, n in keys.items() if n > 1}
@@ -159,7 +149,7 @@ async def test_sigkill_in_the_middle_of_a_fanout_loses_and_doubles_nothing(
 ) -> None:
     url, engine = sqlite_url
     prepare(engine, sample_content, fake, FANOUT)
-    first = await start_huddle(url, fake, tmp_path, "first")
+    first = await serve(url, fake, tmp_path, "first")
     try:
         await until(lambda: len(fake.posts()) >= FANOUT // 4, 60, "a quarter of the fan-out")
         first.kill()
@@ -171,11 +161,9 @@ async def test_sigkill_in_the_middle_of_a_fanout_loses_and_doubles_nothing(
     assert at_kill < FANOUT, "the fan-out finished before the kill; nothing was tested"
     in_flight = outbox_counts(engine).get("sending", 0)
 
-    second = await start_huddle(url, fake, tmp_path, "second")
+    second = await serve(url, fake, tmp_path, "second")
     try:
-        await until(
-            lambda: outbox_counts(engine) == {"sent": FANOUT}, 120, "every message recorded sent"
-        )
+        await all_sent(engine, FANOUT)
     finally:
         log = await second.stop()
     assert_each_once(fake, engine, FANOUT)
@@ -198,11 +186,9 @@ async def test_429_with_retry_after_on_30_percent_of_posts(
     prepare(engine, sample_content, fake, people)
     fake.rate_limit_fraction = 0.3
     fake.retry_after = 1
-    huddle = await start_huddle(url, fake, tmp_path, "limited")
+    huddle = await serve(url, fake, tmp_path, "limited")
     try:
-        await until(
-            lambda: outbox_counts(engine) == {"sent": people}, 120, "every message recorded sent"
-        )
+        await all_sent(engine, people)
     finally:
         await huddle.stop()
     assert_each_once(fake, engine, people)
@@ -221,23 +207,14 @@ async def test_429_with_retry_after_on_30_percent_of_posts(
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[tuple[str, Engine]]:
-    if not POSTGRES_URL:
-        if os.environ.get("HUDDLE_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HUDDLE_REQUIRE_POSTGRES=1)")
-        pytest.skip("HUDDLE_TEST_POSTGRES_URL is not set")
-    schema = f"huddle_replicas_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = postgres_engine(schema)
-    upgrade(engine)
+def postgres_url(postgres_schema: str) -> Iterator[tuple[str, Engine]]:
+    """The suite's PostgreSQL schema, emptied, and a URL that puts a process in it."""
+    engine = postgres_engine(postgres_schema)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(data_tables())} RESTART IDENTITY CASCADE"))
     sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}", engine
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{postgres_schema}", engine
     engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 async def test_two_replicas_on_one_postgresql_deliver_each_message_once(
@@ -248,12 +225,10 @@ async def test_two_replicas_on_one_postgresql_deliver_each_message_once(
 ) -> None:
     url, engine = postgres_url
     prepare(engine, sample_content, fake, FANOUT)
-    replicas = [await start_huddle(url, fake, tmp_path, f"replica{n}") for n in (1, 2)]
+    replicas = [await serve(url, fake, tmp_path, f"replica{n}") for n in (1, 2)]
     logs = []
     try:
-        await until(
-            lambda: outbox_counts(engine) == {"sent": FANOUT}, 120, "every message recorded sent"
-        )
+        await all_sent(engine, FANOUT)
     finally:
         for replica in replicas:
             logs.append(await replica.stop())

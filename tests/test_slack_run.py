@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,49 +19,9 @@ from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
 from tests.fakechat import FakeChat
+from tests.processes import free_port, huddle, start_huddle, wait_for_port
 from tests.slack_fake import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack_harness import sign, text_of
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_for_port(port: int, seconds: float = 30) -> None:
-    """Until something accepts connections on the port (the server has started)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if loop.time() > deadline:
-                raise AssertionError(f"nothing listening on {port}") from None
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-
-
-async def huddle(
-    *args: str, cwd: Path, env: dict[str, str], timeout: float = 60
-) -> tuple[int, str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=cwd,
-        env={**clean, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 @pytest_asyncio.fixture
@@ -141,7 +98,6 @@ async def test_huddle_run_serves_slack_until_sigterm(tmp_path: Path, fake: FakeS
     port = free_port()
     secret = "0123456789abcdef0123456789abcdef"
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")},
         "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
         "HUDDLE_SLACK_SIGNING_SECRET": secret,
         "HUDDLE_SLACK_API_URL": fake.api_url,
@@ -157,16 +113,7 @@ async def test_huddle_run_serves_slack_until_sigterm(tmp_path: Path, fake: FakeS
     await huddle("db", "upgrade", cwd=tmp_path, env={})
     code, _, err = await huddle("roster", "import", roster, cwd=tmp_path, env={})
     assert code == 0, err
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_huddle("run", cwd=tmp_path, env=env)
     try:
         await wait_for_port(port)
         async with aiohttp.ClientSession() as session:

@@ -4,9 +4,7 @@ anywhere but localhost."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +17,7 @@ from adapters.teams.settings import TeamsSettings
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
-from tests.test_slack_run import free_port, huddle, wait_for_port
+from tests.processes import free_port, huddle, start_huddle, wait_for_port
 
 
 async def test_anonymous_mode_refuses_to_listen_beyond_localhost(tmp_path: Path) -> None:
@@ -42,21 +40,11 @@ async def test_missing_teams_settings_stop_the_start(tmp_path: Path) -> None:
 async def test_anonymous_mode_serves_on_localhost_until_sigterm(tmp_path: Path) -> None:
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUDDLE_")},
         "HUDDLE_TEAMS_ANONYMOUS": "1",
         "HUDDLE_HOST": "127.0.0.1",
         "HUDDLE_PORT": str(port),
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_huddle("run", cwd=tmp_path, env=env)
     try:
         await wait_for_port(port)
         async with (
