@@ -156,6 +156,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "settings.timezone": (),
         "settings.quiet_hours": (),
         "settings.nudges": (),
+        "settings.weekends": (),
         "settings.celebrate": (),
         "settings.account": (),
         "settings.team": (),

@@ -145,9 +145,11 @@ def test_quiet_hours_personal_and_default_move_a_nudge_to_the_next_allowed_time(
 
 
 def test_weekends_wait_for_monday_unless_a_person_turns_them_on(chat: FakeChat) -> None:
-    join(chat, ANA)  # the organisation keeps weekends free
+    ana = join(chat, ANA)  # the organisation keeps weekends free
     ben = join(chat, BEN)
     assert "may arrive on weekends" in ben.says("weekends on")
+    assert "Reminders on weekends: yes\n" in ben.says("settings").text
+    assert "Reminders on weekends: no (organisation default)" in ana.says("settings").text
     schedule(chat, "custom to team:icu every saturday 11:00 say Weekend reading")
 
     saturday, sunday, monday = (utc(2026, 11, d) for d in (28, 29, 30))

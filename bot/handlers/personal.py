@@ -148,6 +148,11 @@ def show_settings(ctx: Ctx, cmd: c.ShowSettings) -> list[Message]:
         if celebrate is not None
         else ctx.plain("value.default", value=_yes_no(ctx, defaults.celebrate_publicly))
     )
+    on_weekends = (
+        _yes_no(ctx, not person.weekends_off)
+        if person.weekends_off is not None
+        else ctx.plain("value.default", value=_yes_no(ctx, not defaults.weekends_off))
+    )
     team = team_of(ctx.session, person.team_id)
     roles = ", ".join(ctx.plain(f"role.{r}") for r in ROLES if r in ctx.actor.roles)
     fields = Fields(
@@ -155,6 +160,7 @@ def show_settings(ctx: Ctx, cmd: c.ShowSettings) -> list[Message]:
             Field(ctx.plain("settings.timezone"), zone),
             Field(ctx.plain("settings.quiet_hours"), quiet),
             Field(ctx.plain("settings.nudges"), nudges),
+            Field(ctx.plain("settings.weekends"), on_weekends),
             Field(ctx.plain("settings.celebrate"), celebrate_text),
             Field(
                 ctx.plain("settings.account"), _yes_no(ctx, person.account_confirmed_at is not None)
