@@ -8,8 +8,10 @@ Socket Mode needs no route: it dials out to Slack.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,40 +85,87 @@ def _ping(bot: Bot) -> None:
         conn.execute(text("SELECT 1"))
 
 
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 async def serve(
     bot: Bot,
     platforms: Platforms,
     host: str,
     port: int,
     scheduling: SchedulingSettings | None = None,
+    stop_requested: Callable[[], bool] = lambda: False,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then close the adapters cleanly.
+
+    The signal handlers go in before anything that can take time, so a stop that
+    arrives while Huddle is still starting (a quick rollout does that) is as clean
+    as one later: start-up is abandoned where it is and whatever had started is
+    closed. ``stop_requested`` says whether a signal came even earlier, before the
+    event loop ran (the CLI catches those from its first line).
 
     With ``scheduling`` (and it enabled), the same process ticks the schedules and
     delivers the outbox through each platform served.
     """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    if stop_requested():
+        stop.set()
+    running = _Running()
+    starting = asyncio.ensure_future(_start(bot, platforms, host, port, scheduling, running))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("asked to stop while starting: stopping cleanly")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        else:
+            starting.result()  # a failed start (bad token, port taken) raises here
+            await stopping
+    finally:
+        stopping.cancel()
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+        log.info("shutting down")
+        await running.close(platforms)
+
+
+@dataclass
+class _Running:
+    """What start-up got as far as starting, so a stop at any point closes just that."""
+
+    runner: web.AppRunner | None = None
+    scheduler: Scheduling | None = None
+
+    async def close(self, platforms: Platforms) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        await platforms.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def _start(
+    bot: Bot,
+    platforms: Platforms,
+    host: str,
+    port: int,
+    scheduling: SchedulingSettings | None,
+    running: _Running,
+) -> None:
     if platforms.slack is not None:
         await platforms.slack.check()
         if platforms.slack.settings.socket_mode:
             await platforms.slack.start_socket_mode()
-    runner = web.AppRunner(build(bot, platforms), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    running.runner = web.AppRunner(build(bot, platforms), access_log=None)
+    await running.runner.setup()
+    site = web.TCPSite(running.runner, host, port)
     await site.start()
     log.info("Huddle is serving %s on http://%s:%s", ", ".join(platforms.names), host, port)
-    scheduler = None
     if scheduling is not None and scheduling.scheduler_enabled:
-        scheduler = Scheduling(bot, platforms.senders(), scheduling)
-        await scheduler.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        log.info("shutting down")
-        if scheduler is not None:
-            await scheduler.stop()
-        await platforms.close()
-        await runner.cleanup()
+        running.scheduler = Scheduling(bot, platforms.senders(), scheduling)
+        await running.scheduler.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -158,6 +159,7 @@ def chat(
 @app.command()
 def run() -> None:
     """Serve Slack and Teams on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
+    stop_signals = _catch_stop_signals()
     import asyncio
 
     from adapters.server import Platforms, serve
@@ -169,6 +171,7 @@ def run() -> None:
 
     built = _build()
     assert isinstance(built, App)
+    logging.getLogger("huddle.server").info("Huddle is starting")
     settings = built.settings
     if settings.database_url.startswith("sqlite"):
         upgrade(built.engine)  # the embedded default sets itself up
@@ -213,7 +216,16 @@ def run() -> None:
 
     scheduling = _adapter_settings(SchedulingSettings)
     try:
-        asyncio.run(serve(built.bot, platforms, settings.host, settings.port, scheduling))
+        asyncio.run(
+            serve(
+                built.bot,
+                platforms,
+                settings.host,
+                settings.port,
+                scheduling,
+                stop_requested=lambda: bool(stop_signals),
+            )
+        )
     except SlackSetupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -223,6 +235,22 @@ def run() -> None:
             err=True,
         )
         raise typer.Exit(2) from None
+
+
+def _catch_stop_signals() -> list[int]:
+    """From here on, SIGTERM and SIGINT ask for a clean stop rather than killing the process.
+
+    They are only noted until the server's event loop takes them over, which then
+    stops at once if one came; so a stop during start-up exits as cleanly as later.
+    """
+    received: list[int] = []
+
+    def note(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, note)
+    return received
 
 
 def _adapter_settings(kind: type[T]) -> T:

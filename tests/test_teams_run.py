@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 from sqlalchemy import Engine
 
@@ -56,6 +57,34 @@ async def test_anonymous_mode_serves_on_localhost_until_sigterm(tmp_path: Path) 
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "Huddle is starting",  # settings read, database and adapters not yet set up
+        "Huddle is serving",  # the port is open; the scheduler is still starting
+    ],
+)
+async def test_a_stop_during_start_up_is_as_clean_as_one_later(tmp_path: Path, moment: str) -> None:
+    env = {
+        "HUDDLE_TEAMS_ANONYMOUS": "1",
+        "HUDDLE_HOST": "127.0.0.1",
+        "HUDDLE_PORT": str(free_port()),
+        "HUDDLE_LOG_LEVEL": "info",
+    }
+    proc = await start_huddle("run", cwd=tmp_path, env=env)
+    assert proc.stderr is not None
+    seen: list[str] = []
+    while not any(moment in line for line in seen):
+        line = (await asyncio.wait_for(proc.stderr.readline(), 60)).decode()
+        assert line, "".join(seen)  # the process ended before it said so
+        seen.append(line)
+    proc.send_signal(signal.SIGTERM)
+    _, rest = await asyncio.wait_for(proc.communicate(), 60)
+    log = "".join(seen) + rest.decode()
+    assert proc.returncode == 0, log
+    assert "shutting down" in log and "Traceback" not in log
 
 
 def _token(header: dict[str, str]) -> str:
