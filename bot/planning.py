@@ -65,6 +65,7 @@ from bot.recurrence import (
     Recurrence,
     RecurrenceError,
     before_meeting,
+    instants,
     meeting_recurrence,
     parse_when,
     to_utc,
@@ -590,14 +591,12 @@ class Planner:
             local = now.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
             return [(f"now-{local.isoformat(timespec='minutes')}", now)]
         assert recurrence is not None
-        after = start.astimezone(zone).replace(tzinfo=None)
-        until = now.astimezone(zone).replace(tzinfo=None)
-        found = []
-        for local in recurrence.occurrences(after - timedelta(hours=3), until + timedelta(hours=3)):
-            at = to_utc(local, zone)
-            if start < at <= now:
-                found.append((local.isoformat(timespec="minutes"), at))
-        return found
+        # Keyed by the wall-clock time at the instant: a time skipped by a clock change
+        # that lands on another occurrence's instant is that occurrence (one message).
+        return [
+            (wall.isoformat(timespec="minutes"), at)
+            for wall, at in instants(recurrence, zone, start, now)
+        ]
 
     def quiet_span(self, person: Person) -> tuple[time, time] | None:
         if person.quiet_hours == "off":

@@ -41,13 +41,20 @@ Cron -- five fields ``minute hour day-of-month month day-of-week``, optionally
 after the word ``cron`` or ``cron:``. Each field is ``*`` or a comma list of
 numbers, ranges ``a-b`` and steps ``*/n``, ``a-b/n`` or ``a/n`` (from a to the
 field's end); months may be written jan..dec and days of the week sun..sat, where
-0 and 7 are both Sunday. When both day fields are restricted (neither is exactly
-``*``) a day matches if either matches, as in standard cron.
+0 and 7 are both Sunday. When both day fields are restricted and neither starts
+with ``*``, a day matches if either matches; if one starts with ``*`` (``*/2``), a
+day must match both. That is Vixie and Debian cron's rule.
 
 Errors raise `RecurrenceError` whose ``code`` is one of: ``empty`` (nothing typed),
 ``unreadable``, ``bad_time`` (missing or impossible time), ``bad_day`` (impossible
 day or date), ``cron_fields`` (not five cron fields), ``cron_value`` (a cron value
-out of range or malformed), ``in_past`` and ``too_far`` (for one-off dates).
+out of range or malformed), ``cron_seven_step`` (a day-of-week step from 7, such as
+``7/2``, which crons read differently: write ``0/2`` or ``7``), ``never`` (a day that
+no month has, such as ``0 9 31 2 *``), ``in_past`` and ``too_far`` (for one-off dates).
+
+Clock changes (see :func:`instants`): a time the spring change skips moves forward by
+the gap, and is one occurrence with any other that lands on the same instant; a time
+the autumn change repeats happens at its first instant only.
 """
 
 from __future__ import annotations
@@ -64,7 +71,9 @@ __all__ = [
     "Recurrence",
     "RecurrenceError",
     "before_meeting",
+    "instants",
     "meeting_recurrence",
+    "next_instants",
     "parse_when",
     "to_utc",
 ]
@@ -78,10 +87,17 @@ _MESSAGES = {
     "cron_value": "A cron field has a value out of range or malformed",
     "in_past": "That date has already passed",
     "too_far": "That date is more than two years away",
+    "cron_seven_step": "A day-of-week step from 7 means different days to different crons",
+    "never": "That never happens",
 }
 
-_SEARCH_DAYS = 400
+#: How far ahead to look for each next occurrence: far enough for the rarest schedule
+#: that can happen at all (29 February on a Monday is 40 years from 2072 to 2112).
+_SEARCH_YEARS = 50
 _ONE_DAY = timedelta(days=1)
+#: Wide enough around a window to catch every local time whose instant falls inside it
+#: (clock changes move wall-clock times by at most two hours).
+_MARGIN = timedelta(hours=3)
 
 
 class RecurrenceError(ValueError):
@@ -99,7 +115,9 @@ class Recurrence:
 
     A day matches when it is in `months` (if set) and, if `nth_weekday` is set,
     it is that weekday of the month; `days` and `weekdays` each restrict the day
-    alone, but when both are set a day matching either one matches (cron's rule).
+    alone, but when both are set a day matching either one matches (cron's rule),
+    unless `days_and` says it must match both (cron's rule when either day field
+    starts with ``*``, such as ``*/2``).
     """
 
     text: str
@@ -109,17 +127,31 @@ class Recurrence:
     months: frozenset[int] | None = None
     nth_weekday: tuple[int, int] | None = None
     once: datetime | None = None
+    days_and: bool = False
 
     def occurrences(self, after: datetime, until: datetime) -> list[datetime]:
         """Naive local times t with after < t <= until, in order."""
         return list(self._iter(after, until))
 
     def next_times(self, after: datetime, count: int) -> list[datetime]:
-        """The next `count` naive local times after `after` (searching at most ~400 days ahead)."""
+        """The next `count` naive local times after `after` (searching 50 years ahead for
+        each, which finds every schedule that can happen at all; see :meth:`can_occur`)."""
         if count <= 0:
             return []
-        horizon = datetime.combine(after.date() + timedelta(days=_SEARCH_DAYS), time(23, 59))
-        return list(islice(self._iter(after, horizon), count))
+        return list(islice(self._iter(after, _horizon(after, count)), count))
+
+    def can_occur(self) -> bool:
+        """Whether this ever happens (``31 2 *`` in cron, 31 February, never does)."""
+        if self.once is not None or self.nth_weekday is not None:
+            return True  # every month has a first..fourth and a last of each weekday
+        if self.weekdays is not None and not self.weekdays:
+            return False
+        if self.days is None or (self.weekdays is not None and not self.days_and):
+            return True  # some weekday of some allowed month (either day field may match)
+        # A day of the month that some allowed month has (over the 400-year Gregorian
+        # cycle every such date falls on every weekday, so `weekdays` cannot rule it out).
+        months = self.months if self.months is not None else range(1, 13)
+        return any(day <= calendar.monthrange(2000, m)[1] for m in months for day in self.days)
 
     def _matches_day(self, day: date) -> bool:
         if self.months is not None and day.month not in self.months:
@@ -134,6 +166,8 @@ class Recurrence:
             elif (day.day - 1) // 7 + 1 != n:
                 return False
         if self.days is not None and self.weekdays is not None:
+            if self.days_and:
+                return day.day in self.days and day.weekday() in self.weekdays
             return day.day in self.days or day.weekday() in self.weekdays
         if self.days is not None and day.day not in self.days:
             return False
@@ -148,6 +182,10 @@ class Recurrence:
             return
         day, last = after.date(), until.date()
         while day <= last:
+            if self.months is not None and day.month not in self.months:
+                # A month it never fires in: on to the first of the next one.
+                day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+                continue
             if self._matches_day(day):
                 edge = day in (after.date(), last)
                 for hour, minute in self.times:
@@ -155,6 +193,59 @@ class Recurrence:
                     if not edge or after < moment <= until:
                         yield moment
             day += _ONE_DAY
+
+
+def _horizon(after: datetime, count: int) -> datetime:
+    """Far enough ahead for ``count`` occurrences of the rarest schedule that happens."""
+    year = min(after.year + _SEARCH_YEARS * max(count, 1), 9998)
+    return datetime.combine(date(year, 12, 31), time(23, 59))  # naive: a local time
+
+
+def instants(
+    recurrence: Recurrence, zone: ZoneInfo, after: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Each occurrence whose instant is in (after, until] (aware datetimes), once, in order.
+
+    Returns (wall-clock time, UTC instant) pairs, the wall-clock time being what a
+    clock in ``zone`` shows at that instant. Huddle's clock-change policy (see
+    :func:`to_utc`): a time that does not exist moves forward by the gap; if that
+    lands on the instant of another occurrence, the two are one occurrence (one
+    message). A time that happens twice is the first of the two.
+    """
+    start = after.astimezone(zone).replace(tzinfo=None) - _MARGIN
+    end = until.astimezone(zone).replace(tzinfo=None) + _MARGIN
+    found: dict[datetime, datetime] = {}
+    for local in recurrence.occurrences(start, end):
+        at = to_utc(local, zone)
+        if after < at <= until and at not in found:
+            found[at] = at.astimezone(zone).replace(tzinfo=None)
+    return [(found[at], at) for at in sorted(found)]
+
+
+def next_instants(
+    recurrence: Recurrence, zone: ZoneInfo, after: datetime, count: int
+) -> list[datetime]:
+    """The next ``count`` UTC instants strictly after the aware ``after``, each once.
+
+    A preview never lists an instant twice, nor one before ``after`` (in the hour an
+    autumn clock change repeats, a wall-clock time just ahead may already be past).
+    """
+    if count <= 0:
+        return []
+    start = after.astimezone(zone).replace(tzinfo=None) - _MARGIN
+    found: list[datetime] = []
+    limit: datetime | None = None
+    for local in recurrence._iter(start, _horizon(start, count)):
+        # Once `count` instants are in hand, a wall-clock time later than the last of them
+        # by the margin can only map to a later instant: nothing more can come before it.
+        if limit is not None and local > limit:
+            break
+        at = to_utc(local, zone)
+        if at > after and at not in found:
+            found = sorted([*found, at])[:count]
+            if len(found) == count:
+                limit = found[-1].astimezone(zone).replace(tzinfo=None) + _MARGIN
+    return found
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
@@ -245,7 +336,10 @@ def _cron_field(
                 raise RecurrenceError("cron_value", text)
         else:
             start = value(base)
-            end = star_high if slash else start
+            if slash and high == 7 and start == 7:
+                # '7/2': some crons read Sunday-and-every-other-day-on, others Sundays only.
+                raise RecurrenceError("cron_seven_step", text)
+            end = high if slash else start  # to the field's end: weekday 7 is Sunday too
         found.update(range(start, end + 1, step))
     return frozenset(found)
 
@@ -266,6 +360,9 @@ def _parse_cron(fields: list[str], norm: str, text: str) -> Recurrence:
         weekdays=None if dow == "*" else weekdays,
         days=None if dom == "*" else days,
         months=None if month == "*" else months,
+        # As Vixie and Debian cron: a day field starting with '*' ('*/2') does not count
+        # as restricting the day for the either-day rule, so the other must match too.
+        days_and=dom.startswith("*") or dow.startswith("*"),
     )
 
 
@@ -531,14 +628,18 @@ def _parse_words(norm: str, today: date, text: str) -> Recurrence:
 
 
 def parse_when(text: str, today: date) -> Recurrence:
-    """Read a 'when' in words or cron into a Recurrence; raise RecurrenceError if unreadable."""
+    """Read a 'when' in words or cron into a Recurrence; raise RecurrenceError if unreadable
+    or if it can never happen (``0 9 31 2 *``)."""
     norm = " ".join(text.lower().split())
     if not norm:
         raise RecurrenceError("empty", text)
     fields = _cron_parts(norm)
-    if fields is not None:
-        return _parse_cron(fields, norm, text)
-    return _parse_words(norm, today, text)
+    found = _parse_cron(fields, norm, text) if fields is not None else None
+    if found is None:
+        found = _parse_words(norm, today, text)
+    if not found.can_occur():
+        raise RecurrenceError("never", text)
+    return found
 
 
 # ------------------------------------------------------------------- before meeting

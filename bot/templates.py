@@ -37,6 +37,8 @@ WHEN_ERRORS = (
     "bad_day",
     "cron_fields",
     "cron_value",
+    "cron_seven_step",
+    "never",
     "in_past",
     "too_far",
 )

@@ -242,6 +242,10 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
             "for example nudge schedule session to team:icu 2026-12-01 09:00 once session "
             "2026-12-03 12:00 https://meet.example.org/x Goals-of-care practice"
         ),
+        "next-course to everyone 0 9 31 2 *": (
+            '"0 9 31 2 *" never happens: no month has that day. Pick a day every month has'
+        ),
+        "next-course to everyone 0 9 * * 7/2": "for example 0 9 * * 0/2",
         "case to discipline:nurse every tuesday 11:00": "Try to channel:icu or to channels.",
         "setup to channels every tuesday 11:00": "Try to team:icu instead of a channel.",
     }
@@ -371,3 +375,28 @@ def test_case_and_leaderboard_previews_show_the_channels(chat: FakeChat) -> None
     assert "Sample 1, for C-ICU:" in preview and "Sample 2, for C-HH:" in preview
     assert "This week's case: Breathless at night, frightened family" in preview
     assert "America/Chicago: Tue 24 Nov 2026, 11:00; Tue 1 Dec 2026, 11:00" in preview
+
+
+def test_a_rare_schedule_finds_its_next_time_however_far(chat: FakeChat) -> None:
+    reply = chat.person(SAM).says("nudge schedule custom to everyone 0 9 29 2 * say Leap day")
+    assert "Next: Tue 29 Feb 2028, 09:00 (America/Chicago)." in reply, reply.text
+
+
+def test_previews_list_each_instant_once_and_none_already_past(chat: FakeChat) -> None:
+    join(chat, ANA, "America/New_York")
+    sam = chat.person(SAM)
+    # 01:45 EST on 7 November 2027, in the hour the autumn change repeats: 01:50 has passed
+    # (it was at 01:50 EDT), so the next is 02:00.
+    chat.clock.set(utc(2027, 11, 7, 6, 45))
+    sid = schedule(chat, "custom to team:icu */20 * * * * say Rounds")
+    preview = sam.says(f"nudge preview {sid}")
+    assert "America/New_York: Sun 7 Nov 2027, 02:00; Sun 7 Nov 2027, 02:20;" in preview, (
+        preview.text
+    )
+    # The night of the spring change: 02:30 does not exist, and moved forward it is 03:30.
+    chat.clock.set(utc(2028, 3, 12, 5))
+    sid = schedule(chat, "custom to team:icu 30 2,3 * * * say Night check")
+    preview = sam.says(f"nudge preview {sid}")
+    assert (
+        "America/New_York: Sun 12 Mar 2028, 03:30; Mon 13 Mar 2028, 02:30; Mon 13 Mar 2028, 03:30"
+    ) in preview, preview.text

@@ -437,3 +437,29 @@ def test_a_monday_0900_new_york_schedule_is_1400_utc_in_winter_and_1300_in_summe
     winter, summer = utc(2027, 3, 8, 14), utc(2027, 3, 15, 13)
     tick_at(chat, [winter - HOUR, winter, summer - HOUR, summer, summer + HOUR])
     assert times(chat, ANA) == [winter, summer]
+
+
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        # 02:30 does not exist on 14 March 2027 in New York; moved forward by the gap it
+        # is 03:30, which is an occurrence already: one message, not two.
+        ("30 2,3 * * *", [utc(2027, 3, 14, 7, 30)]),
+        # Every half hour: 02:00 and 02:30 move onto 03:00 and 03:30.
+        (
+            "*/30 * * * *",
+            [utc(2027, 3, 14, 6, 30), utc(2027, 3, 14, 7), utc(2027, 3, 14, 7, 30)],
+        ),
+    ],
+)
+def test_a_time_moved_by_the_spring_change_onto_another_occurrence_is_one_message(
+    chat: FakeChat, cron: str, expected: list[datetime]
+) -> None:
+    chat.clock.set(utc(2027, 3, 14, 6, 28))  # 01:28 EST, the night of the change
+    ana = join(chat, ANA, "America/New_York")
+    ana.says("quiet hours off")
+    ana.says("weekends on")
+    schedule(chat, f"custom to team:icu {cron} say Half-hourly check")
+    # 01:30 EST (06:30 UTC) to 03:30 EDT (07:30 UTC): every minute, as the tick runs.
+    tick_at(chat, [utc(2027, 3, 14, 6, 29) + timedelta(minutes=m) for m in range(62)])
+    assert times(chat, ANA) == expected

@@ -413,7 +413,8 @@ def test_cron_february_29() -> None:
     rec = parse("0 9 29 2 *")
     got = rec.occurrences(dt(2026, 1, 1), dt(2029, 12, 31))
     assert got == [dt(2028, 2, 29, 9)]
-    assert rec.next_times(dt(2027, 6, 1), 2) == [dt(2028, 2, 29, 9)]
+    assert rec.next_times(dt(2027, 6, 1), 2) == [dt(2028, 2, 29, 9), dt(2032, 2, 29, 9)]
+    assert rec.next_times(dt(2096, 3, 1), 1) == [dt(2104, 2, 29, 9)]  # 2100 is no leap year
 
 
 @pytest.mark.parametrize(
@@ -523,8 +524,9 @@ def test_next_times_of_a_one_off_and_a_rare_schedule() -> None:
     once = parse("2026-12-01 14:00")
     assert once.next_times(dt(2026, 6, 15), 5) == [dt(2026, 12, 1, 14)]
     assert once.next_times(dt(2026, 12, 1, 14), 5) == []
-    # Feb 29 is more than ~400 days away from mid-2026: nothing within the search.
-    assert parse("0 9 29 2 *").next_times(dt(2026, 6, 15), 1) == []
+    # Feb 29 is found however far away it is (2028 from mid-2026, 2104 from 2097).
+    assert parse("0 9 29 2 *").next_times(dt(2026, 6, 15), 1) == [dt(2028, 2, 29, 9)]
+    assert parse("0 9 29 2 *").next_times(dt(2097, 1, 1), 1) == [dt(2104, 2, 29, 9)]
 
 
 # -------------------------------------------------------------------------- to_utc

@@ -32,8 +32,8 @@ from bot.recurrence import (
     RecurrenceError,
     before_meeting,
     meeting_recurrence,
+    next_instants,
     parse_when,
-    to_utc,
 )
 from bot.store import person_by_email, status_of, team_of
 from bot.templates import Markdown
@@ -186,9 +186,8 @@ def _next_before_meeting(ctx: Ctx, schedule: Schedule, ahead: timedelta) -> str:
         meeting = meeting_recurrence(team.meeting) if team is not None else None
         if meeting is None:
             continue
-        local = (after + ahead).astimezone(zone).replace(tzinfo=None)
-        for upcoming in meeting.next_times(local, 1):
-            at = to_utc(upcoming, zone) - ahead
+        for upcoming in next_instants(meeting, zone, after + ahead, 1):
+            at = upcoming - ahead
             soonest = at if soonest is None or at < soonest else soonest
     return _spoken(soonest.astimezone(ctx.zone)) if soonest is not None else "-"
 
@@ -203,11 +202,10 @@ def _next_text(ctx: Ctx, schedule: Schedule) -> str:
         return "-"
     zone = zone_or_none(schedule.timezone) if schedule.timezone else None
     shown = zone or ctx.zone
-    after = max(ctx.now(), schedule.starts_at).astimezone(shown).replace(tzinfo=None)
-    upcoming = recurrence.next_times(after, 1)
+    upcoming = next_instants(recurrence, shown, max(ctx.now(), schedule.starts_at), 1)
     if not upcoming:
         return "-"
-    return _spoken(to_utc(upcoming[0], shown).astimezone(shown))
+    return _spoken(upcoming[0].astimezone(shown))
 
 
 def nudge_new(ctx: Ctx, cmd: c.NudgeNew) -> list[Message]:
@@ -521,13 +519,10 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
         recurrence = parse_when(schedule.when, ctx.today())
         items = []
         for key, zone in list(zones.items())[:3]:
-            after = max(now, schedule.starts_at).astimezone(zone).replace(tzinfo=None)
-            times = recurrence.next_times(after, 3)
+            times = next_instants(recurrence, zone, max(now, schedule.starts_at), 3)
             items.append(
                 f"- {key}: "
-                + "; ".join(
-                    _spoken(to_utc(t, zone).astimezone(zone)).rsplit(" (", 1)[0] for t in times
-                )
+                + "; ".join(_spoken(t.astimezone(zone)).rsplit(" (", 1)[0] for t in times)
             )
         if items:
             blocks.append(Text(ctx.md("nudge.preview_times", items=Markdown("\n".join(items)))))
