@@ -190,22 +190,24 @@ class ConsoleChat:
         self.buttons: list[Button] = []
         self._read = read
 
-    def incoming(self, text: str, via: str = "direct") -> Incoming:
+    def incoming(self, text: str, via: str = "direct", owner: str = "") -> Incoming:
         return Incoming(
             platform=PLATFORM,
             user_id=self.email,
             email=self.email,
             text=text,
             via="button" if via == "button" else "direct",
+            button_owner=owner,
         )
 
     def answer(self, text: str) -> str:
         """Send typed text (or a button number) and return the rendered answer."""
-        via = "direct"
+        via, owner = "direct", ""
         stripped = text.strip()
         if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
-            text, via = self.buttons[int(stripped) - 1].command, "button"
-        replies = self.bot.handle(self.incoming(text, via))
+            button = self.buttons[int(stripped) - 1]
+            text, via, owner = button.command, "button", button.owner
+        replies = self.bot.handle(self.incoming(text, via, owner))
         rendered = render_all((r.message for r in replies), self.style)
         self.buttons = rendered.buttons
         return rendered.text

@@ -73,3 +73,25 @@ def _wrap(text: str, is_bold: bool, is_italic: bool, bold: str, italic: str) -> 
     if is_bold:
         core = f"{bold}{core}{bold}"
     return lead + core + trail
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at line breaks (or hard, for one very long line) into pieces within ``limit``."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [" "]

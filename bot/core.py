@@ -74,6 +74,11 @@ class Bot:
     def respond(self, incoming: Incoming) -> Reply:
         """Answer one message, and say whether the command may have changed anything."""
         command: c.Command | None = None
+        if incoming.not_for_sender:
+            # Someone pressed a button on an answer to someone else (in a channel thread,
+            # say): it would act for them, on that person's course. Nothing is done.
+            refusal = self._say("button.not_yours")
+            return Reply([Outgoing(refusal)], not_yours=True)
         try:
             command = parser.parse(incoming.text)
             for attempt in range(LOCK_RETRIES):
@@ -111,7 +116,9 @@ class Bot:
                 label=person.email, roles=roles_of(session, person.id or 0), person=person
             )
             answers = self._run(session, actor, command, incoming=incoming)
-        return Reply([_addressed(a) for a in answers], changed=not command.read_only)
+        # Buttons on answers to this person act for this person only.
+        addressed = [_addressed(a, incoming.user_id) for a in answers]
+        return Reply(addressed, changed=not command.read_only)
 
     def run_as_operator(
         self, text: str, operator: str, progress: Callable[[int, int], None] | None = None
@@ -485,5 +492,9 @@ class ConversationInfo:
         )
 
 
-def _addressed(answer: Message | Outgoing) -> Outgoing:
-    return answer if isinstance(answer, Outgoing) else Outgoing(answer)
+def _addressed(answer: Message | Outgoing, asker: str) -> Outgoing:
+    """The answer as an Outgoing; a private one's buttons are the asker's."""
+    out = answer if isinstance(answer, Outgoing) else Outgoing(answer)
+    if out.visibility == "private":
+        return Outgoing(out.message.owned_by(asker), out.visibility, out.channel_id)
+    return out

@@ -12,7 +12,7 @@ effect, so a click and a typed command take one road through the parser.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Literal
 
 Visibility = Literal["private", "public"]
@@ -22,11 +22,17 @@ ButtonStyle = Literal["default", "primary", "danger"]
 
 @dataclass(frozen=True)
 class Button:
-    """A button; pressing it is the same as typing ``command``."""
+    """A button; pressing it is the same as typing ``command``.
+
+    ``owner`` is the platform user id of the one person it acts for ("" for anyone,
+    as on a channel post). A button on an answer to someone is theirs: where others
+    can see it (a thread in a channel), pressing it does nothing for them.
+    """
 
     label: str
     command: str
     style: ButtonStyle = "default"
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,18 @@ class Message:
             b for block in self.blocks if isinstance(block, Actions) for b in block.buttons
         )
 
+    def owned_by(self, user_id: str) -> Message:
+        """This message with every button not yet owned made ``user_id``'s."""
+        if all(b.owner for b in self.buttons):
+            return self
+        blocks = tuple(
+            Actions(tuple(b if b.owner else replace(b, owner=user_id) for b in block.buttons))
+            if isinstance(block, Actions)
+            else block
+            for block in self.blocks
+        )
+        return replace(self, blocks=blocks)
+
     @property
     def form(self) -> Form | None:
         return next((b for b in self.blocks if isinstance(b, Form)), None)
@@ -250,6 +268,15 @@ class Incoming:
     in_channel: bool = False
     mentions: tuple[Mention, ...] = ()
     channels: tuple[ChannelRef, ...] = ()
+    #: For a button press: the user the button was for (see :attr:`Button.owner`).
+    button_owner: str = ""
+
+    @property
+    def not_for_sender(self) -> bool:
+        """A press of a button that was someone else's."""
+        return (
+            self.via == "button" and bool(self.button_owner) and (self.button_owner != self.user_id)
+        )
 
 
 @dataclass(frozen=True)
@@ -277,6 +304,9 @@ class Reply:
 
     outgoing: list[Outgoing]
     changed: bool = False
+    #: True when the request was a press of someone else's button, refused: the adapter
+    #: leaves that message as it was (its buttons are still its owner's to use).
+    not_yours: bool = False
     #: False when the platform user is not linked to anyone on the roster (and the
     #: Incoming carried no email to link them by): the adapter may look the email up
     #: and ask again. Nothing has been done in that case.

@@ -275,6 +275,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "home.issue_item": ("when", "platform", "target", "reason"),
         "home.no_issues": (),
         "button.chosen": ("label",),
+        "button.not_yours": (),
+        "preview.buttons": ("labels",),
         "install.channel": ("initiative",),
         "delivery.failed": ("channel", "reason"),
         **{f"delivery.reason.{r}": () for r in DELIVERY_REASONS},

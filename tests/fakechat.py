@@ -83,9 +83,20 @@ class Talker:
         """Say something; ``where`` sets Incoming fields such as mentions or in_channel."""
         return self._send(text, "direct", **where)
 
-    def clicks(self, label: str) -> Reply:
-        assert self.last is not None, "nothing to click yet"
-        return self._send(self.last.button(label).command, "button")
+    def clicks(self, label: str, on: Reply | Message | None = None) -> Reply:
+        """Press a button on the last reply, or on ``on`` (a reply or message someone else
+        may have been shown), as an adapter would: its words, and whose button it is."""
+        buttons = (
+            on.buttons
+            if isinstance(on, Reply)
+            else list(on.buttons)
+            if on is not None
+            else self.last.buttons
+            if self.last is not None
+            else []
+        )
+        button = Reply([], "", buttons).button(label)
+        return self._send(button.command, "button", button_owner=button.owner)
 
 
 class FakeChat:

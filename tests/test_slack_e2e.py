@@ -326,3 +326,25 @@ async def test_acks_come_quickly_even_when_the_work_is_slow(slack: SlackHarness)
     assert sent.status == 200 and sent.seconds < 1.0
     await slack.fake.wait_for(lambda: slack.fake.responses.get(key))
     await asyncio.sleep(0)
+
+
+async def test_someone_elses_button_in_a_thread_does_nothing_for_the_presser(
+    slack: SlackHarness,
+) -> None:
+    fake = slack.fake
+    await slack.mention(ANA, "CICU", "next")
+    (post,) = await fake.wait_for(lambda: fake.posts("CICU"))
+    sent = await slack.click(BEN, post, "Mark complete")
+    assert sent.status == 200
+    (refusal,) = await fake.wait_for(lambda: fake.of("response_url"))
+    assert "someone else's message" in text_of(refusal.args["blocks"])
+    assert refusal.args.get("replace_original") in (None, False)
+    assert fake.of("chat.update") == []  # Ana's message keeps its buttons
+    with _db(slack) as s:
+        assert s.exec(select(Completion)).all() == []
+    await slack.click(ANA, post, "Mark complete")
+    await fake.wait_for(lambda: any("Recorded" in p.get("text", "") for p in fake.posts("CICU")))
+    with _db(slack) as s:
+        done = s.exec(select(Completion)).all()
+        ana = person_by_email(s, "ana.ruiz@example.org")
+        assert ana is not None and [c.person_id for c in done] == [ana.id]

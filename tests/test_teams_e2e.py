@@ -257,3 +257,27 @@ async def test_every_answer_is_a_valid_card(teams: TeamsHarness) -> None:
 async def test_health_check_names_teams(teams: TeamsHarness) -> None:
     async with teams.session.get(f"{teams.base_url}/healthz") as response:
         assert (await response.json())["platforms"] == ["teams-anonymous"]
+
+
+async def test_someone_elses_card_button_in_a_channel_does_nothing_for_the_presser(
+    teams: TeamsHarness,
+) -> None:
+    fake = teams.fake
+    await teams.says(ANA, "hi")
+    await teams.says(BEN, "hi")
+    await teams.in_channel(ANA, ICU_CHANNEL, "next")
+    thread = f"{ICU_CHANNEL};messageid=17000001"
+    card = next(p for p in fake.messages(thread) if "Mark complete" in str(p.activity))
+    data = button(card.activity, "Mark complete")
+    updates = len(fake.updates())
+    await teams.clicks(BEN, card.activity_id, data)
+    refusal = fake.messages()[-1]
+    assert "someone else's message" in text_of(refusal.activity)
+    assert len(fake.updates()) == updates  # Ana's card keeps its buttons
+    with Session(teams.adapter.bot.engine) as s:
+        assert s.exec(select(Completion)).all() == []
+    await teams.clicks(ANA, card.activity_id, data)
+    with Session(teams.adapter.bot.engine) as s:
+        (done,) = s.exec(select(Completion)).all()
+        ana = person_by_email(s, "ana.ruiz@example.org")
+        assert ana is not None and done.person_id == ana.id

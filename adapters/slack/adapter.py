@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import aiohttp
@@ -199,7 +198,7 @@ class SlackAdapter:
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
         app.command("/huddle")(self._on_command)
-        app.action(re.compile("^" + render.ACTION_PREFIX + r"\d+$"))(self._on_click)
+        app.action(render.ACTION_ID)(self._on_click)
         app.action(render.FORM_ACTION)(self._on_form_button)
         app.view(render.FORM_CALLBACK)(self._on_form_submission)
         # Any other message event (edits, bot posts, channel chatter) is acknowledged and
@@ -282,12 +281,15 @@ class SlackAdapter:
 
     async def _click(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         clicked = translate.click(body)
-        await self._mark_chosen(clicked)
+        theirs = clicked.owner and clicked.owner != clicked.user_id
+        if not theirs:
+            await self._mark_chosen(clicked)
         kind: PlaceKind = (
             "home"
             if clicked.container == "view"
             else "click_ephemeral"
-            if clicked.ephemeral
+            # Someone else's button (in a thread): the refusal is for the presser's eyes.
+            if clicked.ephemeral or (theirs and clicked.response_url)
             else "click"
         )
         place = Place(
@@ -301,6 +303,7 @@ class SlackAdapter:
         incoming = await self.incoming(
             clicked.user_id, clicked.command, "button", clicked.channel_id, in_channel, context
         )
+        incoming = replace(incoming, button_owner=clicked.owner)
         await self.answer(incoming, place, refresh_home=kind == "home")
 
     async def _on_form_button(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +36,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from adapters.text import progress_bar, styled_line, table_lines
+from adapters.text import progress_bar, split_text, styled_line, table_lines
 from bot import markup
 from bot.messages import (
     Actions,
@@ -64,6 +65,10 @@ MAX_BUTTON_VALUE = 2000
 MAX_BUTTONS = 25
 MAX_FALLBACK = 3000
 ACTION_PREFIX = "huddle-"
+#: A button's action id: the prefix, its number, and the user it acts for, if one
+#: (``huddle-3`` or ``huddle-3.U0123``). Slack sends the action id back on a click, so
+#: the adapter knows whose button it was without asking anyone.
+ACTION_ID = re.compile("^" + re.escape(ACTION_PREFIX) + r"\d+(?:\.(?P<owner>[A-Za-z0-9]+))?$")
 #: The action id of the button that opens a form, and the callback id of the form's modal.
 FORM_ACTION = ACTION_PREFIX + "form"
 FORM_CALLBACK = "huddle_form"
@@ -120,30 +125,8 @@ def to_mrkdwn(text: str) -> str:
     )
 
 
-def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """Split at line breaks (or hard, for one very long line) into pieces within ``limit``."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not pieces:
-        pieces.append(current)
-    return [p for p in pieces if p.strip()] or [" "]
-
-
 def _section(mrkdwn: str) -> Iterator[Block]:
-    for piece in split_text(mrkdwn):
+    for piece in split_text(mrkdwn, MAX_SECTION):
         yield SectionBlock(text=MarkdownTextObject(text=piece))
 
 
@@ -178,7 +161,7 @@ def blocks_for(block: NeutralBlock, counter: Iterator[int]) -> Iterator[Block]:
         buttons = [
             ButtonElement(
                 text=PlainTextObject(text=_clip(b.label, MAX_BUTTON_TEXT) or " ", emoji=True),
-                action_id=f"{ACTION_PREFIX}{next(counter)}",
+                action_id=f"{ACTION_PREFIX}{next(counter)}" + (f".{b.owner}" if b.owner else ""),
                 value=b.command[:MAX_BUTTON_VALUE],
                 style=b.style if b.style in ("primary", "danger") else None,
             )

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.slack.render import ACTION_ID
 from bot.messages import ChannelRef
 
 PLATFORM = "slack"
@@ -96,6 +97,8 @@ class Click:
     blocks: tuple[Mapping[str, Any], ...]
     message_text: str
     response_url: str | None
+    #: The user the button acts for ("" for anyone), from its action id.
+    owner: str = ""
 
 
 def click(body: Mapping[str, Any]) -> Click:
@@ -116,4 +119,11 @@ def click(body: Mapping[str, Any]) -> Click:
         blocks=tuple(message.get("blocks") or ()),
         message_text=str(message.get("text") or ""),
         response_url=body.get("response_url"),
+        owner=_owner(str(action.get("action_id") or "")),
     )
+
+
+def _owner(action_id: str) -> str:
+    """The user a button acts for, from its action id (``huddle-3.U0123``), else ""."""
+    found = ACTION_ID.match(action_id)
+    return (found.group("owner") or "") if found else ""

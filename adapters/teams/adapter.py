@@ -188,9 +188,10 @@ class TeamsAdapter:
     async def _on_message(self, context: TurnContext, state: TurnState) -> None:
         activity = _json(context.activity)
         command = translate.submitted_command(activity)
-        if command is not None:
-            await self._mark_chosen(context, activity)
         incoming = translate.incoming(activity)
+        if command is not None and not incoming.not_for_sender:
+            # Someone else's button is left on its card for its owner to use.
+            await self._mark_chosen(context, activity)
         if incoming.mentions:
             incoming = await self._with_mention_emails(context, incoming)
         # The reference is saved (or checked) in the same worker trip as the answer.

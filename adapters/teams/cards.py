@@ -10,11 +10,12 @@ mention entity). Escaping belongs here, not in the core.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.text import progress_bar, styled_line
+from adapters.text import progress_bar, split_text, styled_line
 from bot import markup
 from bot.messages import (
     Actions,
@@ -44,9 +45,21 @@ SUMMARY = "card"
 #: the COMMAND is then the form's template, filled in as :meth:`bot.messages.Form.fill` does.
 FORM = "form"
 FIELD = "field."
+#: In a button's data: the Teams user it acts for (see bot.messages.Button.owner).
+OWNER = "for"
+#: Microsoft's renderers show at most this many actions in one ActionSet and drop the
+#: rest, so a longer row of buttons becomes several ActionSets.
+MAX_ACTIONS = 5
 MAX_INPUT = 3000
 MAX_ELEMENTS = 120
 MAX_TABLE_ROWS = 60
+#: Teams refuses a bot message of about 28 KB: each card is kept well under that, and a
+#: message with more becomes several cards.
+MAX_CARD_BYTES = 20_000
+#: Rows per Table element, so a long table can be spread over cards.
+TABLE_CHUNK = 20
+#: Characters per TextBlock, so a long paragraph can be too.
+MAX_TEXT = 4000
 
 
 @dataclass
@@ -111,7 +124,7 @@ def _elements(
     if isinstance(block, Heading):
         return [_text_block(block.text, style="heading", size="Medium", weight="Bolder")]
     if isinstance(block, Text):
-        return [_text_block(writer.text(block.markdown))]
+        return [_text_block(t) for t in split_text(writer.text(block.markdown), MAX_TEXT)]
     if isinstance(block, Fields):
         facts = [{"title": f.label, "value": writer.text(f.value)} for f in block.items]
         return [{"type": "FactSet", "facts": facts}]
@@ -128,15 +141,17 @@ def _elements(
             items.append(_text_block(writer.text(block.detail), isSubtle=True, spacing="None"))
         return [{"type": "Container", "items": items}]
     if isinstance(block, Table):
-        rows = [_row(block.columns, header=True)] + [_row(r) for r in block.rows[:MAX_TABLE_ROWS]]
+        shown = block.rows[:MAX_TABLE_ROWS]
         out: list[dict[str, Any]] = [
             {
                 "type": "Table",
                 "columns": [{"width": 1} for _ in block.columns],
-                "rows": rows,
+                "rows": [_row(block.columns, header=True)]
+                + [_row(r) for r in shown[start : start + TABLE_CHUNK]],
                 "firstRowAsHeader": True,
                 "gridStyle": "default",
             }
+            for start in range(0, max(len(shown), 1), TABLE_CHUNK)
         ]
         more = block.more + max(0, len(block.rows) - MAX_TABLE_ROWS)
         if more:
@@ -152,12 +167,17 @@ def _elements(
                 "id": f"huddle-{counter[0]}",
                 "data": {COMMAND: button.command, LABEL: button.label, SUMMARY: summary[:300]},
             }
+            if button.owner:
+                action["data"][OWNER] = button.owner
             if button.style == "primary":
                 action["style"] = "positive"
             elif button.style == "danger":
                 action["style"] = "destructive"
             actions.append(action)
-        return [{"type": "ActionSet", "actions": actions}] if actions else []
+        return [
+            {"type": "ActionSet", "actions": actions[start : start + MAX_ACTIONS]}
+            for start in range(0, len(actions), MAX_ACTIONS)
+        ]
     if isinstance(block, Image):
         return [{"type": "Image", "url": block.url, "altText": block.alt or " "}]
     if isinstance(block, Form):
@@ -229,7 +249,7 @@ def cards_for(message: Message) -> list[Card]:
             elements[0] = {**elements[0], "separator": True, "spacing": "Medium"}
             separate = False
         body.extend(elements)
-    parts = [body[i : i + MAX_ELEMENTS] for i in range(0, len(body), MAX_ELEMENTS)] or [[]]
+    parts = _packed(body)
     cards = []
     for part in parts:
         content: dict[str, Any] = {
@@ -243,6 +263,23 @@ def cards_for(message: Message) -> list[Card]:
             content["msteams"] = {"entities": used}
         cards.append(Card(content=content, summary=message.summary, mentions=used))
     return cards
+
+
+def _packed(body: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The card bodies: the elements in order, as few cards as keep each within
+    MAX_ELEMENTS elements and MAX_CARD_BYTES of JSON."""
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for element in body:
+        element_size = len(json.dumps(element, ensure_ascii=False).encode())
+        if parts[-1] and (
+            len(parts[-1]) >= MAX_ELEMENTS or size + element_size > MAX_CARD_BYTES - 1000
+        ):
+            parts.append([])
+            size = 0
+        parts[-1].append(element)
+        size += element_size
+    return parts
 
 
 def _all_text(element: Any) -> str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.teams.cards import COMMAND, FIELD, FORM
+from adapters.teams.cards import COMMAND, FIELD, FORM, OWNER
 from bot.messages import Form, FormField, Incoming, Mention
 
 PLATFORM = "teams"
@@ -109,7 +109,15 @@ def incoming(
         conversation_id=channel_conversation(str(conversation.get("id"))),
         in_channel=kind != "personal",
         mentions=mentions,
+        button_owner=button_owner(activity) if command is not None else "",
     )
+
+
+def button_owner(activity: Mapping[str, Any]) -> str:
+    """The user a pressed card button acts for ("" for anyone)."""
+    value = activity.get("value")
+    owner = value.get(OWNER) if isinstance(value, Mapping) else None
+    return owner if isinstance(owner, str) else ""
 
 
 def reference(activity: Mapping[str, Any]) -> dict[str, Any]:

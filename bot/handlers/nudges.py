@@ -25,7 +25,7 @@ from bot.context import Ctx
 from bot.db import insert_ignore
 from bot.handlers.admin import Refused, privacy_refusal
 from bot.markup import escape
-from bot.messages import Block, Choice, Form, FormField, Heading, Message, Table, Text
+from bot.messages import Actions, Block, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
 from bot.planning import KINDS, Planner, kind_of
 from bot.recurrence import (
@@ -533,8 +533,21 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
         messages.append(ctx.say("nudge.preview_none"))
     for number, (name, sample) in enumerate(samples, start=1):
         messages.append(ctx.say("nudge.preview_sample", number=number, name=name))
-        messages.append(sample)
+        messages.append(_inert(ctx, sample))
     return messages
+
+
+def _inert(ctx: Ctx, sample: Message) -> Message:
+    """A sample as its recipient would see it, but with no buttons to press: pressed by
+    whoever asked for the preview, they would act for the wrong person."""
+    blocks: list[Block] = []
+    for block in sample.blocks:
+        if isinstance(block, Actions):
+            labels = " · ".join(escape(b.label) for b in block.buttons)
+            blocks.append(Text(ctx.md("preview.buttons", labels=Markdown(labels))))
+        elif not isinstance(block, Form):
+            blocks.append(block)
+    return Message(tuple(blocks), sample.summary, sample.kind)
 
 
 def _history(ctx: Ctx, schedule: Schedule) -> list[Message]:
