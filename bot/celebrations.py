@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select, update
 
 from bot.content import Content
 from bot.db import insert_ignore
-from bot.models import Celebration, Completion, Enrolment, Person
+from bot.models import Celebration, Completion, Enrolment, OutboxMessage, Person
 from bot.progress import PathwayStatus
 
 MILESTONES = (50, 75, 100)
@@ -114,3 +114,33 @@ def team_milestones(
             if percent >= m
         ]
         insert_ignore(session, Celebration, rows)
+
+
+def withdraw(
+    session: Session, content: Content, person: Person, course_id: str, now: datetime
+) -> str:
+    """Take back what a completion that was undone earned: its course celebration and
+    that of any pathway it finished. Returns "posted" if any had gone out already,
+    "withdrawn" if they were still to be posted and now will not be, or "" if there was
+    nothing to celebrate (the person had said "celebrate me: no")."""
+    keys = [f"course:{person.id}:{course_id}"] + [
+        f"pathway:{person.id}:{p.id}" for p in content.pathways.values() if course_id in p.courses
+    ]
+    found = session.exec(select(Celebration).where(col(Celebration.dedupe_key).in_(keys))).all()
+    outcomes: set[str] = set()
+    for celebration in found:
+        if not celebration.posted:
+            session.execute(delete(Celebration).where(col(Celebration.id) == celebration.id))
+            outcomes.add("withdrawn")
+            continue
+        # Planned already: a message still waiting in the outbox is not sent.
+        waiting = session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.dedupe_key).startswith(f"celebration:{celebration.id}:"),
+                col(OutboxMessage.status) == "pending",
+            )
+            .values(status="skipped", last_error="completion undone", updated_at=now)
+        )
+        outcomes.add("withdrawn" if getattr(waiting, "rowcount", 0) else "posted")
+    return "posted" if "posted" in outcomes else "withdrawn" if outcomes else ""

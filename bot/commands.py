@@ -84,6 +84,13 @@ class Done(Command):
 
 
 @dataclass(frozen=True)
+class Undo(Command):
+    """Take back one's own self-reported completion of the last day (the latest, or named)."""
+
+    course: str = ""
+
+
+@dataclass(frozen=True)
 class ShowSetup(Command):
     read_only: ClassVar[bool] = True
 

@@ -69,6 +69,13 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ConfirmAccount(),
     ),
     (
+        r"(?:undo|take (?:that|it) back|i didn'?t (?:finish|complete|do) (?:that|it)"
+        r"|not (?:done|finished) (?:yet|after all)"
+        r"|mark (?:it |that )?(?:as )?not (?:done|complete))"
+        r"(?:\s+(?:done\s+)?(?P<course>.+))?",
+        lambda m, _: c.Undo(course=(m.group("course") or "").strip()),
+    ),
+    (
         r"(?:done|finished|completed|complete|i'?m done|i finished|i completed)",
         lambda m, _: c.Done(course=""),
     ),
@@ -206,6 +213,7 @@ VOCABULARY = (
     "menu",
     "join",
     "done",
+    "undo",
     "setup",
     "pause",
     "resume",

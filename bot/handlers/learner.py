@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import col, delete, select
+
 from bot import commands as c
 from bot import matching
-from bot.celebrations import on_completion
+from bot.celebrations import on_completion, withdraw
 from bot.content import Course, Pathway
 from bot.context import Ctx
 from bot.db import insert_ignore
@@ -442,9 +444,18 @@ def record(
         # Another request recorded it a moment ago (a double click): say so, once.
         return [ctx.say("done.already", title=course.title, date=format_date(ctx.today()))]
     on_completion(ctx.session, ctx.content, person, course.id, before, now)
+    # A person's own report can be taken back for a day; a verified one is an admin's.
+    undo = (
+        (ctx.actions(ctx.button("button.undo", f"undo {course.id}")),)
+        if source == "self_report"
+        else ()
+    )
     messages = [
         ctx.say(
-            "done.recorded", title=course.title, credits=credits_text(ctx, dict(course.credits))
+            "done.recorded",
+            *undo,
+            title=course.title,
+            credits=credits_text(ctx, dict(course.credits)),
         )
     ]
     for status in before:
@@ -457,6 +468,55 @@ def record(
                 )
             )
     return messages
+
+
+UNDO_WINDOW = timedelta(hours=24)
+
+
+def undo(ctx: Ctx, cmd: c.Undo) -> list[Message]:
+    """Take back one's own completion of the last day: the latest, or the course named."""
+    person = me(ctx)
+    mine = list(
+        ctx.session.exec(
+            select(Completion)
+            .where(Completion.person_id == person.id)
+            .order_by(col(Completion.recorded_at).desc(), col(Completion.id).desc())
+        )
+    )
+    if cmd.course:
+        course, _ = find_course(ctx, cmd.course, {x.course_id for x in mine})
+        chosen = next((x for x in mine if course and x.course_id == course.id), None)
+        if chosen is None:
+            return [ctx.say("undo.not_found", text=cmd.course)]
+    else:
+        recent = [x for x in mine if x.source == "self_report"]
+        chosen = recent[0] if recent else None
+        if chosen is None:
+            return [ctx.say("undo.nothing")]
+    course = ctx.content.courses.get(chosen.course_id)
+    title = course.title if course else chosen.course_id
+    if chosen.source != "self_report" or chosen.verified:
+        contact = ctx.content.initiative.setup.contact
+        return [
+            ctx.say(
+                "undo.verified",
+                title=title,
+                contact_name=contact.name,
+                contact_email=contact.email,
+                contact_phone=contact.phone,
+            )
+        ]
+    if chosen.recorded_at < ctx.now() - UNDO_WINDOW:
+        when = chosen.recorded_at.astimezone(ctx.zone).date()
+        return [ctx.say("undo.too_old", title=title, date=format_date(when))]
+    ctx.session.execute(delete(Completion).where(col(Completion.id) == chosen.id))
+    outcome = withdraw(ctx.session, ctx.content, person, chosen.course_id, ctx.now())
+    ctx.audit("completion.undo", person.email, chosen.course_id)
+    extra = [Text(ctx.md("undo.withdrawn" if outcome == "withdrawn" else "undo.already_posted"))]
+    return [
+        ctx.say("undo.done", *(extra if outcome else []), title=title),
+        *next_course(ctx, c.NextCourse()),
+    ]
 
 
 SNOOZE_LIMIT_DAYS = 90
