@@ -132,5 +132,13 @@ def test_a_clinician_in_the_playground_gets_her_next_course(playground: str) -> 
             ).to_be_visible(timeout=15_000)
             # The clicked card was replaced, so its button cannot be pressed again.
             expect(cards.filter(has_text="✓ Mark complete").first).to_be_visible()
+
+            # Help's placeholders show as placeholders in Microsoft's card renderer.
+            page.get_by_role("textbox").fill("help")
+            page.keyboard.press("Enter")
+            helped = cards.filter(has_text="What you can say to Huddle")
+            expect(helped.first).to_be_visible(timeout=15_000)
+            expect(helped.first).to_contain_text("join <pathway>")
+            expect(helped.first).to_contain_text("pause until <date>")
         finally:
             browser.close()

@@ -128,7 +128,8 @@ def test_cards_render_markdown_mentions_tables_and_buttons() -> None:
     (card,) = cards.cards_for(message)
     assert card_problems(card.content) == []
     body = card.content["body"]
-    assert body[1]["text"] == "**Next: [Pain <1> & 2](https://x.org/a)**\n\n- a\n- b"
+    # Teams drops what looks like an HTML tag: characters are written as entities.
+    assert body[1]["text"] == "**Next: [Pain &lt;1&gt; &amp; 2](https://x.org/a)**\n\n- a\n- b"
     assert body[4]["separator"] is True and body[4]["text"] == "<at>Ana Ruiz</at> :tada:"
     assert card.content["msteams"]["entities"] == [
         {

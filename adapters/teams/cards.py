@@ -109,9 +109,14 @@ class _Writer:
         if span.url and span.url.startswith(markup.CHANNEL):
             return span.text
         if span.url:
-            label = span.text.replace("[", "(").replace("]", ")")
+            label = _literal(span.text).replace("[", "(").replace("]", ")")
             return f"[{label}]({span.url.replace(')', '%29').replace(' ', '%20')})"
-        return span.text
+        return _literal(span.text)
+
+
+def _literal(text: str) -> str:
+    """Text shown as written: Teams drops what looks like an HTML tag (``<pathway>``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _text_block(text: str, **extra: Any) -> dict[str, Any]:
@@ -122,15 +127,15 @@ def _elements(
     block: Block, writer: _Writer, counter: list[int], summary: str
 ) -> list[dict[str, Any]]:
     if isinstance(block, Heading):
-        return [_text_block(block.text, style="heading", size="Medium", weight="Bolder")]
+        return [_text_block(_literal(block.text), style="heading", size="Medium", weight="Bolder")]
     if isinstance(block, Text):
         return [_text_block(t) for t in split_text(writer.text(block.markdown), MAX_TEXT)]
     if isinstance(block, Fields):
-        facts = [{"title": f.label, "value": writer.text(f.value)} for f in block.items]
+        facts = [{"title": _literal(f.label), "value": writer.text(f.value)} for f in block.items]
         return [{"type": "FactSet", "facts": facts}]
     if isinstance(block, ProgressBar):
         items = [
-            _text_block(block.label, weight="Bolder"),
+            _text_block(_literal(block.label), weight="Bolder"),
             _text_block(
                 f"{progress_bar(block.done, block.total)}  {block.done}/{block.total}",
                 fontType="Monospace",
@@ -227,7 +232,7 @@ def _row(cells: Iterable[str], header: bool = False) -> dict[str, Any]:
         "cells": [
             {
                 "type": "TableCell",
-                "items": [_text_block(c, weight=weight)],
+                "items": [_text_block(_literal(c), weight=weight)],
             }
             for c in cells
         ],
@@ -256,7 +261,7 @@ def cards_for(message: Message) -> list[Card]:
             "type": "AdaptiveCard",
             "$schema": SCHEMA,
             "version": VERSION,
-            "body": part or [_text_block(message.summary)],
+            "body": part or [_text_block(_literal(message.summary))],
         }
         used = [m for m in writer.mentions if any(m["text"] in _all_text(e) for e in part)]
         if used:
@@ -296,7 +301,10 @@ def chosen_card(summary: str, note: str) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": VERSION,
-        "body": [_text_block(summary or " "), _text_block(note, isSubtle=True, spacing="Small")],
+        "body": [
+            _text_block(_literal(summary) or " "),
+            _text_block(_literal(note), isSubtle=True, spacing="Small"),
+        ],
     }
 
 
