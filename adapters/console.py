@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from adapters.text import progress_bar, table_lines
@@ -27,7 +27,9 @@ from bot.messages import (
     Heading,
     Image,
     Incoming,
+    Mention,
     Message,
+    Outgoing,
     ProgressBar,
     Table,
     Text,
@@ -169,6 +171,67 @@ def render_all(messages: Iterable[Message], style: Style) -> Rendered:
     return Rendered("\n\n".join(texts), buttons)
 
 
+_PUNCTUATION = ",.;:!?)"
+#: The most words after an @ that can be a name ("@Ana Maria Ruiz").
+_NAME_WORDS = 3
+
+
+@dataclass
+class _Mentioned:
+    """What typed text mentions, or the first @ that needs a choice between people."""
+
+    text: str
+    mentions: list[Mention] = field(default_factory=list)
+    ask: str = ""  # the @words that match several people
+    options: list[tuple[str, str, str]] = field(default_factory=list)  # (email, name, team)
+
+
+def resolve_mentions(
+    text: str,
+    people_named: Callable[[str], list[tuple[str, str, str]]],
+    chosen: dict[str, str] | None = None,
+) -> _Mentioned:
+    """Read ``@name`` in typed text as a mention, as Slack and Teams mentions arrive.
+
+    An @ followed by an email, a full name, or a first or last name of someone on the
+    roster mentions them (the longest run of words that names someone wins). When the
+    words match several people, the choice is asked for; ``chosen`` holds choices
+    already made (the @words -> email).
+    """
+    chosen = chosen or {}
+    out: list[str] = []
+    mentions: list[Mention] = []
+    words = text.split(" ")
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not (word.startswith("@") and len(word) > 1):
+            out.append(word)
+            i += 1
+            continue
+        first = [word[1:], *words[i + 1 : i + _NAME_WORDS]]
+        for size in range(len(first), 0, -1):
+            said = " ".join(first[:size]).rstrip(_PUNCTUATION)
+            found = people_named(said) if said else []
+            if said in chosen:
+                found = [f for f in found if f[0] == chosen[said]] or found
+            if not found:
+                continue
+            if len(found) > 1:
+                return _Mentioned(text, ask=said, options=found)
+            email, name, _ = found[0]
+            tail = " ".join(first[:size])[len(said) :]
+            out.append(f"@{name}{tail}")
+            if all(m.user_id != email for m in mentions):
+                mentions.append(Mention(email, name, email))
+            i += size
+            break
+        else:
+            out.append(word)
+            i += 1
+    return _Mentioned(" ".join(out), mentions)
+
+
 class ConsoleChat:
     """A read-reply loop in the terminal, talking as one person."""
 
@@ -189,8 +252,13 @@ class ConsoleChat:
         self.style = Style(wants_color(stdout) if color is None else color)
         self.buttons: list[Button] = []
         self._read = read
+        #: Text waiting for the person to say which of several people an @name meant.
+        self._choosing: _Mentioned | None = None
+        self._chosen: dict[str, str] = {}
 
-    def incoming(self, text: str, via: str = "direct", owner: str = "") -> Incoming:
+    def incoming(
+        self, text: str, via: str = "direct", owner: str = "", mentions: tuple[Mention, ...] = ()
+    ) -> Incoming:
         return Incoming(
             platform=PLATFORM,
             user_id=self.email,
@@ -198,19 +266,54 @@ class ConsoleChat:
             text=text,
             via="button" if via == "button" else "direct",
             button_owner=owner,
+            mentions=mentions,
+            has_channels=False,
         )
 
     def answer(self, text: str) -> str:
         """Send typed text (or a button number) and return the rendered answer."""
         via, owner = "direct", ""
         stripped = text.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
+        if self._choosing is not None:
+            waiting, self._choosing = self._choosing, None
+            options = waiting.options
+            if stripped.isdigit() and 1 <= int(stripped) <= len(options):
+                self._chosen[waiting.ask] = options[int(stripped) - 1][0]
+                text = waiting.text
+            else:
+                self._chosen = {}
+        elif stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
             text, via, owner = button.command, "button", button.owner
-        replies = self.bot.handle(self.incoming(text, via, owner))
-        rendered = render_all((r.message for r in replies), self.style)
+        mentioned = _Mentioned(text)
+        if via != "button" and "@" in text:
+            mentioned = resolve_mentions(text, self.bot.people_named, self._chosen)
+            if mentioned.ask:
+                self._choosing = mentioned
+                return self._which(mentioned)
+        self._chosen = {}
+        replies = self.bot.handle(
+            self.incoming(mentioned.text, via, owner, tuple(mentioned.mentions))
+        )
+        rendered = render_all((self._shown(r) for r in replies), self.style)
         self.buttons = rendered.buttons
         return rendered.text
+
+    def _shown(self, out: Outgoing) -> Message:
+        """A reply as shown here; a post for a team channel says so first."""
+        if out.visibility != "public":
+            return out.message
+        note = Text(self.bot.templates.md("console.posted"))
+        return replace(out.message, blocks=(note, *out.message.blocks))
+
+    def _which(self, mentioned: _Mentioned) -> str:
+        """Ask which of several people an @name meant (their number picks them)."""
+        self.buttons = []
+        lines = [self.bot.templates.plain("console.which_person", name=mentioned.ask)]
+        for number, (email, name, team) in enumerate(mentioned.options, start=1):
+            where = f", {team}" if team else ""
+            lines.append(f"  [{number}] {name} ({email}{where})")
+        return "\n".join(lines)
 
     def run(self, greeting: Iterable[str] = ()) -> int:
         """Chat until end of input or a quit word. Returns an exit code."""

@@ -42,6 +42,7 @@ from bot.store import (
     conversation_state,
     identity_exists,
     link_identity,
+    people_named,
     person_by_email,
     person_for_identity,
     roles_of,
@@ -144,6 +145,12 @@ class Bot:
     def is_quick(text: str) -> bool:
         """Whether these words ask something small and read-only (see Command.quick)."""
         return parser.parse(text).quick
+
+    def people_named(self, words: str) -> list[tuple[str, str, str]]:
+        """(email, name, team) of each person on the roster an ``@words`` could mean, for
+        a platform with no mentions of its own (the terminal)."""
+        with Session(self.engine) as session:
+            return [(p.email, p.name, team) for p, team in people_named(session, words)]
 
     def knows(self, platform: str, user_id: str) -> bool:
         """Whether this platform user is already linked to a person on the roster."""

@@ -270,6 +270,9 @@ class Incoming:
     channels: tuple[ChannelRef, ...] = ()
     #: For a button press: the user the button was for (see :attr:`Button.owner`).
     button_owner: str = ""
+    #: False on a platform with no channels (the terminal): a post meant for a team
+    #: channel is shown where the person is instead.
+    has_channels: bool = True
 
     @property
     def not_for_sender(self) -> bool:

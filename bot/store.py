@@ -155,3 +155,25 @@ def admin_count(session: Session) -> int:
             select(func.count()).select_from(PersonRole).where(PersonRole.role == "admin")
         ).one()
     )
+
+
+def people_named(session: Session, words: str, limit: int = 10) -> list[tuple[Person, str]]:
+    """People an ``@words`` mention could mean: by email, full name, first or last name
+    (case-insensitive), with their team's name; the closest kind of match only."""
+    query = " ".join(words.lower().split())
+    if not query:
+        return []
+    name = func.lower(col(Person.name))
+    for condition in (
+        func.lower(col(Person.email)) == query,
+        name == query,
+        name.startswith(query + " ", autoescape=True) | name.endswith(" " + query, autoescape=True),
+    ):
+        found = session.exec(
+            select(Person).where(condition).order_by(col(Person.name)).limit(limit)
+        ).all()
+        if found:
+            return [
+                (p, (team.name if (team := team_of(session, p.team_id)) else "")) for p in found
+            ]
+    return []

@@ -160,10 +160,13 @@ def shoutout(ctx: Ctx, cmd: c.Shoutout) -> list[Message | Outgoing]:
         if team
         else None
     )
+    channel_id: str | None
     if link is not None:
         channel_id = link.channel_id
     elif incoming.in_channel and incoming.conversation_id:
         channel_id = incoming.conversation_id
+    elif not incoming.has_channels:
+        channel_id = None  # the terminal: shown here, as the team channel would show it
     else:
         return [ctx.say("shoutout.no_channel", team=team.name if team else "-")]
     who = Markdown(", ".join(mention(ctx, p, incoming.platform) for p in people))
@@ -173,7 +176,9 @@ def shoutout(ctx: Ctx, cmd: c.Shoutout) -> list[Message | Outgoing]:
     sent = ctx.say(
         "shoutout.sent",
         who=", ".join(p.name for p in people),
-        channel=channel_md(ChannelRef(channel_id, "")),
+        channel=channel_md(ChannelRef(channel_id, ""))
+        if channel_id
+        else Markdown(escape(ctx.plain("shoutout.team_channel", team=team.name if team else "-"))),
     )
     return [Outgoing(post, visibility="public", channel_id=channel_id), sent]
 
