@@ -33,7 +33,8 @@ Days of the month (1..31; days a month lacks simply do not occur in it):
 Once (exactly one time; "once" is optional whenever a date is given):
     ``2026-12-01 14:00 once``, ``once 2026-12-01 14:00``, ``once on 2026-12-01 at 2pm``,
     ``2026-12-01T14:00``, ``on dec 1 at 2pm``, ``dec 1 14:00 once``, ``1st december 9am``,
-    ``dec 1 2027 9am``, ``today 17:00``, ``tomorrow 9am``. A month and day without a
+    ``dec 1 2027 9am``, ``today 17:00``, ``tomorrow 9am``, ``next friday 12:00``,
+    ``friday 12:00 once`` (the next Friday after today). A month and day without a
     year is the next such date on or after today. The date may not be before today
     nor more than two years after it.
 
@@ -543,6 +544,10 @@ def _one_off_date(core: list[str], today: date, text: str) -> date | None:
         return today
     if rest == ["tomorrow"]:
         return today + _ONE_DAY
+    if rest and rest[-1] in _SINGLE_DAYS and rest[:-1] in ([], ["next"], ["this"]):
+        # 'next friday', 'this friday', 'friday once': the next Friday after today.
+        ahead = (_SINGLE_DAYS[rest[-1]] - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
     if len(rest) == 1:
         match = _ISO_DATE.fullmatch(rest[0])
         if not match:
@@ -571,7 +576,7 @@ def _is_one_off(core: list[str]) -> bool:
     return any(
         tok in ("once", "today", "tomorrow") or tok in _MONTH_WORDS or _ISO_DATE.fullmatch(tok)
         for tok in core
-    )
+    ) or (len(core) == 2 and core[0] in ("next", "this") and core[1] in _SINGLE_DAYS)
 
 
 def _match(core: list[str], norm: str, today: date, text: str) -> Recurrence | date | None:

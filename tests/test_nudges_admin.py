@@ -239,8 +239,8 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
             "for example nudge schedule custom to everyone weekdays 08:30 say The new pain"
         ),
         "session to team:icu 2026-12-01 09:00 once session next week sometime": (
-            "for example nudge schedule session to team:icu 2026-12-01 09:00 once session "
-            "2026-12-03 12:00 https://meet.example.org/x Goals-of-care practice"
+            "for example nudge schedule session to team:icu tomorrow 09:00 session next friday "
+            "12:00 https://meet.example.org/x Goals-of-care practice"
         ),
         "next-course to everyone 0 9 31 2 *": (
             '"0 9 31 2 *" never happens: no month has that day. Pick a day every month has'
