@@ -153,6 +153,19 @@ class Initiative:
     levels: tuple[Level, ...]
     topics: Mapping[str, Topic]
     setup: Setup
+    #: Credit type -> the disciplines that can claim it (empty: every type for everyone).
+    credit_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def credits_for(self, discipline: str, credits: Mapping[str, float]) -> dict[str, float]:
+        """The credits a person of this discipline can claim (all types, if none are set)."""
+        if not self.credit_types:
+            return dict(credits)
+        return {
+            kind: amount
+            for kind, amount in credits.items()
+            if discipline in self.credit_types.get(kind, ())
+            or "all" in self.credit_types.get(kind, ())
+        }
 
 
 @dataclass(frozen=True)
@@ -327,7 +340,8 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
     initiative = _initiative(r, r.open("initiative.yaml"))
     topics = initiative.topics if initiative else {}
     levels = {lv.id for lv in initiative.levels} if initiative else set()
-    courses = _courses(r, r.open("courses.yaml"), topics)
+    credit_types = initiative.credit_types if initiative else {}
+    courses = _courses(r, r.open("courses.yaml"), topics, credit_types)
     pathways = _pathways(r, r.open("pathways.yaml"), courses, levels)
     templates = _templates(r, r.open("messages.yaml"))
     cases = _cases(r, folder / "cases", courses, topics)
@@ -362,9 +376,10 @@ def _initiative(r: _Reader, data: Any) -> Initiative | None:
             "setup",
             "defaults",
         },
-        set(),
+        {"credit_types"},
     )
     defaults = _defaults(r, doc.get("defaults"), doc.line_of("defaults"))
+    credit_types = _credit_types(r, doc.get("credit_types"), doc.line_of("credit_types"))
     levels: list[Level] = []
     raw_levels = doc.get("levels")
     if isinstance(raw_levels, LineList):
@@ -408,7 +423,37 @@ def _initiative(r: _Reader, data: Any) -> Initiative | None:
         levels=tuple(levels),
         topics=topics,
         setup=setup,
+        credit_types=credit_types,
     )
+
+
+def _credit_types(r: _Reader, data: Any, line: int) -> dict[str, tuple[str, ...]]:
+    """``credit_types``: each type of credit, with the disciplines that can claim it."""
+    if data is None:
+        return {}
+    doc = r.mapping(data, line, "'credit_types'")
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, who in (doc or {}).items():
+        assert doc is not None
+        where = doc.line_of(kind)
+        if not CREDIT_RE.match(kind):
+            r.error(where, f"credit type '{kind}' should be like CME, CNE")
+        if not isinstance(who, LineList) or not all(isinstance(d, str) for d in who) or not who:
+            r.error(where, f"credit type '{kind}': list the disciplines that can claim it")
+            continue
+        for discipline in who:
+            if discipline != "all" and discipline not in DISCIPLINES:
+                r.error(
+                    where,
+                    _unknown(f"credit type '{kind}'", "discipline", discipline, set(DISCIPLINES)),
+                )
+        found[kind] = tuple(who)
+    if found:
+        claimed = {d for who in found.values() for d in who}
+        for discipline in DISCIPLINES:
+            if discipline not in claimed and "all" not in claimed:
+                r.warn(line, f"credit_types: no credit type for discipline '{discipline}'")
+    return found
 
 
 def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
@@ -475,7 +520,12 @@ def _check_id(r: _Reader, item: LineDict, what: str, seen: Mapping[str, object])
     return cid
 
 
-def _courses(r: _Reader, data: Any, topics: Mapping[str, Topic]) -> dict[str, Course]:
+def _courses(
+    r: _Reader,
+    data: Any,
+    topics: Mapping[str, Topic],
+    credit_types: Mapping[str, tuple[str, ...]],
+) -> dict[str, Course]:
     courses: dict[str, Course] = {}
     if data is None:
         return courses
@@ -503,6 +553,12 @@ def _courses(r: _Reader, data: Any, topics: Mapping[str, Topic]) -> dict[str, Co
             if not CREDIT_RE.match(ctype):
                 r.error(
                     block.line_of(ctype), f"{what}: credit type '{ctype}' should be like CME, CNE"
+                )
+            if credit_types and ctype not in credit_types:
+                r.error(
+                    block.line_of(ctype),
+                    _unknown(f"{what}: credits", "credit type", ctype, credit_types)
+                    + " (initiative.yaml credit_types lists who can claim each)",
                 )
             if not isinstance(amount, int | float) or isinstance(amount, bool) or amount < 0:
                 r.error(block.line_of(ctype), f"{what}: credits for {ctype} must be a number >= 0")

@@ -947,7 +947,7 @@ class Planner:
                 "celebrate.course",
                 who=who,
                 title=course.title,
-                credits=credits_text(ctx, dict(course.credits)),
+                credits=credits_text(ctx, dict(course.credits), person.discipline),
             ).to_json()
         pathway = self.content.pathways.get(item.subject)
         if pathway is None:

@@ -163,3 +163,29 @@ def test_another_initiative_is_another_folder(folder: Path, engine, clock) -> No
     chat.load_sample_roster()
     reply = chat.person("ana.ruiz@example.org").says("hi")
     assert "Hello Ana, this is Huddle" in reply and "Self-Management Support Skills" in reply
+
+
+def test_credit_types_name_who_can_claim_them_and_courses_use_only_those(folder: Path) -> None:
+    initiative, courses = folder / "initiative.yaml", folder / "courses.yaml"
+    _edit(courses, "credits: {CME: 0.75, CNE: 0.75, CE: 0.75}", "credits: {CME: 0.75, CEU: 0.75}")
+    _edit(initiative, "  MOC: [physician]", "  MOC: [physicist]")
+    course_line = _line_of(courses, "CEU: 0.75")
+    moc_line = _line_of(initiative, "MOC: [physicist]")
+    assert _errors(folder) == [
+        f"initiative.yaml:{moc_line}: error: credit type 'MOC': unknown discipline 'physicist' "
+        "(did you mean 'physician'?)",
+        f"courses.yaml:{course_line}: error: course 'comm-101': credits: unknown credit type "
+        "'CEU' (did you mean 'CE'?) (initiative.yaml credit_types lists who can claim each)",
+    ]
+
+
+def test_a_person_sees_the_credit_types_their_discipline_can_claim(chat) -> None:  # type: ignore[no-untyped-def]
+    ana = chat.person("ana.ruiz@example.org")  # a nurse
+    ben = chat.person("ben.cho@example.org")  # a physician
+    recorded = ana.says("done comm-101")
+    assert "(0.75 CNE)" in recorded and "CME" not in recorded and "MOC" not in recorded
+    assert "0.75 CNE" in ana.says("progress")
+    physician = ben.says("next").text
+    assert "0.75 CME" in physician and "CNE" not in physician and " CE" not in physician
+    carla = chat.person("carla.diaz@example.org")  # a social worker
+    assert "0.75 CE" in carla.says("next") and "CNE" not in carla.says("next")

@@ -36,7 +36,10 @@ def first_name(person: Person) -> str:
     return person.name.split()[0] if person.name.split() else person.name
 
 
-def credits_text(ctx: Ctx, credits: dict[str, float]) -> Markdown:
+def credits_text(ctx: Ctx, credits: dict[str, float], discipline: str | None = None) -> Markdown:
+    """Credits as "0.75 CNE"; with a discipline, only the types it can claim."""
+    if discipline is not None:
+        credits = ctx.content.initiative.credits_for(discipline, credits)
     if not credits:
         return ctx.md("credits.none")
     return Markdown(" · ".join(f"{amount:g} {kind}" for kind, amount in sorted(credits.items())))
@@ -118,7 +121,7 @@ def course_blocks(ctx: Ctx, status: PathwayStatus, course: Course) -> list[Block
                 title=course.title,
                 url=course.url,
                 minutes=course.minutes,
-                credits=credits_text(ctx, dict(course.credits)),
+                credits=credits_text(ctx, dict(course.credits), person.discipline),
                 provider=course.provider,
                 summary=course.summary,
                 pathway=status.pathway.title,
@@ -210,7 +213,7 @@ def show_progress(ctx: Ctx, cmd: c.ShowProgress) -> list[Message]:
         due = format_date(status.enrolled.due_on) if status.enrolled.due_on else ""
         detail = ctx.md(
             "progress.detail",
-            credits=credits_text(ctx, status.credits()),
+            credits=credits_text(ctx, status.credits(), person.discipline),
             level=level.title,
             status=state,
             due=due,
@@ -219,6 +222,7 @@ def show_progress(ctx: Ctx, cmd: c.ShowProgress) -> list[Message]:
     all_credits = credits_text(
         ctx,
         sum_credits(ctx.content.courses[cid] for cid in completed if cid in ctx.content.courses),
+        person.discipline,
     )
     tier = highest_tier(ctx.content, found)
     if tier is not None:
@@ -455,7 +459,7 @@ def record(
             "done.recorded",
             *undo,
             title=course.title,
-            credits=credits_text(ctx, dict(course.credits)),
+            credits=credits_text(ctx, dict(course.credits), person.discipline),
         )
     ]
     for status in before:
