@@ -255,7 +255,10 @@ class Revoke(Command):
 
 @dataclass(frozen=True)
 class ShowAudit(Command):
+    """The latest ``limit`` admin actions, from the ``start``-th latest (1 is the latest)."""
+
     limit: int = 20
+    start: int = 1
     needs: ClassVar[Need] = "admin"
     read_only: ClassVar[bool] = True
 

@@ -198,8 +198,10 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.Report(scope=(m.group("scope") or "").strip()),
     ),
     (
-        r"(?:audit|audit log|audit trail)(?:\s+(?P<n>\d{1,4}))?",
-        lambda m, _: c.ShowAudit(limit=int(m.group("n") or 20)),
+        r"(?:audit|audit log|audit trail)(?:\s+(?P<n>\d{1,4}))?(?:\s+from\s+(?P<start>\d{1,5}))?",
+        lambda m, _: c.ShowAudit(
+            limit=int(m.group("n") or 20), start=max(1, int(m.group("start") or 1))
+        ),
     ),
 ]
 

@@ -382,7 +382,9 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "privacy.blocked": ("kinds", "text"),
         **{f"privacy.kind.{k}": () for k in PRIVACY_KINDS},
         # Audit
-        "audit.heading": ("count",),
+        "audit.heading": ("first", "last"),
+        "audit.zone": ("zone",),
+        "button.more": ("count",),
         "audit.columns": (),
         "audit.empty": (),
         **{f"discipline.{d}": () for d in DISCIPLINES},

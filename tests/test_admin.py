@@ -185,3 +185,22 @@ def test_a_team_name_with_patient_details_is_not_shared(chat: FakeChat) -> None:
     assert "Mr Jones room 12" in reply  # echoed back privately, nothing lost
     with Session(chat.bot.engine) as s:
         assert not s.exec(select(Team).where(Team.name.contains("Jones"))).all()  # type: ignore[attr-defined]
+
+
+def test_audit_is_readable_paged_and_in_the_askers_time_zone(chat: FakeChat) -> None:
+    sam = chat.person(SAM)
+    assert "Europe/London" in sam.says("timezone Europe/London")
+    for n in range(55):
+        sam.says(f"team add Ward {n}")
+    sam.says("enrol team:icu in essentials due mar 1")
+    page = sam.says("audit 60")
+    assert "Admin actions, latest first (1-25)" in page and "Times are in Europe/London." in page
+    # 15:00 UTC is 15:00 in London in November (the organisation's zone is Chicago, 09:00).
+    assert "Mon 23 Nov 15:00" in page and "09:00" not in page
+    assert "{" not in page.text and '"' not in page.text  # no raw JSON
+    assert "added: 1; already: 3" in page  # the enrolment's detail, in words
+    second = sam.clicks("Next 25")
+    assert "Admin actions, latest first (26-50)" in second
+    third = sam.clicks("Next 10")
+    assert "Admin actions, latest first (51-57)" in third
+    assert [b.label for b in third.buttons] == []

@@ -678,25 +678,72 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     ]
 
 
+AUDIT_PAGE = 25
+AUDIT_MAX = 200
+
+
 def show_audit(ctx: Ctx, cmd: c.ShowAudit) -> list[Message]:
-    """The latest admin and champion actions."""
-    limit = max(1, min(cmd.limit, 200))
+    """The latest admin and champion actions, a page at a time, in the asker's time zone."""
+    wanted = max(1, min(cmd.limit, AUDIT_MAX))
+    page = min(wanted, AUDIT_PAGE)
     entries = list(
         ctx.session.exec(
             select(AuditEntry)
             .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-            .limit(limit)
+            .offset(cmd.start - 1)
+            .limit(page + 1)
         )
     )
     if not entries:
         return [ctx.say("audit.empty")]
+    more = entries[page:]
+    entries = entries[:page]
+    zone = ctx.zone
     rows = tuple(
-        (f"{e.at.astimezone(ctx.zone):%Y-%m-%d %H:%M}", e.actor, e.action, e.target, e.detail[:120])
+        (
+            f"{e.at.astimezone(zone):%a %d %b %H:%M}",
+            e.actor,
+            e.action,
+            _clip(e.target, 60),
+            _clip(readable_detail(e.detail), 120),
+        )
         for e in entries
     )
-    columns = tuple(ctx.plain("audit.columns").split("|"))
-    return [
-        ctx.message(
-            "audit", [Heading(ctx.plain("audit.heading", count=len(entries))), Table(columns, rows)]
-        )
+    last = cmd.start + len(entries) - 1
+    blocks: list[Block] = [
+        Heading(ctx.plain("audit.heading", first=cmd.start, last=last)),
+        Text(ctx.md("audit.zone", zone=getattr(zone, "key", str(zone)))),
+        Table(tuple(ctx.plain("audit.columns").split("|")), rows),
     ]
+    left = wanted - len(entries)
+    if more and left > 0:
+        blocks.append(
+            ctx.actions(
+                ctx.button(
+                    "button.more", f"audit {left} from {last + 1}", count=min(left, AUDIT_PAGE)
+                )
+            )
+        )
+    return [ctx.message("audit", blocks)]
+
+
+def readable_detail(detail: str) -> str:
+    """An audit line's detail as words: JSON objects as "key: value" pairs, empties left out."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    parts = []
+    for key, value in data.items():
+        if value in (None, "", [], {}):
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key.replace('_', ' ')}: {shown}")
+    return "; ".join(parts)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
