@@ -49,6 +49,8 @@ def prepare_embedded(app: App, operator: str) -> list[str]:
     upgrade(app.engine)
     if fresh:
         done.append("created the database schema")
+    # What sends by default (the champions' digest) is listed, and can be paused, at once.
+    app.bot.ensure_default_schedules()
     sample = app.settings.content_dir / SAMPLE_ROSTER
     if people_count(app.engine) == 0 and sample.is_file():
         app.bot.run_as_operator("roster import\n" + sample.read_text(encoding="utf-8"), operator)

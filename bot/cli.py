@@ -188,6 +188,7 @@ def run() -> None:
                 err=True,
             )
             raise typer.Exit(2)
+    built.bot.ensure_default_schedules()  # listed in `nudge list` before the first tick
     slack_settings = _adapter_settings(SlackSettings)
     teams_settings = _adapter_settings(TeamsSettings)
     platforms = Platforms()

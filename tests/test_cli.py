@@ -46,8 +46,10 @@ def test_chat_on_an_empty_folder_sets_everything_up(tmp_path: Path) -> None:
 
 
 def test_chat_as_someone_else_and_an_unknown_person(tmp_path: Path) -> None:
-    ok = huddle("chat", "--as", "sam.okafor@example.org", cwd=tmp_path, stdin="help\n")
+    ok = huddle("chat", "--as", "sam.okafor@example.org", cwd=tmp_path, stdin="help\nnudge list\n")
     assert "For admins" in ok.stdout
+    # What sends by default is listed from the first moment, and can be paused there.
+    assert "champion's digest  champions  every monday 09:00  active" in ok.stdout
     bad = huddle("chat", "--as", "who@example.org", cwd=tmp_path)
     assert bad.returncode == 2 and "nobody with the email who@example.org" in bad.stderr
 

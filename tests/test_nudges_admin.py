@@ -90,7 +90,8 @@ def test_admin_schedules_every_kind_of_when_and_is_told_the_next_time(chat: Fake
 
 def test_each_audience_reaches_the_people_it_names(chat: FakeChat) -> None:
     def recipients(audience: str) -> str:
-        sid = schedule(chat, f"custom to {audience} every friday 12:00 say Hello")
+        # The same audience is asked about twice: the second is the same schedule again.
+        sid = schedule(chat, f"anyway custom to {audience} every friday 12:00 say Hello")
         reply = chat.person(SAM).says(f"nudge preview {sid}")
         return reply.text.splitlines()[1]
 
@@ -400,3 +401,49 @@ def test_previews_list_each_instant_once_and_none_already_past(chat: FakeChat) -
     assert (
         "America/New_York: Sun 12 Mar 2028, 03:30; Mon 13 Mar 2028, 02:30; Mon 13 Mar 2028, 03:30"
     ) in preview, preview.text
+
+
+def test_the_part_that_is_wrong_is_named_with_an_example_of_that_part(chat: FakeChat) -> None:
+    sam = chat.person(SAM)
+    for words, bad in (
+        ("next-course to bar every monday 09:00", "bar"),
+        ("next-course to evryone weekdays 08:30", "evryone"),
+        ("case to icu team every tuesday 11:00", "icu team"),
+    ):
+        reply = sam.says(f"nudge schedule {words}")
+        assert f'I can\'t read the audience "{bad}"' in reply, (words, reply.text)
+        assert "for example to team:icu discipline:nurse" in reply
+    # A when that is wrong is still called a when.
+    reply = sam.says("nudge schedule next-course to team:icu evry monday 09:00")
+    assert "as a time to send" in reply, reply.text
+    assert schedules(chat) == []
+
+
+def test_a_schedule_identical_to_one_running_is_kept_once_unless_insisted(
+    chat: FakeChat,
+) -> None:
+    sam = chat.person(SAM)
+    first = schedule(chat, "next-course to team:icu every monday 09:00")
+    again = sam.says("nudge schedule next-course to team:icu every monday 09:00")
+    assert f"That's the same as schedule #{first} (active)" in again
+    assert len(schedules(chat)) == 1
+    # Different words, audience or time are different schedules.
+    schedule(chat, "next-course to team:icu every monday 10:00")
+    sam.says(f"nudge pause {first}")
+    paused = sam.says("nudge schedule next-course to team:icu every monday 09:00")
+    assert f"same as schedule #{first} (paused)" in paused
+    insisted = sam.clicks("Schedule it anyway")
+    assert insisted.text.startswith("Scheduled #"), insisted.text
+    assert len(schedules(chat)) == 3
+
+
+def test_the_champions_digest_is_listed_and_an_admin_can_pause_it(chat: FakeChat) -> None:
+    chat.bot.ensure_default_schedules()  # as `huddle chat` and `huddle run` do at start
+    sam, ben = chat.person(SAM), chat.person(BEN)
+    listed = sam.says("nudge list")
+    assert "champion's digest  champions  every monday 09:00  active" in listed, listed.text
+    (digest,) = [s for s in schedules(chat) if s.kind == "digest"]
+    assert f"#{digest.id}" in ben.says("nudge list")  # a champion sees what reaches them
+    refused = ben.says(f"nudge pause {digest.id}")
+    assert "only an admin can pause or change it" in refused
+    assert f"Schedule #{digest.id} is paused" in sam.says(f"nudge pause {digest.id}")

@@ -103,6 +103,11 @@ def _read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
             zone, tail = name, tail[: zone_match.start()].strip()
     if tail.lower().endswith("org time"):
         zone, tail = ctx.content.initiative.defaults.timezone, tail[: -len("org time")].strip()
+    wrong = _misread_audience(ctx, tail)
+    if wrong is not None:
+        # 'to bar every monday 09:00': the when reads once 'bar' is set aside, so it is
+        # the audience that is wrong, not the time.
+        raise Refused(ctx.say("nudge.audience_bad", text=wrong))
     try:
         audience = aud.parse_audience(
             " ".join(spoken_audience) or default_audience, set(ctx.content.pathways)
@@ -113,6 +118,29 @@ def _read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
     if missing:
         raise Refused(ctx.say("nudge.audience_team", text=missing[0]))
     return Plan(kind, audience, tail, zone, params)
+
+
+def _reads_as_when(ctx: Ctx, text: str) -> bool:
+    """Whether this is a 'when' (perhaps one with a problem of its own, such as a past date)."""
+    if before_meeting(text) is not None:
+        return True
+    try:
+        parse_when(text, ctx.today())
+    except RecurrenceError as exc:
+        return exc.code not in ("empty", "unreadable", "bad_time")
+    return True
+
+
+def _misread_audience(ctx: Ctx, tail: str) -> str | None:
+    """The leading words of ``tail`` that stop it reading as a 'when', if setting one to
+    three of them aside makes it read; None when the when reads as it is (or never)."""
+    words = tail.split()
+    if not words or _reads_as_when(ctx, tail):
+        return None
+    for size in range(1, min(3, len(words) - 1) + 1):
+        if _reads_as_when(ctx, " ".join(words[size:])):
+            return " ".join(words[:size])
+    return None
 
 
 def _check_when(ctx: Ctx, when: str, kind: str = "") -> str:
@@ -236,9 +264,12 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     """Create a schedule from the one-line form."""
     if not cmd.text.strip():
         return [ctx.say("nudge.usage")]
+    words, insist = cmd.text.strip(), False
+    if words.lower().startswith(INSIST + " "):
+        words, insist = words[len(INSIST) :].strip(), True
     own = _own_team(ctx)
     # A champion's schedule is for their own team, which is also what saying no one means.
-    plan = _read(ctx, cmd.text, f"team:{own.key}" if own else "everyone")
+    plan = _read(ctx, words, f"team:{own.key}" if own else "everyone")
     when = _check_when(ctx, plan.when, plan.kind)
     who = KINDS[plan.kind]
     if who == "people" and plan.audience.to_channels:
@@ -269,6 +300,18 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
         if "session" not in plan.params:
             raise Refused(ctx.say("nudge.session_usage"))
         params.update(_session_params(ctx, plan.params["session"]))
+    twin = _same_schedule(ctx, plan, when, params, own)
+    if twin is not None and not insist:
+        return [
+            ctx.say(
+                "nudge.duplicate",
+                ctx.actions(
+                    ctx.button("button.schedule_anyway", f"nudge schedule {INSIST} {words}")
+                ),
+                id=twin.id or 0,
+                status=twin.status,
+            )
+        ]
     now = ctx.now()
     schedule = Schedule(
         kind=plan.kind,
@@ -312,6 +355,28 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     ]
 
 
+#: Said first, it schedules a message even when the same one is scheduled already.
+INSIST = "anyway"
+
+
+def _same_schedule(
+    ctx: Ctx, plan: Plan, when: str, params: dict[str, Any], own: Team | None
+) -> Schedule | None:
+    """A schedule already running (or paused) with the same kind, audience, when, zone
+    and words: the same messages would go twice."""
+    return ctx.session.exec(
+        select(Schedule).where(
+            col(Schedule.status).in_(("active", "paused")),
+            Schedule.kind == plan.kind,
+            Schedule.audience == plan.audience.text,
+            Schedule.when == when,
+            Schedule.timezone == plan.timezone,
+            Schedule.team_id == (own.id if own else None),
+            Schedule.params == json.dumps(params),
+        )
+    ).first()
+
+
 def _meeting_hint(ctx: Ctx, schedule: Schedule) -> list[Message]:
     """For a prompt timed before meetings: which of its teams have no meeting set."""
     if before_meeting(schedule.when) is None:
@@ -328,10 +393,15 @@ def _meeting_hint(ctx: Ctx, schedule: Schedule) -> list[Message]:
 
 
 def _visible(ctx: Ctx) -> Any:
+    """Everything that will send: a champion sees their team's schedules, and the
+    initiative-wide ones that reach them (the champions' weekly digest)."""
     own = _own_team(ctx)
     query = select(Schedule).where(col(Schedule.status) != "cancelled")
     if own is not None:
-        query = query.where(Schedule.team_id == own.id)
+        query = query.where(
+            (col(Schedule.team_id) == own.id)
+            | (col(Schedule.team_id).is_(None) & (col(Schedule.kind) == "digest"))
+        )
     return query
 
 
@@ -370,6 +440,8 @@ def _schedule(ctx: Ctx, schedule_id: int) -> Schedule:
     if schedule is None:
         raise Refused(ctx.say("nudge.not_found", id=schedule_id))
     if own is not None and schedule.team_id != own.id:
+        if schedule.team_id is None and schedule.kind == "digest":
+            raise Refused(ctx.say("nudge.initiative_wide", id=schedule.id or 0))
         raise Refused(ctx.say("nudge.own_team_only", team=own.name))
     return schedule
 
