@@ -30,6 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -121,6 +122,11 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
     )
 
 
+#: A request from Slack has one of these: events, actions and checks a "type", slash
+#: commands a "command", Slack's certificate check "ssl_check".
+SLACK_KEYS = frozenset({"type", "command", "ssl_check"})
+
+
 class SlackAdapter:
     """Huddle's Bolt app and the way its answers reach Slack.
 
@@ -142,6 +148,10 @@ class SlackAdapter:
             process_before_response=False,
         )
         self._socket: Any = None
+        # Over HTTP every request is checked with the signing secret; Socket Mode has none.
+        self._verifier = (
+            SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
+        )
         self._register()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -169,9 +179,38 @@ class SlackAdapter:
             ) from None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """POST /slack/events: events, slash commands and interactivity on one URL."""
+        """POST /slack/events: events, slash commands and interactivity on one URL.
+
+        The signature is checked before anything reads the body, and a signed body
+        that is not what Slack sends is refused with a 400: nothing malformed reaches
+        Bolt, the core or the database, and the log gets one line, not a traceback.
+        """
         self._http()
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        body = await request.text()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not (
+            self._verifier is not None
+            and timestamp.isascii()
+            and timestamp.isdigit()
+            and self._verifier.is_valid(body, timestamp, signature)
+        ):
+            log.warning("Slack request refused: missing or wrong signature (%s bytes)", len(body))
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            parsed = await to_bolt_request(request)
+        except Exception as exc:  # bad JSON, or JSON of the wrong shape (a list, a string)
+            log.warning(
+                "signed Slack request refused: the body does not parse (%s: %s)",
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+            return web.json_response({"error": "malformed body"}, status=400)
+        if not isinstance(parsed.body, dict) or not SLACK_KEYS & parsed.body.keys():
+            # Every event, command, click and check Slack sends names what it is.
+            log.warning("signed Slack request refused: not an event, command or action")
+            return web.json_response({"error": "malformed body"}, status=400)
+        bolt_response = await self.app.async_dispatch(parsed)
         return await to_aiohttp_response(bolt_response)
 
     async def start_socket_mode(self) -> None:

@@ -17,6 +17,7 @@ person blocked or removed the bot) and stops messages there; 429, 412 and
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -109,6 +110,28 @@ def _connections(settings: TeamsSettings) -> tuple[Any, AgentAuthConfiguration]:
     return manager, config
 
 
+async def _malformed(request: web.Request) -> str | None:
+    """Why a request body is not an activity Huddle can answer, or None if it is one."""
+    try:
+        activity = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return "the body is not JSON"
+    if not isinstance(activity, dict):
+        return "the body is not a JSON object"
+    if not isinstance(activity.get("type"), str) or not activity["type"]:
+        return "the activity has no type"
+    for part in ("from", "conversation", "recipient"):
+        found = activity.get(part)
+        if not isinstance(found, dict) or not isinstance(found.get("id"), str) or not found["id"]:
+            return f"the activity has no {part} id"
+    if not isinstance(activity.get("serviceUrl"), str) or not activity["serviceUrl"]:
+        return "the activity has no serviceUrl"
+    for text_field in ("text", "channelId", "id", "replyToId"):
+        if text_field in activity and not isinstance(activity[text_field], str | None):
+            return f"the activity's {text_field} is not text"
+    return None
+
+
 class TeamsAdapter:
     """Huddle's Agents SDK application and the way its answers reach Teams."""
 
@@ -150,6 +173,11 @@ class TeamsAdapter:
 
         async def messages(request: web.Request) -> web.StreamResponse:
             request[_VERIFIED] = True
+            problem = await _malformed(request)
+            if problem is not None:
+                # One line, no traceback, nothing stored: the SDK never sees it.
+                log.warning("Teams request refused: %s", problem)
+                return web.json_response({"error": problem}, status=400)
             async with self.runner.working():
                 response = await self.cloud.process(request, self.app)
             return response or web.Response(status=202)
