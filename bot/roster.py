@@ -11,6 +11,7 @@ added, never taken away: revoking is an explicit admin action.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -102,10 +103,20 @@ def role_of(text: str) -> str | None:
     return ROLE_ALIASES.get(" ".join(text.strip().lower().split()))
 
 
+KEY_LENGTH = 64
+
+
 def slugify(name: str) -> str:
-    """A team key from its name: 'Oncology Clinic' -> 'oncology-clinic'."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
-    return slug[:64] or "team"
+    """A team key from its name: 'Oncology Clinic' -> 'oncology-clinic'.
+
+    A name too long for a key keeps its start and gains a short digest of the whole,
+    so two long names that begin alike are still two teams.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-") or "team"
+    if len(slug) <= KEY_LENGTH:
+        return slug
+    digest = hashlib.sha256(" ".join(name.lower().split()).encode()).hexdigest()[:8]
+    return f"{slug[: KEY_LENGTH - 9].rstrip('-')}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -236,6 +247,18 @@ def ensure_teams(
     """Teams by key for ``names``, creating the missing ones. Returns (teams, names created)."""
     wanted = {slugify(n): n for n in names}
     existing = {t.key: t for t in session.exec(select(Team).where(col(Team.key).in_(list(wanted))))}
+    # A team made before its key was derived this way is found by its name.
+    by_name = {
+        t.name: t
+        for t in session.exec(
+            select(Team).where(
+                col(Team.name).in_([n for k, n in wanted.items() if k not in existing])
+            )
+        )
+    }
+    for key, name in wanted.items():
+        if key not in existing and name in by_name:
+            existing[key] = by_name[name]
     created: list[str] = []
     for key, name in wanted.items():
         if key not in existing:

@@ -96,3 +96,25 @@ def test_header_aliases_and_quoted_cells(chat: FakeChat) -> None:
     with Session(chat.bot.engine) as s:
         kai = person_by_email(s, "kai.m@example.org")
     assert kai.name == "Moana, Kai" and kai.discipline == "social_worker"
+
+
+def test_long_team_names_that_begin_alike_are_different_teams(chat) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session, select
+
+    from bot.models import Person, Team
+
+    long = "Department of Palliative and Supportive Care Medicine and Family Services"
+    rows = "\n".join(f"p{n}@example.org,P {n},nurse,{long} Unit {n}" for n in range(3))
+    chat.operator(f"roster import\nemail,name,discipline,team\n{rows}")
+    with Session(chat.bot.engine) as s:
+        teams = {t.name: t for t in s.exec(select(Team)) if t.name.startswith(long)}
+        assert sorted(teams) == [f"{long} Unit {n}" for n in range(3)]
+        assert all(len(t.key) <= 64 for t in teams.values())
+        assert len({t.key for t in teams.values()}) == 3
+        for n in range(3):
+            person = s.exec(select(Person).where(Person.email == f"p{n}@example.org")).one()
+            assert person.team_id == teams[f"{long} Unit {n}"].id
+    # Importing again finds the same teams.
+    chat.operator(f"roster import\nemail,name,discipline,team\n{rows}")
+    with Session(chat.bot.engine) as s:
+        assert len([t for t in s.exec(select(Team)) if t.name.startswith(long)]) == 3

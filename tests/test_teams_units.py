@@ -263,3 +263,15 @@ def test_settings_name_what_is_missing() -> None:
     anonymous.refuse_anonymous_off_localhost("127.0.0.1")
     with pytest.raises(ValueError, match="only runs on localhost"):
         anonymous.refuse_anonymous_off_localhost("0.0.0.0")
+
+
+def test_a_long_row_of_buttons_becomes_action_sets_of_at_most_five() -> None:
+    from adapters.teams.cards import MAX_ACTIONS, cards_for
+    from bot.messages import Actions, Button, Message, Text
+
+    buttons = tuple(Button(f"Choice {n}", f"join p{n}") for n in range(12))
+    (card,) = cards_for(Message((Text("Which one?"), Actions(buttons)), "Which one?"))
+    sets = [e for e in card.content["body"] if e["type"] == "ActionSet"]
+    assert [len(s["actions"]) for s in sets] == [MAX_ACTIONS, MAX_ACTIONS, 2]
+    titles = [a["title"] for s in sets for a in s["actions"]]
+    assert titles == [f"Choice {n}" for n in range(12)]  # none dropped, in order

@@ -1,0 +1,182 @@
+"""Every kind of message, at its largest, within Slack's and Teams' limits.
+
+A large organisation (60 teams with long names, 300 people, hundreds of audit lines,
+dozens of schedules) is built, then every command in the handler table is run as an
+admin, and every kind of scheduled message is planned. Each answer is rendered for
+both platforms and checked against what they accept:
+
+- Slack: slack_sdk's own Block Kit models validate every block (text lengths, element
+  counts), and a message has at most 50 blocks;
+- Teams: each card is a valid Adaptive Card 1.5, no ActionSet has more than five
+  actions (Microsoft's renderer drops the rest), and each card is at most 20 KB of
+  JSON, well under the 28 KB at which Teams refuses a bot's message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from slack_sdk.models.blocks import Block
+
+from adapters.slack.render import MAX_BLOCKS, render
+from adapters.teams.cards import MAX_ACTIONS, MAX_CARD_BYTES, cards_for
+from bot import commands as c
+from bot.handlers import HANDLERS
+from bot.messages import Message
+from bot.parser import parse
+from tests.fakechat import FakeChat
+from tests.nudging import SAM, link_channel, schedule, tick_at, utc
+from tests.teams_cards import card_problems
+
+LONG = "Department of Palliative and Supportive Care Medicine and Family Services"
+TEAMS = 60
+PEOPLE = 300
+
+
+def _big_organisation(chat: FakeChat) -> None:
+    rows = ["email,name,discipline,team,role,pathway"]
+    disciplines = ("nurse", "physician", "social_worker", "chaplain", "pharmacist")
+    for n in range(PEOPLE):
+        role = "champion" if n % 5 == 0 else "clinician"
+        team = "ICU" if n < 40 else f"{LONG} {n % TEAMS:02d}"  # a big team with a channel
+        rows.append(
+            f"person{n:03d}@example.org,Alexandra-Maria Konstantinopoulou-Smythe {n:03d},"
+            f"{disciplines[n % 5]},{team},{role},essentials"
+        )
+    reply = chat.operator("roster import\n" + "\n".join(rows))
+    assert "300 added" in reply.text and "0 rows with problems" in reply.text, reply.text
+
+
+def _commands() -> Iterator[str]:
+    """Words for every command in the handler table, at the largest answer each can give."""
+    yield from (
+        "help",
+        "hi",
+        "thanks",
+        "about",
+        "gibberish that means nothing",
+        "settings",
+        "pause until friday",
+        "resume",
+        "snooze a week",
+        "timezone Europe/London",
+        "quiet hours 21:00-07:00",
+        "celebrate me: yes",
+        "next",
+        "progress",
+        "pathways all",
+        "join essentials",
+        "join care",  # several pathways match: choices, and "Pathways"
+        "done comm-101",
+        "done care",  # several courses match
+        "undo",
+        "setup",
+        "I've created my account",
+        "enrol everyone in essentials due mar 1",
+        "unenrol person001@example.org from essentials",
+        "add new.person@example.org, New Person, nurse, ICU",
+        "record person002@example.org comm-101",
+        "report",
+        f"report team:{LONG.lower().replace(' ', '-')}-01",
+        "teams",
+        "team add Another Very Long Team Name For Testing The Limits Of Every Platform",
+        "team link ICU",
+        "roster import\nemail,name,discipline,team\n"
+        + "\n".join(f"bad{n}@x,Bad {n},wizard,Nowhere" for n in range(300)),
+        "grant person003@example.org champion",
+        "revoke person003@example.org champion",
+        "audit 200",
+        "home",
+        "shoutout @Alexandra for leading the family meeting",
+        "nudge new",
+        "nudge schedule next-course to everyone every monday 09:00",
+        "nudge list",
+        "nudge preview 1",
+        "nudge pause 1",
+        "nudge history 1",
+        "rsvp 1",
+        "weekends on",
+        "team meeting icu tuesday 12:00",
+        "completions import\nemail,course,completed_at\n"
+        + "\n".join(f"nobody{n}@example.org,comm-101,2026-11-20" for n in range(300)),
+    )
+
+
+def _problems(message: Message) -> list[str]:
+    found = []
+    parts = render(message)
+    for part in parts:
+        if len(part.blocks) > MAX_BLOCKS:
+            found.append(f"slack: {len(part.blocks)} blocks")
+        for block in part.blocks:
+            parsed = Block.parse(block)
+            try:
+                assert parsed is not None, block
+                parsed.validate_json()
+            except Exception as exc:  # SlackObjectFormationError names the limit
+                found.append(f"slack: {exc}")
+    for card in cards_for(message):
+        size = len(json.dumps(card.content, ensure_ascii=False).encode())
+        if size > MAX_CARD_BYTES:
+            found.append(f"teams: card of {size} bytes")
+        found += [f"teams: {p}" for p in card_problems(card.content)]
+        for element in _walk(card.content):
+            if element.get("type") == "ActionSet" and len(element["actions"]) > MAX_ACTIONS:
+                found.append(f"teams: an ActionSet of {len(element['actions'])} actions")
+    return found
+
+
+def _walk(node: object) -> Iterator[dict[str, object]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_every_answer_and_every_scheduled_message_fits_both_platforms(chat: FakeChat) -> None:
+    _big_organisation(chat)
+    sam = chat.person(SAM)
+    for n in range(120):
+        sam.says(f"team add Ward {n:03d} of the {LONG}")
+    link_channel(chat, "icu", "ICU")
+    for n in range(45):
+        schedule(chat, f"anyway custom to everyone every day {n % 24:02d}:{n % 60:02d} say {LONG}")
+    for n in range(40):  # many finish at once: one celebration digest
+        chat.person(f"person{n:03d}@example.org").says("done comm-101")
+
+    answers: list[tuple[str, Message]] = []
+    ran: set[type[c.Command]] = set()
+    for words in _commands():
+        ran.add(type(parse(words)))
+        reply = sam.says(words)
+        answers += [(words.split("\n")[0], m) for m in reply.messages]
+    missing = sorted(cls.__name__ for cls in set(HANDLERS) - ran)
+    assert missing == [], f"not exercised: {missing}"
+
+    for kind in (
+        "leaderboard to channel:icu every friday 15:00",
+        "case to channel:icu every tuesday 11:00",
+        "digest to champions every monday 09:00",
+        "setup to everyone every tuesday 09:00",
+        "session to channel:icu tomorrow 09:00 session next friday 12:00 "
+        f"https://meet.example.org/x {LONG}",
+        f"custom to channel:icu every wednesday 10:00 say {'A long message. ' * 150}",
+    ):
+        schedule(chat, kind)
+    tick_at(chat, [utc(2026, 11, 23, 15, 5), *(utc(2026, 11, d, 22) for d in range(24, 31))])
+    delivered = [(target, m) for target, items in chat.delivered.items() for _, m in items]
+    kinds = {m.kind for _, m in delivered}
+    for expected in ("leaderboard", "case", "digest", "session.announce", "custom.message"):
+        assert expected in kinds, (expected, kinds)
+    assert any(k.startswith("celebrate") for k in kinds), kinds
+
+    problems = {
+        f"{where} ({message.kind})": found
+        for where, message in answers + delivered
+        if (found := _problems(message))
+    }
+    assert problems == {}
