@@ -39,12 +39,14 @@ Once (exactly one time; "once" is optional whenever a date is given):
     nor more than two years after it.
 
 Cron -- five fields ``minute hour day-of-month month day-of-week``, optionally
-after the word ``cron`` or ``cron:``. Each field is ``*`` or a comma list of
-numbers, ranges ``a-b`` and steps ``*/n``, ``a-b/n`` or ``a/n`` (from a to the
-field's end); months may be written jan..dec and days of the week sun..sat, where
-0 and 7 are both Sunday. When both day fields are restricted and neither starts
-with ``*``, a day matches if either matches; if one starts with ``*`` (``*/2``), a
-day must match both. That is Vixie and Debian cron's rule.
+after the word ``cron`` or ``cron:``, or one of Vixie cron's shorthands ``@hourly``,
+``@daily`` (``@midnight``), ``@weekly``, ``@monthly``, ``@yearly`` (``@annually``).
+Each field is ``*`` or a comma list of numbers, ranges ``a-b`` and steps ``*/n``,
+``a-b/n`` or ``a/n`` (from a to the field's end); months may be written jan..dec
+and days of the week sun..sat, where 0 and 7 are both Sunday. When both day
+fields are restricted and neither starts with ``*``, a day matches if either
+matches; if one starts with ``*`` (``*/2``), a day must match both. That is Vixie
+and Debian cron's rule.
 
 Errors raise `RecurrenceError` whose ``code`` is one of: ``empty`` (nothing typed),
 ``unreadable``, ``bad_time`` (missing or impossible time), ``bad_day`` (impossible
@@ -284,8 +286,23 @@ def _cron_token(token: str, names: set[str] | dict[str, int]) -> bool:
     return all(run in names for run in _LETTERS.findall(token))
 
 
+#: Vixie cron's shorthands for the common schedules.
+_CRON_MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
 def _cron_parts(norm: str) -> list[str] | None:
     """The cron fields if `norm` is meant as cron, else None; wrong counts raise."""
+    macro = norm.removeprefix("cron").strip().lstrip(":").strip()
+    if macro in _CRON_MACROS:
+        return _CRON_MACROS[macro].split()
     tokens = norm.split()
     if tokens and tokens[0].startswith("cron:"):
         rest = tokens[0][len("cron:") :]

@@ -235,3 +235,23 @@ def test_29_february_is_found_however_far_away() -> None:
     new_york = ZoneInfo("America/New_York")
     got = next_instants(recurrence, new_york, datetime(2096, 3, 1, tzinfo=UTC), 2)
     assert [t.astimezone(new_york).date() for t in got] == [date(2104, 2, 29), date(2108, 2, 29)]
+
+
+#: Vixie cron's shorthands, as its manual writes them out (cronsim has none of them).
+SHORTHANDS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+
+@pytest.mark.parametrize("macro", list(SHORTHANDS))
+def test_vixie_shorthands_agree_with_cronsim(macro: str) -> None:
+    start = datetime(2027, 5, 17, 10, 30, tzinfo=UTC)
+    for zone in ZONES:
+        ours = next_instants(parse_when(macro, TODAY), ZoneInfo(zone), start, COUNT)
+        assert ours == reference(SHORTHANDS[macro], zone, start), (macro, zone)
