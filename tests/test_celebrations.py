@@ -58,7 +58,7 @@ def test_a_self_reported_course_is_celebrated_in_the_team_channel_with_a_mention
     assert messages(chat, "C-icu") == []  # not yet: it settles for a minute
     assert _settle(chat) == [
         "C-icu: 🎉 @Ana Ruiz finished Talking about serious illness: the first conversation "
-        "(0.75 CE · 0.75 CME · 0.75 CNE). Well done!"
+        "(0.75 CNE). Well done!"  # a nurse: the nursing credit only
     ]
     assert _mentions(messages(chat, "C-icu")[0]) == [("Ana Ruiz", f"mention:U-{ANA}")]
     assert _settle(chat) == []  # posted once
@@ -190,7 +190,7 @@ def test_an_import_of_many_completions_is_one_digest_per_team(chat: FakeChat) ->
     # A team with only one completion gets the ordinary post.
     assert onc == [
         "C-onc: 🎉 @Ella Grant finished Talking about serious illness: the first conversation "
-        "(0.75 CE · 0.75 CME · 0.75 CNE). Well done!"
+        "(0.75 CNE). Well done!"
     ]
     # The same file again changes nothing and posts nothing.
     assert "0 new, 7 already recorded" in sam.says("completions import\n" + csv_text)
@@ -206,5 +206,5 @@ def test_nothing_is_posted_for_a_team_without_a_channel(chat: FakeChat) -> None:
     ella.says("done goals-101")
     assert _settle(chat) == [
         "C-onc: 🎉 @Ella Grant finished Goals-of-care conversations that fit the patient's "
-        "values (0.75 CE · 0.75 CME · 0.75 CNE · 0.75 MOC). Well done!"
+        "values (0.75 CNE). Well done!"
     ]

@@ -265,8 +265,10 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     if not cmd.text.strip():
         return [ctx.say("nudge.usage")]
     words, insist = cmd.text.strip(), False
-    if words.lower().startswith(INSIST + " "):
+    if words.lower().split(" ", 1)[0] == INSIST:
         words, insist = words[len(INSIST) :].strip(), True
+        if not words:
+            return [ctx.say("nudge.usage")]
     own = _own_team(ctx)
     # A champion's schedule is for their own team, which is also what saying no one means.
     plan = _read(ctx, words, f"team:{own.key}" if own else "everyone")
