@@ -60,7 +60,12 @@ def examples() -> list[str]:
         if "<" in example or "{" in example or example.endswith(" say"):
             continue  # a placeholder to fill in, or a message still to be written
         command = parse(example)
-        if type(command) in SUCCESS and (not isinstance(command, c.Enrol) or command.due):
+        bare = (
+            (isinstance(command, c.Enrol) and not command.due)
+            or (isinstance(command, c.NudgeSchedule) and not command.text)
+            or (isinstance(command, c.Pause) and not command.until)
+        )
+        if type(command) in SUCCESS and not bare:  # a command word alone is no example
             dated.append(example)
     return dated
 
