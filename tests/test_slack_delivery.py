@@ -77,7 +77,8 @@ async def test_a_slash_command_schedule_reaches_each_person_at_their_local_nine(
     fake, bot = slack.fake, slack.adapter.bot
     for user in (ANA, BEN, CARLA):  # each says hello once, so Huddle knows them and their zone
         await slack.dm(user, "hi")
-    await fake.wait_for(lambda: len(fake.of("users.info")) == 3)
+    # Known once each has been answered (linked by email, zone saved), not when looked up.
+    await fake.wait_for(lambda: all(fake.posts("D" + u) for u in (ANA, BEN, CARLA)))
     sent, key = await slack.command(
         SAM, "nudge schedule next-course to team:icu every monday 09:00"
     )
@@ -166,7 +167,7 @@ async def test_a_crashed_send_is_reconciled_not_repeated(
     fake, bot = slack.fake, slack.adapter.bot
     for user in (ANA, BEN):
         await slack.dm(user, "hi")
-    await fake.wait_for(lambda: len(fake.of("users.info")) == 2)
+    await fake.wait_for(lambda: all(fake.posts("D" + u) for u in (ANA, BEN)))
     await slack.command(SAM, "nudge schedule custom to team:icu every monday 09:00 in UTC say Hi")
     await fake.wait_for(lambda: fake.of("response_url"))
     # Slack stamps messages with the wall clock, so this test runs on it, at any hour.
