@@ -120,3 +120,11 @@ class Ctx:
                 detail=detail[:4000],
             )
         )
+
+
+class Refused(Exception):
+    """A handler cannot go on; ``message`` says why. Nothing has been written."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.summary)
+        self.message = message

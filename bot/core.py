@@ -30,10 +30,9 @@ from bot import commands as c
 from bot import parser
 from bot.clock import Clock
 from bot.content import Content
-from bot.context import Actor, Ctx
+from bot.context import Actor, Ctx, Refused
 from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
 from bot.handlers import HANDLERS, PERSONAL
-from bot.handlers.admin import Refused
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
 from bot.models import Conversation, DeliveryIssue, HandledEvent, Person, Schedule

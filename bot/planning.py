@@ -40,11 +40,13 @@ from sqlmodel import Session, col, select
 from bot import audience as aud
 from bot.celebrations import celebrates
 from bot.clock import Clock
+from bot.compose import course_blocks, credits_text, first_name, setup_blocks
 from bot.content import Content, Course
 from bot.context import Actor, Ctx
+from bot.counts import team_counts
 from bot.db import insert_ignore
-from bot.handlers.learner import course_blocks, credits_text, first_name, setup_blocks
 from bot.markup import escape
+from bot.mentions import mention
 from bot.messages import Block, Divider, Heading, Message, Table, Text
 from bot.models import (
     Celebration,
@@ -53,6 +55,7 @@ from bot.models import (
     Enrolment,
     OutboxMessage,
     Person,
+    PersonRole,
     PlatformIdentity,
     Schedule,
     SessionRsvp,
@@ -70,6 +73,7 @@ from bot.recurrence import (
     parse_when,
     to_utc,
 )
+from bot.scopes import Scope
 from bot.templates import Markdown, Templates
 from bot.timeparse import format_date, in_quiet_hours, parse_quiet_hours, zone_or_none
 
@@ -753,8 +757,6 @@ class Planner:
         return ctx.message("case", blocks, ctx.plain("case.heading", title=case.title))
 
     def _leaderboard(self, session: Session, ctx: Ctx, team: Team, platform: str) -> Message:
-        from bot.handlers.admin import Scope, team_counts
-
         counts = team_counts(ctx, Scope(everyone=True))
         teams = {t.id: t for t in session.exec(select(Team))}
         ranking = sorted(
@@ -775,8 +777,6 @@ class Planner:
             .where(Person.team_id == team.id, col(Completion.recorded_at) >= week_ago)
             .distinct()
         ).all()
-        from bot.handlers.team import mention
-
         stars = [mention(ctx, p, platform) for p in recent if celebrates(p, self.content)]
         blocks: list[Block] = [
             Heading(ctx.plain("leaderboard.heading", team=team.name)),
@@ -860,8 +860,6 @@ class Planner:
     # --- the champion's weekly digest ---------------------------------------------------
 
     def _digest(self, session: Session, ctx: Ctx, champion: Person) -> Message | None:
-        from bot.models import PersonRole
-
         if not session.exec(
             select(PersonRole).where(
                 PersonRole.person_id == champion.id, PersonRole.role == "champion"
@@ -928,8 +926,6 @@ class Planner:
         self, session: Session, item: Celebration, team: Team | None, platform: str
     ) -> str | None:
         ctx = self._ctx(session, None)
-        from bot.handlers.team import mention
-
         if item.kind == "milestone":
             message = ctx.say(
                 "celebrate.milestone", team=team.name if team else "-", percent=item.subject
@@ -970,8 +966,6 @@ class Planner:
         self, session: Session, items: list[Celebration], team: Team | None, platform: str
     ) -> str | None:
         ctx = self._ctx(session, None)
-        from bot.handlers.team import mention
-
         lines = []
         for item in items:
             person = session.get(Person, item.person_id) if item.person_id else None

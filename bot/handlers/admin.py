@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlmodel import col, delete, select
 
 from bot import commands as c
-from bot import privacy, roster
-from bot.context import Ctx
+from bot import roster
+from bot.catalog import find_course, find_pathway
+from bot.completions import record
+from bot.compose import discipline_name
+from bot.context import Ctx, Refused
+from bot.counts import team_counts
 from bot.db import insert_ignore
-from bot.handlers.learner import discipline_name, find_course, find_pathway, record
+from bot.guard import privacy_refusal
 from bot.messages import Block, Button, Heading, Message, Table, Text
 from bot.models import (
     DISCIPLINES,
@@ -32,146 +35,12 @@ from bot.models import (
     Team,
     TeamChannel,
 )
-from bot.store import admin_count, find_team, person_by_email, roles_of, status_of, team_of
+from bot.scopes import Scope, limit_to_own_team, own_team_name, parse_scope, people_in
+from bot.store import admin_count, find_team, person_by_email, roles_of, status_of
 from bot.timeparse import DateError, format_date, parse_date
 
 MAX_ROWS = 40
 MAX_ERRORS = 20
-_SCOPE_TOKEN = re.compile(
-    r'(?P<kind>team|discipline|pathway):(?:"(?P<quoted>[^"]+)"|(?P<bare>\S+))|(?P<email>\S+@\S+)'
-    r"|(?P<all>everyone|everybody|all)",
-    re.I,
-)
-
-
-@dataclass
-class Scope:
-    """Who a command is about: any combination of team, discipline, pathway, one person."""
-
-    team: Team | None = None
-    discipline: str | None = None
-    pathway: str | None = None
-    person: Person | None = None
-    everyone: bool = False
-    parts: list[str] = field(default_factory=list)
-
-    def describe(self, ctx: Ctx) -> str:
-        words: list[str] = []
-        if self.person:
-            words.append(ctx.plain("scope.person", name=self.person.name))
-        if self.team:
-            words.append(ctx.plain("scope.team", team=self.team.name))
-        if self.discipline:
-            words.append(
-                ctx.plain("scope.discipline", discipline=discipline_name(ctx, self.discipline))
-            )
-        if not words:
-            return ctx.plain("scope.everyone")
-        text = words[0]
-        for word in words[1:]:
-            text = ctx.plain("scope.and", left=text, right=word)
-        return text
-
-
-class Refused(Exception):
-    """A handler cannot go on; ``message`` says why. Nothing has been written."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.summary)
-        self.message = message
-
-
-def _discipline(text: str) -> str | None:
-    word = text.strip().lower()
-    found = roster.discipline_of(word) or roster.discipline_of(word.removesuffix("s"))
-    return found if found in DISCIPLINES else None
-
-
-def parse_scope(ctx: Ctx, text: str) -> Scope:
-    """Read 'team:ICU discipline:nurse', an email, 'everyone', or a bare team or discipline."""
-    scope = Scope()
-    text = text.strip()
-    leftover = _SCOPE_TOKEN.sub(" ", text).strip()
-    if leftover:
-        # No tokens: the whole text is a team name ("ICU"), a discipline ("nurses"), or "me".
-        if text.lower() in ("me", "myself") and ctx.actor.person:
-            scope.person = ctx.actor.person
-            return scope
-        disc = _discipline(text)
-        if disc:
-            scope.discipline = disc
-            return scope
-        scope.team = _team(ctx, text)
-        return scope
-    for m in _SCOPE_TOKEN.finditer(text):
-        if m.group("all"):
-            scope.everyone = True
-        elif m.group("email"):
-            person = person_by_email(ctx.session, m.group("email"))
-            if person is None:
-                raise Refused(ctx.say("person.not_found", email=m.group("email")))
-            scope.person = person
-        else:
-            value = m.group("quoted") or m.group("bare")
-            kind = m.group("kind").lower()
-            if kind == "team":
-                scope.team = _team(ctx, value)
-            elif kind == "discipline":
-                disc = _discipline(value)
-                if disc is None:
-                    raise Refused(ctx.say("enrol.bad_scope", text=text))
-                scope.discipline = disc
-            else:
-                pathway, _ = find_pathway(ctx, value)
-                if pathway is None:
-                    raise Refused(ctx.say("join.not_found", text=value))
-                scope.pathway = pathway.id
-    return scope
-
-
-def _team(ctx: Ctx, text: str) -> Team:
-    team, options = find_team(ctx.session, text)
-    if team is None:
-        names = ", ".join(t.key for t in options) or ", ".join(
-            t.key for t in ctx.session.exec(select(Team).order_by(col(Team.key)).limit(10))
-        )
-        raise Refused(ctx.say("team.not_found", text=text, teams=names or "-"))
-    return team
-
-
-def limit_to_own_team(ctx: Ctx, scope: Scope) -> Scope:
-    """Champions act on their own team only; admins (and the operator) on anyone."""
-    if ctx.actor.is_admin:
-        return scope
-    person = ctx.actor.person
-    own = team_of(ctx.session, person.team_id) if person else None
-    if own is None:
-        raise Refused(ctx.say("champion.no_team"))
-    if scope.team is not None and scope.team.id != own.id:
-        raise Refused(ctx.say("champion.own_team_only", team=own.name))
-    if scope.person is not None and scope.person.team_id != own.id:
-        raise Refused(ctx.say("champion.own_team_only", team=own.name))
-    scope.team = own
-    return scope
-
-
-def people_in(ctx: Ctx, scope: Scope) -> list[Person]:
-    query = select(Person)
-    if scope.person is not None:
-        query = query.where(Person.id == scope.person.id)
-    if scope.team is not None:
-        query = query.where(Person.team_id == scope.team.id)
-    if scope.discipline is not None:
-        query = query.where(Person.discipline == scope.discipline)
-    if scope.pathway is not None:
-        query = query.join(
-            Enrolment,
-            and_(
-                col(Enrolment.person_id) == col(Person.id),
-                col(Enrolment.pathway_id) == scope.pathway,
-            ),
-        )
-    return list(ctx.session.exec(query.order_by(col(Person.name))))
 
 
 # --- enrolment -----------------------------------------------------------------------------
@@ -286,15 +155,6 @@ def add_team(ctx: Ctx, cmd: c.AddTeam) -> list[Message]:
     return [ctx.say("team.added", team=name, key=key)]
 
 
-def privacy_refusal(ctx: Ctx, text: str) -> Message | None:
-    """A private refusal if ``text`` looks like it holds patient identifiers, else None."""
-    findings = privacy.screen(text)
-    if not findings:
-        return None
-    kinds = ", ".join(dict.fromkeys(ctx.plain(f"privacy.kind.{f.kind}") for f in findings))
-    return ctx.say("privacy.blocked", kinds=kinds, text=text)
-
-
 def list_teams(ctx: Ctx, cmd: c.ListTeams) -> list[Message]:
     """Every team with its size and linked channels."""
     teams = list(ctx.session.exec(select(Team).order_by(col(Team.name))))
@@ -330,7 +190,7 @@ def add_person(ctx: Ctx, cmd: c.AddPerson) -> list[Message]:
     team, _ = find_team(ctx.session, row.team)
     if not ctx.actor.is_admin:
         if team is None:
-            return [ctx.say("champion.own_team_only", team=_own_team_name(ctx))]
+            return [ctx.say("champion.own_team_only", team=own_team_name(ctx))]
         limit_to_own_team(ctx, Scope(team=team))
         if set(row.roles) - {"clinician"}:
             return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
@@ -352,12 +212,6 @@ def add_person(ctx: Ctx, cmd: c.AddPerson) -> list[Message]:
         ctx.audit("person.update", person.email, json.dumps({"team": row.team}))
         return [ctx.say("person.updated", **values)]
     return [ctx.say("person.unchanged", name=person.name, email=person.email)]
-
-
-def _own_team_name(ctx: Ctx) -> str:
-    person = ctx.actor.person
-    team = team_of(ctx.session, person.team_id) if person else None
-    return team.name if team else "-"
 
 
 def _reason(ctx: Ctx, error: roster.RowError) -> str:
@@ -556,86 +410,6 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     columns = tuple(ctx.plain("report.people_columns").split("|"))
     table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))
     return [ctx.message("report", [Heading(ctx.plain("report.heading", scope=described)), table])]
-
-
-@dataclass
-class TeamCounts:
-    """How many people each team has, and how many are enrolled, started and finished."""
-
-    people: Counter[int | None]
-    enrolled: Counter[int | None]
-    started: Counter[int | None]
-    finished: Counter[int | None]
-
-
-def team_counts(ctx: Ctx, scope: Scope) -> TeamCounts:
-    """Per-team counts computed in the database, so they stay quick for a whole health system.
-
-    "Started" means at least one course done in an enrolled pathway; "finished"
-    means every course of at least one enrolled pathway done.
-    """
-    s = ctx.session
-    person_filter = []
-    if scope.discipline:
-        person_filter.append(col(Person.discipline) == scope.discipline)
-    people = Counter(
-        dict(
-            s.exec(
-                select(Person.team_id, func.count())
-                .where(*person_filter)
-                .group_by(col(Person.team_id))
-            ).all()
-        )
-    )
-    enrol_q = (
-        select(Person.team_id, func.count(func.distinct(Enrolment.person_id)))
-        .join(Person, col(Person.id) == col(Enrolment.person_id))
-        .where(*person_filter)
-    )
-    if scope.pathway:
-        enrol_q = enrol_q.where(col(Enrolment.pathway_id) == scope.pathway)
-    enrolled = Counter(dict(s.exec(enrol_q.group_by(col(Person.team_id))).all()))
-    pathway_ids = [scope.pathway] if scope.pathway else list(ctx.content.pathways)
-    started: set[int] = set()
-    finished: set[int] = set()
-    team_of_person: dict[int, int | None] = {}
-    for pid in pathway_ids:
-        courses = list(ctx.content.pathways[pid].courses)
-        per_person = s.exec(
-            select(Enrolment.person_id, Person.team_id, func.count(col(Completion.id)))
-            .join(Person, col(Person.id) == col(Enrolment.person_id))
-            .join(
-                Completion,
-                and_(
-                    col(Completion.person_id) == col(Enrolment.person_id),
-                    col(Completion.course_id).in_(courses),
-                ),
-            )
-            .where(col(Enrolment.pathway_id) == pid, *person_filter)
-            .group_by(col(Enrolment.person_id), col(Person.team_id))
-        ).all()
-        for person_id, team_id, count in per_person:
-            team_of_person[person_id] = team_id
-            started.add(person_id)
-            if count >= len(courses):
-                finished.add(person_id)
-    return TeamCounts(
-        people=people,
-        enrolled=enrolled,
-        started=Counter(team_of_person[p] for p in started),
-        finished=Counter(team_of_person[p] for p in finished),
-    )
-
-
-def initiative_totals(ctx: Ctx) -> tuple[int, int, int, int]:
-    """(people, enrolled, started, finished) across the whole initiative."""
-    counts = team_counts(ctx, Scope(everyone=True))
-    return (
-        sum(counts.people.values()),
-        sum(counts.enrolled.values()),
-        sum(counts.started.values()),
-        sum(counts.finished.values()),
-    )
 
 
 def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:

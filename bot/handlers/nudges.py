@@ -21,9 +21,9 @@ from sqlmodel import col, select, update
 from bot import audience as aud
 from bot import commands as c
 from bot.celebrations import on_completion, team_milestones
-from bot.context import Ctx
+from bot.context import Ctx, Refused
 from bot.db import insert_ignore
-from bot.handlers.admin import Refused, privacy_refusal
+from bot.guard import privacy_refusal
 from bot.markup import escape
 from bot.messages import Actions, Block, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
@@ -35,9 +35,10 @@ from bot.recurrence import (
     next_instants,
     parse_when,
 )
+from bot.scopes import Scope, limit_to_own_team, team_named
 from bot.store import person_by_email, status_of, team_of
 from bot.templates import Markdown
-from bot.timeparse import find_zone, format_date, zone_or_none
+from bot.timeparse import find_zone, format_date, parse_clock, zone_or_none
 
 PREVIEW_PLATFORMS = ("slack", "teams", "fake", "console")
 _AUDIENCE_WORD = re.compile(
@@ -708,14 +709,11 @@ _MEETING = re.compile(
 
 def team_meeting(ctx: Ctx, cmd: c.TeamMeeting) -> list[Message]:
     """Record a team's standing meeting (case prompts can be timed ahead of it)."""
-    from bot.handlers.admin import Scope, _team, limit_to_own_team
-    from bot.timeparse import parse_clock
-
     m = _MEETING.match(" ".join(cmd.args.split()))
     clock = parse_clock(m.group("time")) if m else None
     if m is None or clock is None:
         return [ctx.say("team.meeting_bad", text=cmd.args)]
-    team = _team(ctx, m.group("team"))
+    team = team_named(ctx, m.group("team"))
     limit_to_own_team(ctx, Scope(team=team))
     team.meeting = f"{m.group('day')[:3].lower()} {clock:%H:%M}"
     ctx.session.add(team)

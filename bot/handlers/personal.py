@@ -8,12 +8,12 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot import commands as c
+from bot import views
+from bot.compose import bullets, first_name, me, setup_blocks
 from bot.context import Ctx
-from bot.handlers.learner import bullets, discipline_name, first_name, me, setup_blocks
-from bot.messages import Block, Button, Field, Fields, Heading, Message, Text
-from bot.models import ROLES, OutboxMessage
+from bot.messages import Block, Button, Heading, Message, Text
+from bot.models import OutboxMessage
 from bot.recurrence import to_utc
-from bot.store import team_of
 from bot.templates import Markdown
 from bot.timeparse import (
     DateError,
@@ -125,60 +125,9 @@ def unknown(ctx: Ctx, cmd: c.Unknown) -> list[Message]:
 # --- settings ------------------------------------------------------------------------------
 
 
-def _yes_no(ctx: Ctx, value: bool) -> str:
-    return ctx.plain("value.yes" if value else "value.no")
-
-
 def show_settings(ctx: Ctx, cmd: c.ShowSettings) -> list[Message]:
     """All of a person's settings, and how to change them."""
-    person = me(ctx)
-    defaults = ctx.content.initiative.defaults
-    zone = person.timezone or ctx.plain("value.default", value=defaults.timezone)
-    if person.quiet_hours == "off":
-        quiet = ctx.plain("value.off")
-    else:
-        quiet = person.quiet_hours or ctx.plain("value.default", value=defaults.quiet_hours)
-    if person.paused_until and person.paused_until > ctx.today():
-        nudges = ctx.plain("value.paused_until", date=format_date(person.paused_until))
-    else:
-        nudges = ctx.plain("value.active")
-    celebrate = person.celebrate_publicly
-    celebrate_text = (
-        _yes_no(ctx, celebrate)
-        if celebrate is not None
-        else ctx.plain("value.default", value=_yes_no(ctx, defaults.celebrate_publicly))
-    )
-    on_weekends = (
-        _yes_no(ctx, not person.weekends_off)
-        if person.weekends_off is not None
-        else ctx.plain("value.default", value=_yes_no(ctx, not defaults.weekends_off))
-    )
-    team = team_of(ctx.session, person.team_id)
-    roles = ", ".join(ctx.plain(f"role.{r}") for r in ROLES if r in ctx.actor.roles)
-    fields = Fields(
-        (
-            Field(ctx.plain("settings.timezone"), zone),
-            Field(ctx.plain("settings.quiet_hours"), quiet),
-            Field(ctx.plain("settings.nudges"), nudges),
-            Field(ctx.plain("settings.weekends"), on_weekends),
-            Field(ctx.plain("settings.celebrate"), celebrate_text),
-            Field(
-                ctx.plain("settings.account"), _yes_no(ctx, person.account_confirmed_at is not None)
-            ),
-            Field(ctx.plain("settings.team"), team.name if team else ctx.plain("value.none")),
-            Field(ctx.plain("settings.discipline"), discipline_name(ctx, person.discipline)),
-            Field(ctx.plain("settings.roles"), roles or ctx.plain("value.none")),
-        )
-    )
-    blocks: list[Block] = [
-        Heading(ctx.plain("settings.heading", name=person.name)),
-        fields,
-        Text(ctx.md("settings.how_to_change")),
-    ]
-    if person.paused_until and person.paused_until > ctx.today():
-        blocks.append(ctx.actions(ctx.button("button.resume", "resume")))
-    summary = "; ".join(f"{f.label}: {f.value}" for f in fields.items)
-    return [ctx.message("settings", blocks, summary)]
+    return views.settings(ctx)
 
 
 def pause(ctx: Ctx, cmd: c.Pause) -> list[Message]:
@@ -299,7 +248,7 @@ def set_celebrate(ctx: Ctx, cmd: c.SetCelebrate) -> list[Message]:
         current = person.celebrate_publicly
         if current is None:
             current = ctx.content.initiative.defaults.celebrate_publicly
-        return [ctx.say("celebrate.show", answer=_yes_no(ctx, current))]
+        return [ctx.say("celebrate.show", answer=views.yes_no(ctx, current))]
     if answer in YES:
         person.celebrate_publicly = True
     elif answer in NO:

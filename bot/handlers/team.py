@@ -3,46 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import col, delete, select
 
 from bot import commands as c
-from bot.context import Ctx
-from bot.handlers.admin import (
-    Refused,
-    Scope,
-    _team,
-    initiative_totals,
-    limit_to_own_team,
-    privacy_refusal,
-)
-from bot.handlers.learner import next_course, show_progress
-from bot.handlers.personal import show_settings
+from bot import views
+from bot.context import Ctx, Refused
+from bot.guard import privacy_refusal
 from bot.markup import escape
-from bot.messages import Block, ChannelRef, Heading, Message, Outgoing, Text
-from bot.models import DeliveryIssue, Person, PlatformIdentity, TeamChannel
+from bot.mentions import channel_md, mention
+from bot.messages import ChannelRef, Message, Outgoing
+from bot.models import Person, TeamChannel
+from bot.scopes import Scope, limit_to_own_team, team_named
 from bot.store import link_identity, person_by_email, person_for_identity, team_of
 from bot.templates import Markdown
 
-ISSUE_WINDOW = timedelta(days=7)
 _CHANNEL_TOKEN = re.compile(r"^#(?P<name>\S+)\s*")
-
-
-def mention(ctx: Ctx, person: Person, platform: str) -> Markdown:
-    """A real mention of ``person`` on ``platform`` if they have an identity there, else a name."""
-    external = ctx.session.exec(
-        select(PlatformIdentity.external_id).where(
-            PlatformIdentity.platform == platform, PlatformIdentity.person_id == person.id
-        )
-    ).first()
-    if external is None:
-        return Markdown(f"**{escape(person.name)}**")
-    return Markdown(f"[{escape(person.name)}](mention:{external})")
-
-
-def channel_md(ref: ChannelRef) -> Markdown:
-    return Markdown(f"[#{escape(ref.name or ref.id)}](channel:{ref.id})")
 
 
 def link_channel(ctx: Ctx, cmd: c.LinkChannel) -> list[Message | Outgoing]:
@@ -64,7 +40,7 @@ def link_channel(ctx: Ctx, cmd: c.LinkChannel) -> list[Message | Outgoing]:
         return [ctx.say("link.where")]
     if not rest:
         return [ctx.say("link.where")]
-    team = _team(ctx, rest)
+    team = team_named(ctx, rest)
     platform = incoming.platform
     previous = ctx.session.exec(
         select(TeamChannel).where(
@@ -186,62 +162,13 @@ def shoutout(ctx: Ctx, cmd: c.Shoutout) -> list[Message | Outgoing]:
 # --- home ----------------------------------------------------------------------------------
 
 
-def admin_summary(ctx: Ctx) -> Message:
-    """A short initiative summary and recent delivery problems, for admins and leaders."""
-    people, enrolled, started, finished = initiative_totals(ctx)
-    percent = f"{100 * finished / people:.0f}%" if people else "-"
-    blocks: list[Block] = [
-        Heading(ctx.plain("home.admin_heading")),
-        Text(
-            ctx.md(
-                "report.summary",
-                people=people,
-                enrolled=enrolled,
-                started=started,
-                finished=finished,
-                percent=percent,
-            )
-        ),
-    ]
-    since = ctx.now() - ISSUE_WINDOW
-    count = ctx.session.exec(
-        select(func.count()).select_from(DeliveryIssue).where(col(DeliveryIssue.at) >= since)
-    ).one()
-    if count:
-        recent = ctx.session.exec(
-            select(DeliveryIssue)
-            .where(col(DeliveryIssue.at) >= since)
-            .order_by(col(DeliveryIssue.at).desc())
-            .limit(5)
-        ).all()
-        items = Markdown(
-            "\n".join(
-                "- "
-                + ctx.md(
-                    "home.issue_item",
-                    when=f"{i.at.astimezone(ctx.zone):%a %d %b %H:%M}",
-                    platform=i.platform,
-                    target=i.target,
-                    reason=ctx.plain(f"delivery.reason.{i.error}")
-                    if f"delivery.reason.{i.error}" in ctx.templates
-                    else i.error,
-                )
-                for i in recent
-            )
-        )
-        blocks.append(Text(ctx.md("home.issues", count=int(count), items=items)))
-    else:
-        blocks.append(Text(ctx.md("home.no_issues")))
-    return ctx.message("home.admin", blocks)
-
-
 def home(ctx: Ctx, cmd: c.Home) -> list[Message | Outgoing]:
     """Progress, the next course, settings and (for admins and leaders) the initiative summary."""
     messages: list[Message | Outgoing] = [
-        *show_progress(ctx, c.ShowProgress()),
-        *next_course(ctx, c.NextCourse()),
-        *show_settings(ctx, c.ShowSettings()),
+        *views.progress(ctx),
+        *views.next_course(ctx),
+        *views.settings(ctx),
     ]
     if ctx.actor.is_admin or ctx.actor.has("senior_leader"):
-        messages.append(admin_summary(ctx))
+        messages.append(views.admin_summary(ctx))
     return messages

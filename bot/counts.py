@@ -1,0 +1,97 @@
+"""How many people each team has, and how many are enrolled, started and trained.
+
+Counted in the database, so they stay quick for a whole health system. Reports,
+the home summary and the progress post all count the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func
+from sqlmodel import col, select
+
+from bot.context import Ctx
+from bot.models import Completion, Enrolment, Person
+from bot.scopes import Scope
+
+
+@dataclass
+class TeamCounts:
+    """How many people each team has, and how many are enrolled, started and finished."""
+
+    people: Counter[int | None]
+    enrolled: Counter[int | None]
+    started: Counter[int | None]
+    finished: Counter[int | None]
+
+
+def team_counts(ctx: Ctx, scope: Scope) -> TeamCounts:
+    """Per-team counts computed in the database, so they stay quick for a whole health system.
+
+    "Started" means at least one course done in an enrolled pathway; "finished"
+    means every course of at least one enrolled pathway done.
+    """
+    s = ctx.session
+    person_filter = []
+    if scope.discipline:
+        person_filter.append(col(Person.discipline) == scope.discipline)
+    people = Counter(
+        dict(
+            s.exec(
+                select(Person.team_id, func.count())
+                .where(*person_filter)
+                .group_by(col(Person.team_id))
+            ).all()
+        )
+    )
+    enrol_q = (
+        select(Person.team_id, func.count(func.distinct(Enrolment.person_id)))
+        .join(Person, col(Person.id) == col(Enrolment.person_id))
+        .where(*person_filter)
+    )
+    if scope.pathway:
+        enrol_q = enrol_q.where(col(Enrolment.pathway_id) == scope.pathway)
+    enrolled = Counter(dict(s.exec(enrol_q.group_by(col(Person.team_id))).all()))
+    pathway_ids = [scope.pathway] if scope.pathway else list(ctx.content.pathways)
+    started: set[int] = set()
+    finished: set[int] = set()
+    team_of_person: dict[int, int | None] = {}
+    for pid in pathway_ids:
+        courses = list(ctx.content.pathways[pid].courses)
+        per_person = s.exec(
+            select(Enrolment.person_id, Person.team_id, func.count(col(Completion.id)))
+            .join(Person, col(Person.id) == col(Enrolment.person_id))
+            .join(
+                Completion,
+                and_(
+                    col(Completion.person_id) == col(Enrolment.person_id),
+                    col(Completion.course_id).in_(courses),
+                ),
+            )
+            .where(col(Enrolment.pathway_id) == pid, *person_filter)
+            .group_by(col(Enrolment.person_id), col(Person.team_id))
+        ).all()
+        for person_id, team_id, count in per_person:
+            team_of_person[person_id] = team_id
+            started.add(person_id)
+            if count >= len(courses):
+                finished.add(person_id)
+    return TeamCounts(
+        people=people,
+        enrolled=enrolled,
+        started=Counter(team_of_person[p] for p in started),
+        finished=Counter(team_of_person[p] for p in finished),
+    )
+
+
+def initiative_totals(ctx: Ctx) -> tuple[int, int, int, int]:
+    """(people, enrolled, started, finished) across the whole initiative."""
+    counts = team_counts(ctx, Scope(everyone=True))
+    return (
+        sum(counts.people.values()),
+        sum(counts.enrolled.values()),
+        sum(counts.started.values()),
+        sum(counts.finished.values()),
+    )
