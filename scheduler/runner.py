@@ -63,14 +63,25 @@ class Scheduling:
         self.tick_seconds = self.settings.tick_seconds
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._stop = asyncio.Event()
+        self._ticking = asyncio.Lock()
         self._drain: asyncio.Task[None] | None = None
 
     async def tick(self) -> None:
+        # Held while planning, so stopping waits for a tick in progress instead of
+        # cancelling it half-way (its thread would finish anyway, unobserved).
         try:
+            await self._ticking.acquire()
+        except asyncio.CancelledError:
+            return  # stopped while this tick waited to begin: it never began
+        try:
+            if self._stop.is_set():
+                return
             report = await asyncio.to_thread(self.bot.tick, self._planner)
         except Exception:
             log.exception("planning tick failed; the next one will try again")
             return
+        finally:
+            self._ticking.release()
         if report.written or report.celebrations:
             log.info(
                 "planned %s messages and %s celebration posts", report.written, report.celebrations
@@ -98,9 +109,12 @@ class Scheduling:
 
     async def stop(self) -> None:
         """Stop ticking and let the worker finish the batch in hand (its rows are recorded)."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
         self._stop.set()
+        # A tick in progress finishes first (the scheduler's shutdown would cancel it);
+        # one that starts meanwhile waits, and is cancelled before it begins.
+        async with self._ticking:
+            if self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
         if self._drain is not None:
             await self._drain
         for sender in self.senders.values():
