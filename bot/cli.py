@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -87,8 +87,17 @@ def _operator() -> str:
         return "operator"
 
 
-def _run(command: c.Command, *, fail_on: tuple[str, ...] = ()) -> None:
-    """Run an admin command as the operator and print the answer like the console chat."""
+def _run(
+    command: c.Command,
+    *,
+    fail_on: tuple[str, ...] = (),
+    succeed_on: tuple[str, ...] = (),
+    prepare: Callable[[Any], None] | None = None,
+) -> None:
+    """Run an admin command as the operator and print the answer like the console chat.
+
+    Exits 1 when the answer is of a kind in ``fail_on``, or (with ``succeed_on``) when
+    its first message is of no kind in it."""
     from adapters.console import Style, render_all, wants_color
     from bot.app import App
     from bot.db import has_schema
@@ -98,10 +107,14 @@ def _run(command: c.Command, *, fail_on: tuple[str, ...] = ()) -> None:
     if not has_schema(built.engine):
         typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
         raise typer.Exit(2)
+    if prepare is not None:
+        prepare(built)
     progress = _progress_printer() if isinstance(command, c.ImportRoster) else None
     messages = built.bot.run_command(command, _operator(), progress)
     typer.echo(render_all(messages, Style(wants_color(sys.stdout))).text)
-    if any(m.kind in fail_on for m in messages):
+    if any(m.kind in fail_on for m in messages) or (
+        succeed_on and (not messages or messages[0].kind not in succeed_on)
+    ):
         raise typer.Exit(1)
 
 
@@ -518,6 +531,47 @@ def record(email: str, course: Annotated[list[str], typer.Argument()]) -> None:
 def report(scope: Annotated[str, typer.Argument(help="team:KEY, pathway:ID, ...")] = "") -> None:
     """Who is enrolled and where they stand."""
     _run(c.Report(scope=scope), fail_on=("team.not_found",))
+
+
+#: What `huddle nudge` answers when it did what was asked; anything else exits 1.
+NUDGE_DONE = (
+    "nudge.created",
+    "nudge.list",
+    "nudge.none",
+    "nudge.paused",
+    "nudge.resumed",
+    "nudge.cancelled",
+    "nudge.sent_now",
+    "nudge.preview",
+    "nudge.history",
+    "nudge.history_empty",
+    "nudge.form",
+)
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def nudge(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="As in the chat: schedule <kind> to <audience> <when> ..., list, "
+            "preview N, pause N, resume N, cancel N, send N now, history N."
+        ),
+    ],
+) -> None:
+    """Schedule and manage messages in the chat's own words, e.g.
+    `huddle nudge schedule next-course to team:icu every monday 09:00`."""
+    from bot.parser import parse
+
+    command = parse("nudge " + " ".join(words))
+    if not isinstance(command, c.NudgeSchedule | c.NudgeList | c.NudgeAction | c.NudgeNew):
+        typer.echo(
+            "Say what to do with scheduled messages: schedule ..., list, preview N, pause N, "
+            "resume N, cancel N, send N now or history N.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    _run(command, succeed_on=NUDGE_DONE, prepare=lambda app: app.bot.ensure_default_schedules())
 
 
 @app.command()

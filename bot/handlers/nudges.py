@@ -12,7 +12,6 @@ import io
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,226 +19,32 @@ from sqlmodel import col, select, update
 
 from bot import audience as aud
 from bot import commands as c
+from bot import schedule_language as language
+from bot import scheduling
 from bot.celebrations import on_completion, team_milestones
-from bot.context import Ctx, Refused
+from bot.context import Ctx
 from bot.db import insert_ignore
-from bot.guard import privacy_refusal
 from bot.markup import escape
 from bot.messages import Actions, Block, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
-from bot.planning import KINDS, Planner, kind_of
+from bot.planning import KINDS, Planner
 from bot.recurrence import (
     RecurrenceError,
     before_meeting,
-    meeting_recurrence,
     next_instants,
     parse_when,
 )
 from bot.scopes import Scope, limit_to_own_team, team_named
 from bot.store import person_by_email, status_of, team_of
 from bot.templates import Markdown
-from bot.timeparse import find_zone, format_date, parse_clock, zone_or_none
+from bot.timeparse import parse_clock
 
 PREVIEW_PLATFORMS = ("slack", "teams", "fake", "console")
-_AUDIENCE_WORD = re.compile(
-    r"^(?:(?:team|discipline|pathway|channel|behind):\S+|everyone|everybody|all|senior|leaders?"
-    r"|champions|not|started|behind|channels|and|,)$",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A schedule as read from the one-line form, before it is saved."""
-
-    kind: str
-    audience: aud.Audience
-    when: str
-    timezone: str
-    params: dict[str, Any]
-
-
-def _spoken(moment: datetime) -> str:
-    name = getattr(moment.tzinfo, "key", "") or "UTC"
-    return f"{format_date(moment.date())}, {moment:%H:%M} ({name})"
-
-
-def _kind_name(ctx: Ctx, kind: str) -> str:
-    return ctx.plain(f"kind.{kind}")
-
-
-def _read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
-    """'<kind> to <audience> <when> [in Zone] [say <text> | session <when> <link> <title>]'."""
-    words = text.split()
-    kind = kind_of(words[0]) if words else None
-    if kind is None:
-        kinds = ", ".join(k.replace("_", "-") for k in KINDS)
-        raise Refused(ctx.say("nudge.kind_unknown", text=words[0] if words else "", kinds=kinds))
-    rest = words[1:]
-    if rest and rest[0].lower() == "to":
-        rest = rest[1:]
-    spoken_audience: list[str] = []
-    while rest and _AUDIENCE_WORD.match(rest[0]):
-        spoken_audience.append(rest.pop(0))
-    tail = " ".join(rest)
-    params: dict[str, Any] = {}
-    for marker in (" say ", " session "):
-        found = (" " + tail + " ").lower().find(marker)
-        if found >= 0:
-            head, extra = tail[: max(found - 1, 0)].strip(), tail[found + len(marker) - 1 :].strip()
-            if marker == " say ":
-                params["text"] = extra
-            else:
-                params["session"] = extra
-            tail = head
-            break
-    else:
-        if tail.lower().endswith(" say") or tail.lower() == "say":
-            tail = tail[: -len("say")].strip()
-    zone = ""
-    zone_match = re.search(r"\s+in\s+(?P<zone>[A-Za-z_/+-]+(?:\s[A-Za-z_]+)?)$", tail)
-    if zone_match:
-        name, _ = find_zone(zone_match.group("zone"))
-        if name:
-            zone, tail = name, tail[: zone_match.start()].strip()
-    if tail.lower().endswith("org time"):
-        zone, tail = ctx.content.initiative.defaults.timezone, tail[: -len("org time")].strip()
-    wrong = _misread_audience(ctx, tail)
-    if wrong is not None:
-        # 'to bar every monday 09:00': the when reads once 'bar' is set aside, so it is
-        # the audience that is wrong, not the time.
-        raise Refused(ctx.say("nudge.audience_bad", text=wrong))
-    try:
-        audience = aud.parse_audience(
-            " ".join(spoken_audience) or default_audience, set(ctx.content.pathways)
-        )
-    except aud.AudienceError as exc:
-        raise Refused(ctx.say("nudge.audience_bad", text=exc.text)) from None
-    _, missing = aud.resolve_teams(ctx.session, audience.teams + audience.channel_teams)
-    if missing:
-        raise Refused(ctx.say("nudge.audience_team", text=missing[0]))
-    return Plan(kind, audience, tail, zone, params)
-
-
-def _reads_as_when(ctx: Ctx, text: str) -> bool:
-    """Whether this is a 'when' (perhaps one with a problem of its own, such as a past date)."""
-    if before_meeting(text) is not None:
-        return True
-    try:
-        parse_when(text, ctx.today())
-    except RecurrenceError as exc:
-        return exc.code not in ("empty", "unreadable", "bad_time")
-    return True
-
-
-def _misread_audience(ctx: Ctx, tail: str) -> str | None:
-    """The leading words of ``tail`` that stop it reading as a 'when', if setting one to
-    three of them aside makes it read; None when the when reads as it is (or never)."""
-    words = tail.split()
-    if not words or _reads_as_when(ctx, tail):
-        return None
-    for size in range(1, min(3, len(words) - 1) + 1):
-        if _reads_as_when(ctx, " ".join(words[size:])):
-            return " ".join(words[:size])
-    return None
-
-
-def _check_when(ctx: Ctx, when: str, kind: str = "") -> str:
-    """The 'when' to store: as typed, or for a one-off its date, so "tomorrow" stays put.
-
-    Case prompts may instead be timed ahead of each team's standing meeting.
-    """
-    ahead = before_meeting(when)
-    if ahead is not None:
-        if kind != "case":
-            raise Refused(ctx.say("nudge.meeting_case_only"))
-        return _ahead_text(ahead)
-    try:
-        recurrence = parse_when(when, ctx.today())
-    except RecurrenceError as exc:
-        raise Refused(ctx.say(f"when.{exc.code}", text=when or exc.text)) from None
-    if recurrence.once is not None:
-        return f"{recurrence.once:%Y-%m-%d %H:%M} once"
-    return when
-
-
-def _session_params(ctx: Ctx, text: str) -> dict[str, Any]:
-    """'2026-12-03 12:00 https://meet.example.org/x Goals-of-care practice'."""
-    link = next((w for w in text.split() if w.startswith(("https://", "http://"))), "")
-    if not link:
-        raise Refused(ctx.say("nudge.session_usage"))
-    before, _, title = text.partition(link)
-    try:
-        recurrence = parse_when(before.strip() + " once", ctx.today())
-    except RecurrenceError:
-        raise Refused(ctx.say("nudge.session_usage")) from None
-    if recurrence.once is None:
-        raise Refused(ctx.say("nudge.session_usage"))
-    blocked = privacy_refusal(ctx, title)
-    if blocked is not None:
-        raise Refused(blocked)
-    return {
-        "at": recurrence.once.isoformat(timespec="minutes"),
-        "link": link,
-        "title": title.strip() or link,
-    }
-
-
-def _own_team(ctx: Ctx) -> Team | None:
-    """The champion's own team (None for admins, who may reach anyone)."""
-    if ctx.actor.is_admin:
-        return None
-    person = ctx.actor.person
-    team = team_of(ctx.session, person.team_id) if person else None
-    if team is None:
-        raise Refused(ctx.say("champion.no_team"))
-    return team
-
-
-def _ahead_text(ahead: timedelta) -> str:
-    if ahead % timedelta(days=1) == timedelta(0):
-        days = ahead // timedelta(days=1)
-        return f"{days} day{'s' if days > 1 else ''} before meeting"
-    hours = ahead // timedelta(hours=1)
-    return f"{hours} hour{'s' if hours > 1 else ''} before meeting"
-
-
-def _next_before_meeting(ctx: Ctx, schedule: Schedule, ahead: timedelta) -> str:
-    """The earliest next post among the audience's teams that have a standing meeting."""
-    audience = aud.parse_audience(schedule.audience, set(ctx.content.pathways))
-    zone = ctx.zone_for(None)  # meetings are in organisation time
-    after = max(ctx.now(), schedule.starts_at)
-    soonest = None
-    for link in aud.channels(ctx.session, audience):
-        team = ctx.session.get(Team, link.team_id)
-        meeting = meeting_recurrence(team.meeting) if team is not None else None
-        if meeting is None:
-            continue
-        for upcoming in next_instants(meeting, zone, after + ahead, 1):
-            at = upcoming - ahead
-            soonest = at if soonest is None or at < soonest else soonest
-    return _spoken(soonest.astimezone(ctx.zone)) if soonest is not None else "-"
-
-
-def _next_text(ctx: Ctx, schedule: Schedule) -> str:
-    ahead = before_meeting(schedule.when)
-    if ahead is not None:
-        return _next_before_meeting(ctx, schedule, ahead)
-    try:
-        recurrence = parse_when(schedule.when, ctx.today())
-    except RecurrenceError:
-        return "-"
-    zone = zone_or_none(schedule.timezone) if schedule.timezone else None
-    shown = zone or ctx.zone
-    upcoming = next_instants(recurrence, shown, max(ctx.now(), schedule.starts_at), 1)
-    if not upcoming:
-        return "-"
-    return _spoken(upcoming[0].astimezone(shown))
 
 
 def nudge_new(ctx: Ctx, cmd: c.NudgeNew) -> list[Message]:
     """A short form; submitting it types the one-line command."""
-    kinds = tuple(Choice(_kind_name(ctx, k), k.replace("_", "-")) for k in KINDS)
+    kinds = tuple(Choice(scheduling.kind_name(ctx, k), k.replace("_", "-")) for k in KINDS)
     form = Form(
         title=ctx.plain("nudge.form_title"),
         fields=(
@@ -265,51 +70,24 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
     """Create a schedule from the one-line form."""
     if not cmd.text.strip():
         return [ctx.say("nudge.usage")]
-    words, insist = cmd.text.strip(), False
-    if words.lower().split(" ", 1)[0] == INSIST:
-        words, insist = words[len(INSIST) :].strip(), True
-        if not words:
-            return [ctx.say("nudge.usage")]
-    own = _own_team(ctx)
+    words, insist = language.insisted(cmd.text)
+    if not words:
+        return [ctx.say("nudge.usage")]
+    own = scheduling.own_team(ctx)
     # A champion's schedule is for their own team, which is also what saying no one means.
-    plan = _read(ctx, words, f"team:{own.key}" if own else "everyone")
-    when = _check_when(ctx, plan.when, plan.kind)
-    who = KINDS[plan.kind]
-    if who == "people" and plan.audience.to_channels:
-        raise Refused(ctx.say("nudge.people_only", kind=_kind_name(ctx, plan.kind)))
-    if (
-        who == "channels"
-        and not plan.audience.to_channels
-        and not plan.audience.teams
-        and not plan.audience.everyone
-    ):
-        raise Refused(ctx.say("nudge.channels_only", kind=_kind_name(ctx, plan.kind)))
-    if own is not None and (
-        plan.audience.everyone
-        or plan.audience.channels
-        or any(k != own.key for k in plan.audience.teams + plan.audience.channel_teams)
-    ):
-        raise Refused(ctx.say("nudge.own_team_only", team=own.name))
-    params: dict[str, Any] = {}
-    if plan.kind == "custom":
-        text = plan.params.get("text", "").strip()
-        if not text:
-            raise Refused(ctx.say("nudge.custom_needs_text"))
-        blocked = privacy_refusal(ctx, text)
-        if blocked is not None:
-            raise Refused(blocked)
-        params["text"] = text
-    if plan.kind == "session":
-        if "session" not in plan.params:
-            raise Refused(ctx.say("nudge.session_usage"))
-        params.update(_session_params(ctx, plan.params["session"]))
-    twin = _same_schedule(ctx, plan, when, params, own)
+    plan = language.read(ctx, words, f"team:{own.key}" if own else "everyone")
+    when = language.check_when(ctx, plan.when, plan.kind)
+    scheduling.check_reach(ctx, plan, own)
+    params = language.read_params(ctx, plan)
+    twin = scheduling.same_schedule(ctx, plan, when, params, own)
     if twin is not None and not insist:
         return [
             ctx.say(
                 "nudge.duplicate",
                 ctx.actions(
-                    ctx.button("button.schedule_anyway", f"nudge schedule {INSIST} {words}")
+                    ctx.button(
+                        "button.schedule_anyway", f"nudge schedule {language.INSIST} {words}"
+                    )
                 ),
                 id=twin.id or 0,
                 status=twin.status,
@@ -349,35 +127,13 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
         ctx.say(
             "nudge.created",
             id=schedule.id or 0,
-            kind=_kind_name(ctx, plan.kind),
+            kind=scheduling.kind_name(ctx, plan.kind),
             audience=audience_text,
             when=when_text,
-            next=_next_text(ctx, schedule),
+            next=scheduling.next_text(ctx, schedule),
         ),
         *_meeting_hint(ctx, schedule),
     ]
-
-
-#: Said first, it schedules a message even when the same one is scheduled already.
-INSIST = "anyway"
-
-
-def _same_schedule(
-    ctx: Ctx, plan: Plan, when: str, params: dict[str, Any], own: Team | None
-) -> Schedule | None:
-    """A schedule already running (or paused) with the same kind, audience, when, zone
-    and words: the same messages would go twice."""
-    return ctx.session.exec(
-        select(Schedule).where(
-            col(Schedule.status).in_(("active", "paused")),
-            Schedule.kind == plan.kind,
-            Schedule.audience == plan.audience.text,
-            Schedule.when == when,
-            Schedule.timezone == plan.timezone,
-            Schedule.team_id == (own.id if own else None),
-            Schedule.params == json.dumps(params),
-        )
-    ).first()
 
 
 def _meeting_hint(ctx: Ctx, schedule: Schedule) -> list[Message]:
@@ -395,32 +151,19 @@ def _meeting_hint(ctx: Ctx, schedule: Schedule) -> list[Message]:
     return [ctx.say("nudge.meeting_missing", teams=", ".join(missing))] if missing else []
 
 
-def _visible(ctx: Ctx) -> Any:
-    """Everything that will send: a champion sees their team's schedules, and the
-    initiative-wide ones that reach them (the champions' weekly digest)."""
-    own = _own_team(ctx)
-    query = select(Schedule).where(col(Schedule.status) != "cancelled")
-    if own is not None:
-        query = query.where(
-            (col(Schedule.team_id) == own.id)
-            | (col(Schedule.team_id).is_(None) & (col(Schedule.kind) == "digest"))
-        )
-    return query
-
-
 def nudge_list(ctx: Ctx, cmd: c.NudgeList) -> list[Message]:
     """The schedules (a champion sees their own team's)."""
-    schedules = list(ctx.session.exec(_visible(ctx).order_by(col(Schedule.id))))
+    schedules = list(ctx.session.exec(scheduling.visible(ctx).order_by(col(Schedule.id))))
     if not schedules:
         return [ctx.say("nudge.none")]
     rows = tuple(
         (
             f"#{s.id}",
-            _kind_name(ctx, s.kind),
+            scheduling.kind_name(ctx, s.kind),
             s.audience,
             s.when,
             s.status,
-            _next_text(ctx, s) if s.status == "active" else "-",
+            scheduling.next_text(ctx, s) if s.status == "active" else "-",
             s.created_by.split("@")[0],
         )
         for s in schedules
@@ -437,18 +180,6 @@ def nudge_list(ctx: Ctx, cmd: c.NudgeList) -> list[Message]:
     ]
 
 
-def _schedule(ctx: Ctx, schedule_id: int) -> Schedule:
-    schedule = ctx.session.get(Schedule, schedule_id)
-    own = _own_team(ctx)
-    if schedule is None:
-        raise Refused(ctx.say("nudge.not_found", id=schedule_id))
-    if own is not None and schedule.team_id != own.id:
-        if schedule.team_id is None and schedule.kind == "digest":
-            raise Refused(ctx.say("nudge.initiative_wide", id=schedule.id or 0))
-        raise Refused(ctx.say("nudge.own_team_only", team=own.name))
-    return schedule
-
-
 #: How long a paused schedule's queued messages are held (until it is resumed).
 HELD = timedelta(days=3650)
 PAUSED = "schedule paused"
@@ -456,7 +187,7 @@ PAUSED = "schedule paused"
 
 def nudge_action(ctx: Ctx, cmd: c.NudgeAction) -> list[Message]:
     """preview / pause / resume / cancel / send now / history of one schedule."""
-    schedule = _schedule(ctx, cmd.schedule_id)
+    schedule = scheduling.schedule_for(ctx, cmd.schedule_id)
     sid = schedule.id or 0
     now = ctx.now()
     if cmd.action == "preview":
@@ -491,7 +222,7 @@ def nudge_action(ctx: Ctx, cmd: c.NudgeAction) -> list[Message]:
             )
             .values(next_attempt_at=now, last_error="", updated_at=now)
         )
-        reply = ctx.say("nudge.resumed", id=sid, next=_next_text(ctx, schedule))
+        reply = ctx.say("nudge.resumed", id=sid, next=scheduling.next_text(ctx, schedule))
     elif cmd.action == "cancel":
         schedule.status = "cancelled"
         ctx.session.execute(
@@ -531,7 +262,7 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
             ctx.plain(
                 "nudge.preview_heading",
                 id=schedule.id or 0,
-                kind=_kind_name(ctx, schedule.kind),
+                kind=scheduling.kind_name(ctx, schedule.kind),
                 audience=schedule.audience,
                 when=schedule.when,
             )
@@ -597,7 +328,7 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
             times = next_instants(recurrence, zone, max(now, schedule.starts_at), 3)
             items.append(
                 f"- {key}: "
-                + "; ".join(_spoken(t.astimezone(zone)).rsplit(" (", 1)[0] for t in times)
+                + "; ".join(scheduling.spoken(t.astimezone(zone)).rsplit(" (", 1)[0] for t in times)
             )
         if items:
             blocks.append(Text(ctx.md("nudge.preview_times", items=Markdown("\n".join(items)))))
@@ -677,7 +408,7 @@ def rsvp(ctx: Ctx, cmd: c.Rsvp) -> list[Message]:
         return [ctx.say("rsvp.already", title=params.get("title", ""))]
     planner = Planner(ctx.content, ctx.templates, ctx.clock, ())
     at = planner._session_when(schedule, params)
-    when = _spoken(at.astimezone(ctx.zone)) if at else params.get("at", "")
+    when = scheduling.spoken(at.astimezone(ctx.zone)) if at else params.get("at", "")
     return [ctx.say("rsvp.done", title=params.get("title", ""), when=when)]
 
 
