@@ -294,3 +294,10 @@ def format_date(day: date) -> str:
 def format_local(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone.key})"
+
+
+def spoken(moment: datetime) -> str:
+    """'Tue 1 Dec 2026, 14:00 (America/Chicago)': a moment in its own zone, named."""
+    zone = moment.tzinfo
+    name = getattr(zone, "key", "") or str(zone)
+    return f"{format_date(moment.date())}, {moment:%H:%M} ({name})"

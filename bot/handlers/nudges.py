@@ -28,6 +28,7 @@ from bot.markup import escape
 from bot.messages import Actions, Block, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
 from bot.planning import KINDS, Planner
+from bot.planning.kinds import session as session_kind
 from bot.recurrence import (
     RecurrenceError,
     before_meeting,
@@ -287,7 +288,7 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
             )
         )
         for link in links[:3]:
-            message = planner._channel_message(
+            message = planner.for_channel(
                 ctx.session,
                 schedule,
                 params,
@@ -297,7 +298,7 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
             )
             if message is not None:
                 samples.append((link.channel_id, message))
-        zones[planner._schedule_zone(schedule).key] = planner._schedule_zone(schedule)
+        zones[planner.schedule_zone(schedule).key] = planner.schedule_zone(schedule)
     else:
         persons = aud.people(ctx.session, audience, now)
         counts = aud.count_by_team(ctx.session, persons)
@@ -310,15 +311,13 @@ def _preview(ctx: Ctx, schedule: Schedule) -> list[Message]:
                 )
             )
         )
-        states = planner._load(ctx.session, persons[:60])
+        states = planner.load(ctx.session, persons[:60])
         for person in persons[:60]:
-            zone = planner._by_zone(schedule, [person])
+            zone = planner.zones_of(schedule, [person])
             for z in zone:
                 zones.setdefault(z.key, z)
             if len(samples) < 3:
-                data = planner._person_message(
-                    ctx.session, schedule, params, states[person.id or 0], {}
-                )
+                data = planner.for_person(ctx.session, schedule, params, states[person.id or 0], {})
                 if data is not None:
                     samples.append((person.name, Message.from_json(data)))
     try:
@@ -407,7 +406,7 @@ def rsvp(ctx: Ctx, cmd: c.Rsvp) -> list[Message]:
     if not added:
         return [ctx.say("rsvp.already", title=params.get("title", ""))]
     planner = Planner(ctx.content, ctx.templates, ctx.clock, ())
-    at = planner._session_when(schedule, params)
+    at = session_kind.starts_at(schedule, params, planner.schedule_zone(schedule))
     when = scheduling.spoken(at.astimezone(ctx.zone)) if at else params.get("at", "")
     return [ctx.say("rsvp.done", title=params.get("title", ""), when=when)]
 

@@ -1,27 +1,28 @@
-"""Planning: from schedules and celebrations to outbox rows, exactly once.
+"""The planner: when and for whom. From schedules and celebrations to outbox rows, once.
 
-A tick (every minute, on every replica) asks this module what is due. For
-each active schedule it works out the occurrences since it last planned, in
-each recipient's own local time (or the schedule's zone), and writes one
-outbox row per occurrence and recipient. The row's ``dedupe_key`` is the
-schedule, the occurrence as a local wall-clock time, and the recipient, so a
-tick that runs twice, or on two replicas, writes it once; keying by local time
-also gives exactly one message per occurrence across daylight-saving changes.
+A tick (every minute, on every replica) asks the planner what is due. For each
+active schedule it works out the occurrences since it last planned, in each
+recipient's own local time (or the schedule's zone), and writes one outbox row
+per occurrence and recipient. The row's ``dedupe_key`` is the schedule, the
+occurrence as a local wall-clock time, and the recipient, so a tick that runs
+twice, or on two replicas, writes it once; keying by local time also gives
+exactly one message per occurrence across daylight-saving changes.
 
-What a person gets is decided here too:
+When a person gets a message is decided here too:
 
 - never inside their quiet hours (default 20:00-08:00) or on a weekend they
   keep free: such a time moves to the next allowed time;
 - never while paused: the message moves to the end of the pause;
 - a snoozed course is not nudged until the snooze ends;
-- after three next-course reminders for the same course with no progress, no
-  more until something changes (the champion's digest lists who is stuck);
+- after three reminders about the same course with no progress, no more until
+  something changes (the champion's digest lists who is stuck);
 - an occurrence missed by downtime is still sent if it is less than the grace
   (12 hours) late and the person is not in quiet hours now; otherwise it is
   written as skipped, with the reason, and never sent.
 
-Messages are built here, with the recipient's real mentions, and stored as
-JSON; the delivery worker only sends.
+What each message says is its kind's (:mod:`bot.planning.kinds`): the planner
+asks the kind to compose it for one recipient or one team channel, with the
+recipient's real mentions, and stores it as JSON; the delivery worker only sends.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,16 +38,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import audience as aud
-from bot.celebrations import celebrates
 from bot.clock import Clock
-from bot.compose import course_blocks, credits_text, first_name, setup_blocks
-from bot.content import Content, Course
+from bot.content import Content
 from bot.context import Actor, Ctx
-from bot.counts import team_counts
 from bot.db import insert_ignore
-from bot.markup import escape
-from bot.mentions import mention
-from bot.messages import Block, Divider, Heading, Message, Table, Text
+from bot.messages import Message
 from bot.models import (
     Celebration,
     Completion,
@@ -55,15 +50,16 @@ from bot.models import (
     Enrolment,
     OutboxMessage,
     Person,
-    PersonRole,
     PlatformIdentity,
     Schedule,
-    SessionRsvp,
     Snooze,
     Team,
     TeamChannel,
 )
-from bot.progress import Enrolled, next_step, statuses
+from bot.planning.kinds import TABLE
+from bot.planning.kinds import celebration as celebration_posts
+from bot.planning.state import PersonState, PlanReport, Target
+from bot.progress import Enrolled
 from bot.recurrence import (
     Recurrence,
     RecurrenceError,
@@ -73,9 +69,10 @@ from bot.recurrence import (
     parse_when,
     to_utc,
 )
-from bot.scopes import Scope
-from bot.templates import Markdown, Templates
-from bot.timeparse import format_date, in_quiet_hours, parse_quiet_hours, zone_or_none
+from bot.templates import Templates
+from bot.timeparse import in_quiet_hours, parse_quiet_hours, zone_or_none
+
+__all__ = ["GRACE", "PersonState", "PlanReport", "Planner", "Target"]
 
 log = logging.getLogger("huddle.planning")
 
@@ -92,83 +89,6 @@ CELEBRATION_DEBOUNCE = timedelta(seconds=60)
 DIGEST_ABOVE = 3
 NUDGE_LIMIT = 3
 CHUNK = 500
-SESSION_REMINDER = timedelta(hours=1)
-
-#: kind -> who receives it: people, channels, or either (the audience decides).
-KINDS: dict[str, str] = {
-    "next_course": "people",
-    "setup": "people",
-    "case": "channels",
-    "leaderboard": "channels",
-    "session": "either",
-    "custom": "either",
-    "digest": "people",
-}
-KIND_NAMES: dict[str, str] = {
-    "next-course": "next_course",
-    "next": "next_course",
-    "reminder": "next_course",
-    "next_course": "next_course",
-    "setup": "setup",
-    "account-setup": "setup",
-    "account": "setup",
-    "case": "case",
-    "case-prompt": "case",
-    "case-discussion": "case",
-    "cases": "case",
-    "leaderboard": "leaderboard",
-    "progress": "leaderboard",
-    "progress-post": "leaderboard",
-    "session": "session",
-    "group-session": "session",
-    "custom": "custom",
-    "message": "custom",
-    "digest": "digest",
-    "champion-digest": "digest",
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a message goes: a platform and its id for the person or channel."""
-
-    platform: str
-    target: str
-
-
-@dataclass
-class PlanReport:
-    """What a tick did."""
-
-    schedules: int = 0
-    written: int = 0
-    skipped: int = 0
-    celebrations: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _PersonState:
-    person: Person
-    enrolled: list[Enrolled] = field(default_factory=list)
-    completed: dict[str, datetime] = field(default_factory=dict)
-    targets: list[tuple[datetime, Target]] = field(default_factory=list)
-    snoozes: dict[str, date] = field(default_factory=dict)
-    nudges: list[tuple[str, datetime]] = field(default_factory=list)
-
-    @property
-    def last_progress(self) -> datetime | None:
-        times = [*self.completed.values(), *(e.enrolled_at for e in self.enrolled)]
-        if self.person.account_confirmed_at:
-            times.append(self.person.account_confirmed_at)
-        return max(times, default=None)
-
-    def target(self) -> Target | None:
-        return max(self.targets, key=lambda t: t[0])[1] if self.targets else None
-
-
-def kind_of(text: str) -> str | None:
-    return KIND_NAMES.get(text.strip().lower())
 
 
 class Planner:
@@ -188,8 +108,6 @@ class Planner:
         self.platforms = tuple(platforms)
         self.grace = grace
         self.org_zone = ZoneInfo(content.initiative.defaults.timezone)
-
-    # --- entry points -------------------------------------------------------------------
 
     def plan_schedule(
         self, session: Session, schedule: Schedule, now: datetime, send_now: bool = False
@@ -224,8 +142,9 @@ class Planner:
         start = max(schedule.planned_until or schedule.starts_at, now - LOOKBACK)
         start = max(start, schedule.starts_at)
         params = json.loads(schedule.params or "{}")
-        to_channels = KINDS[schedule.kind] == "channels" or (
-            KINDS[schedule.kind] == "either" and audience.to_channels
+        kind = TABLE[schedule.kind]
+        to_channels = kind.reaches == "channels" or (
+            kind.reaches == "either" and audience.to_channels
         )
         if to_channels:
             result = self._plan_channels(
@@ -235,26 +154,27 @@ class Planner:
             result = self._plan_people(
                 session, schedule, recurrence, audience, params, start, now, send_now
             )
-        if schedule.kind == "session":
-            result = _add(result, self._plan_session_reminders(session, schedule, params, now))
+        if kind.follow_up is not None:
+            result = _add(result, kind.follow_up(self, session, schedule, params, now))
         if not send_now:
             schedule.planned_until = now
             if recurrence is not None and recurrence.once is not None:
                 # Done once the time has passed for every recipient: in the schedule's
                 # zone when it has one (or posts to channels), else in the last zone.
                 fixed = schedule.timezone or to_channels
-                last = self._schedule_zone(schedule) if fixed else LAST_ZONE
-                if to_utc(recurrence.once, last) <= now and schedule.kind != "session":
+                last = self.schedule_zone(schedule) if fixed else LAST_ZONE
+                if to_utc(recurrence.once, last) <= now and kind.done_when_sent:
                     schedule.status = "done"
             session.add(schedule)
         return result
 
     def _finish_once(self, session: Session, schedule: Schedule, now: datetime) -> tuple[int, int]:
         result = (0, 0)
-        if schedule.kind == "session":
+        kind = TABLE[schedule.kind]
+        if kind.follow_up is not None:
             params = json.loads(schedule.params or "{}")
-            result = self._plan_session_reminders(session, schedule, params, now)
-        else:
+            result = kind.follow_up(self, session, schedule, params, now)
+        if kind.done_when_sent:
             schedule.status = "done"
         schedule.planned_until = now
         session.add(schedule)
@@ -301,10 +221,10 @@ class Planner:
             for link in links:
                 target = Target(link.platform, link.channel_id)
                 for item in individual:
-                    message = self._celebration(session, item, team, link.platform)
+                    message = celebration_posts.one(self, session, item, team, link.platform)
                     if message is not None:
                         rows.append(
-                            self._row(
+                            self.row(
                                 f"celebration:{item.id}:{link.platform}:{link.channel_id}",
                                 "celebration",
                                 target,
@@ -315,13 +235,13 @@ class Planner:
                             )
                         )
                 digest = (
-                    self._celebration_digest(session, courses, team, link.platform)
+                    celebration_posts.digest(self, session, courses, team, link.platform)
                     if courses
                     else None
                 )
                 if digest is not None:
                     rows.append(
-                        self._row(
+                        self.row(
                             f"celebration-digest:{courses[0].id}-{courses[-1].id}:{link.platform}:"
                             f"{link.channel_id}",
                             "celebration",
@@ -332,8 +252,6 @@ class Planner:
                         )
                     )
         return insert_ignore(session, OutboxMessage, rows)
-
-    # --- people ---------------------------------------------------------------------------
 
     def _plan_people(
         self,
@@ -348,15 +266,16 @@ class Planner:
     ) -> tuple[int, int]:
         if not send_now and not self._due_anywhere(session, schedule, recurrence, start, now):
             return 0, 0  # most ticks: nothing due in any zone, so nobody is loaded
+        kind = TABLE[schedule.kind]
         persons = aud.people(session, audience, now)
-        if schedule.kind == "digest":
-            persons = [p for p in persons if p.team_id is not None]
+        if kind.suits is not None:
+            persons = [p for p in persons if kind.suits(p)]
         written = skipped = 0
         cache: dict[Any, str] = {}
         for chunk_start in range(0, len(persons), CHUNK):
             chunk = persons[chunk_start : chunk_start + CHUNK]
             # A custom text or a session needs only where to write; reminders need progress.
-            states = self._load(session, chunk, light=schedule.kind in ("custom", "session"))
+            states = self.load(session, chunk, light=kind.light)
             rows: list[dict[str, Any]] = []
             for zone, group in self._by_zone(schedule, chunk).items():
                 for occurrence, at in self._occurrences(recurrence, zone, start, now, send_now):
@@ -383,7 +302,7 @@ class Planner:
         session: Session,
         schedule: Schedule,
         params: dict[str, Any],
-        state: _PersonState,
+        state: PersonState,
         occurrence: str,
         at: datetime,
         now: datetime,
@@ -397,7 +316,7 @@ class Planner:
         course_id = ""
 
         def row(message: str | None, when: datetime, **extra: Any) -> dict[str, Any]:
-            return self._row(
+            return self.row(
                 key,
                 schedule.kind,
                 target,
@@ -410,12 +329,12 @@ class Planner:
                 **extra,
             )
 
-        if schedule.kind == "next_course":
-            found = statuses(self.content, state.enrolled, state.completed.keys())
-            step = next_step(found)
-            if step is None:
+        kind = TABLE[schedule.kind]
+        if kind.course_of is not None:
+            about = kind.course_of(self.content, state)
+            if about is None:
                 return None
-            course_id = step[1].id
+            course_id = about
             since = state.last_progress
             sent = sum(
                 1 for c, t in state.nudges if c == course_id and (since is None or t > since)
@@ -427,7 +346,7 @@ class Planner:
                     status="skipped",
                     reason=f"stuck: {NUDGE_LIMIT} reminders without progress",
                 )
-        message = self._person_message(session, schedule, params, state, cache)
+        message = self.for_person(session, schedule, params, state, cache)
         if message is None:
             return None
         late = now - at
@@ -450,104 +369,7 @@ class Planner:
             state.nudges.append((course_id, now))
         return row(message, due, created=now)
 
-    def _person_message(
-        self,
-        session: Session,
-        schedule: Schedule,
-        params: dict[str, Any],
-        state: _PersonState,
-        cache: dict[Any, str],
-    ) -> str | None:
-        person = state.person
-        ctx = self._ctx(session, person)
-        kind = schedule.kind
-        cache_key: tuple[Any, ...]
-        if kind == "next_course":
-            found = statuses(self.content, state.enrolled, state.completed.keys())
-            step = next_step(found)
-            if step is None:
-                return None
-            status, course = step
-            confirmed = person.account_confirmed_at is not None
-            cache_key = (
-                "next",
-                course.id,
-                status.pathway.id,
-                len(status.done),
-                status.total,
-                person.discipline,
-                status.enrolled.due_on,
-                confirmed,
-                first_name(person),
-            )
-            if cache_key not in cache:
-                cache[cache_key] = self._next_course_message(ctx, status, course).to_json()
-            return cache[cache_key]
-        if kind == "setup":
-            if not state.enrolled:
-                return None
-            if person.account_confirmed_at is not None:
-                # Set up but not started: the first step, introduced as a first step.
-                if state.completed:
-                    return None
-                step = next_step(statuses(self.content, state.enrolled, ()))
-                if step is None:
-                    return None
-                cache_key = ("start", step[1].id, step[0].pathway.id, person.discipline)
-                cache_key += (first_name(person),)
-                if cache_key not in cache:
-                    cache[cache_key] = self._next_course_message(
-                        ctx, step[0], step[1], "nudge.not_started"
-                    ).to_json()
-                return cache[cache_key]
-            cache_key = ("setup", first_name(person))
-            if cache_key not in cache:
-                blocks: list[Block] = [
-                    Text(ctx.md("nudge.setup", name=first_name(person))),
-                    *setup_blocks(ctx),
-                    ctx.actions(
-                        ctx.button("button.account_created", "I've created my account", "primary")
-                    ),
-                ]
-                cache[cache_key] = ctx.message("nudge.setup", blocks).to_json()
-            return cache[cache_key]
-        if kind == "digest":
-            message = self._digest(session, ctx, person)
-            return message.to_json() if message else None
-        if kind == "session":
-            return self._session_message(ctx, schedule, params).to_json()
-        if kind == "custom":
-            if "custom" not in cache:
-                cache["custom"] = ctx.say(
-                    "custom.message", text=Markdown(params.get("text", ""))
-                ).to_json()
-            return cache["custom"]
-        return None
-
-    def _next_course_message(
-        self, ctx: Ctx, status: Any, course: Course, lead: str = "nudge.next_course"
-    ) -> Message:
-        person = ctx.actor.person
-        assert person is not None
-        blocks: list[Block] = [Text(ctx.md(lead, name=first_name(person)))]
-        blocks += course_blocks(ctx, status, course)
-        buttons = [
-            ctx.button("button.mark_complete", f"done {course.id}", "primary"),
-            ctx.button("button.snooze", f"snooze {course.id} a week"),
-        ]
-        if person.account_confirmed_at is None:
-            buttons.append(ctx.button("button.setup", "setup"))
-        buttons.append(ctx.button("button.pause", "pause for 2 weeks"))
-        topic = self.content.initiative.topics[course.topic].title
-        return ctx.message(
-            "nudge.next_course",
-            [*blocks, ctx.actions(*buttons)],
-            ctx.plain("next.summary", title=course.title, topic=topic),
-        )
-
-    # --- when, and whether now is a good time ---------------------------------------------
-
-    def _schedule_zone(self, schedule: Schedule) -> ZoneInfo:
+    def schedule_zone(self, schedule: Schedule) -> ZoneInfo:
         return (
             zone_or_none(schedule.timezone) or self.org_zone if schedule.timezone else self.org_zone
         )
@@ -565,7 +387,7 @@ class Planner:
     ) -> bool:
         """Whether an occurrence falls due in (start, now] in any zone a recipient can be in."""
         if schedule.timezone:
-            zones = {self._schedule_zone(schedule)}
+            zones = {self.schedule_zone(schedule)}
         else:
             names = session.exec(select(Person.timezone).distinct()).all()
             zones = {self.org_zone} | {
@@ -641,8 +463,6 @@ class Planner:
                 ).astimezone(zone)
         return local.astimezone(at.tzinfo)
 
-    # --- channels -------------------------------------------------------------------------
-
     def _plan_channels(
         self,
         session: Session,
@@ -657,7 +477,7 @@ class Planner:
         links = [
             link for link in aud.channels(session, audience) if link.platform in self.platforms
         ]
-        zone = self._schedule_zone(schedule)
+        zone = self.schedule_zone(schedule)
         ahead = before_meeting(schedule.when)
         rows: list[dict[str, Any]] = []
         skipped = 0
@@ -678,7 +498,7 @@ class Planner:
                     else []
                 )
             for occurrence, at in due:
-                message = self._channel_message(
+                message = self.for_channel(
                     session, schedule, params, team, link.platform, occurrence
                 )
                 if message is None or team is None:
@@ -686,7 +506,7 @@ class Planner:
                 late = now - at > self.grace
                 skipped += late
                 rows.append(
-                    self._row(
+                    self.row(
                         f"s{schedule.id}:{occurrence}:c{link.platform}:{link.channel_id}",
                         schedule.kind,
                         Target(link.platform, link.channel_id),
@@ -702,296 +522,7 @@ class Planner:
         _log_missed(schedule, rows)
         return insert_ignore(session, OutboxMessage, rows), skipped
 
-    def _channel_message(
-        self,
-        session: Session,
-        schedule: Schedule,
-        params: dict[str, Any],
-        team: Team | None,
-        platform: str,
-        occurrence: str,
-    ) -> Message | None:
-        if team is None:
-            return None
-        ctx = self._ctx(session, None)
-        if schedule.kind == "case":
-            return self._case(session, ctx, team, occurrence)
-        if schedule.kind == "leaderboard":
-            return self._leaderboard(session, ctx, team, platform)
-        if schedule.kind == "session":
-            return self._session_message(ctx, schedule, params)
-        if schedule.kind == "custom":
-            return ctx.say("custom.message", text=Markdown(params.get("text", "")))
-        return None
-
-    def _case(self, session: Session, ctx: Ctx, team: Team, occurrence: str) -> Message | None:
-        cases = self.content.cases
-        if not cases:
-            return None
-        posted = session.exec(
-            select(OutboxMessage.occurrence)
-            .where(
-                OutboxMessage.kind == "case",
-                OutboxMessage.team_id == team.id,
-                col(OutboxMessage.status).in_(("pending", "sending", "sent")),
-            )
-            .distinct()
-        ).all()
-        # Occurrences are local times; one sent on demand is "now-<local time>".
-        before = sum(1 for o in posted if o.removeprefix("now-") < occurrence.removeprefix("now-"))
-        case = cases[before % len(cases)]
-        course = self.content.courses.get(case.course)
-        topic = self.content.initiative.topics.get(case.topic)
-        questions = Markdown("\n".join("- " + escape(q) for q in case.questions))
-        blocks: list[Block] = [
-            Heading(ctx.plain("case.heading", title=case.title)),
-            Text(
-                ctx.md(
-                    "case.body", vignette=case.vignette, topic=topic.title if topic else case.topic
-                )
-            ),
-            Text(ctx.md("case.questions", items=questions)),
-        ]
-        if course is not None:
-            blocks.append(Text(ctx.md("case.footer", course=course.title, url=course.url)))
-        return ctx.message("case", blocks, ctx.plain("case.heading", title=case.title))
-
-    def _leaderboard(self, session: Session, ctx: Ctx, team: Team, platform: str) -> Message:
-        counts = team_counts(ctx, Scope(everyone=True))
-        teams = {t.id: t for t in session.exec(select(Team))}
-        ranking = sorted(
-            (
-                (100 * counts.finished[tid] / n if n else 0.0, teams[tid].name)
-                for tid, n in counts.people.items()
-                if tid in teams
-            ),
-            key=lambda r: (-r[0], r[1]),
-        )
-        rows = tuple((str(i), name, f"{pct:.0f}%") for i, (pct, name) in enumerate(ranking, 1))
-        people = counts.people[team.id] or 0
-        finished = counts.finished[team.id]
-        week_ago = self.clock.now() - timedelta(days=7)
-        recent = session.exec(
-            select(Person)
-            .join(Completion, col(Completion.person_id) == col(Person.id))
-            .where(Person.team_id == team.id, col(Completion.recorded_at) >= week_ago)
-            .distinct()
-        ).all()
-        stars = [mention(ctx, p, platform) for p in recent if celebrates(p, self.content)]
-        blocks: list[Block] = [
-            Heading(ctx.plain("leaderboard.heading", team=team.name)),
-            Text(
-                ctx.md(
-                    "leaderboard.summary",
-                    team=team.name,
-                    people=people,
-                    finished=finished,
-                    percent=f"{100 * finished / people:.0f}%" if people else "-",
-                )
-            ),
-        ]
-        if stars:
-            blocks.append(Text(ctx.md("leaderboard.stars", names=Markdown(", ".join(stars)))))
-        blocks.append(
-            Table(
-                tuple(ctx.plain("leaderboard.columns").split("|")),
-                rows[:20],
-                more=max(0, len(rows) - 20),
-            )
-        )
-        return ctx.message("leaderboard", blocks)
-
-    # --- sessions -------------------------------------------------------------------------
-
-    def _session_when(self, schedule: Schedule, params: dict[str, Any]) -> datetime | None:
-        try:
-            local = datetime.fromisoformat(params["at"])
-        except (KeyError, ValueError):
-            return None
-        return to_utc(local, self._schedule_zone(schedule))
-
-    def _session_message(self, ctx: Ctx, schedule: Schedule, params: dict[str, Any]) -> Message:
-        at = self._session_when(schedule, params)
-        when = _spoken(at.astimezone(self._schedule_zone(schedule))) if at else params.get("at", "")
-        return ctx.say(
-            "session.announce",
-            ctx.actions(ctx.button("button.rsvp", f"rsvp {schedule.id}", "primary")),
-            title=params.get("title", ""),
-            when=when,
-            link=params.get("link", ""),
-        )
-
-    def _plan_session_reminders(
-        self, session: Session, schedule: Schedule, params: dict[str, Any], now: datetime
-    ) -> tuple[int, int]:
-        at = self._session_when(schedule, params)
-        if at is not None and now >= at and schedule.status == "active":
-            schedule.status = "done"  # the session has begun: nothing more to send
-        if at is None or not at - SESSION_REMINDER <= now < at:
-            return 0, 0
-        replies = session.exec(select(SessionRsvp).where(SessionRsvp.schedule_id == schedule.id))
-        persons = [session.get(Person, r.person_id) for r in replies]
-        states = self._load(session, [p for p in persons if p is not None])
-        rows = []
-        for state in states.values():
-            target = state.target()
-            if target is None:
-                continue
-            ctx = self._ctx(session, state.person)
-            message = ctx.say(
-                "session.reminder",
-                title=params.get("title", ""),
-                when=_spoken(at.astimezone(self.zone_of(state.person))),
-                link=params.get("link", ""),
-            )
-            rows.append(
-                self._row(
-                    f"s{schedule.id}:reminder:p{state.person.id}",
-                    "session",
-                    target,
-                    message.to_json(),
-                    now,
-                    schedule_id=schedule.id,
-                    person_id=state.person.id,
-                )
-            )
-        return insert_ignore(session, OutboxMessage, rows), 0
-
-    # --- the champion's weekly digest ---------------------------------------------------
-
-    def _digest(self, session: Session, ctx: Ctx, champion: Person) -> Message | None:
-        if not session.exec(
-            select(PersonRole).where(
-                PersonRole.person_id == champion.id, PersonRole.role == "champion"
-            )
-        ).first():
-            return None
-        team = session.get(Team, champion.team_id)
-        if team is None:
-            return None
-        now = self.clock.now()
-        week_ago = now - timedelta(days=7)
-        members = list(session.exec(select(Person).where(Person.team_id == team.id)))
-        ids = [m.id for m in members]
-        stuck_ids = set(
-            session.exec(
-                select(OutboxMessage.person_id).where(
-                    col(OutboxMessage.person_id).in_(ids),
-                    OutboxMessage.kind == "next_course",
-                    OutboxMessage.status == "skipped",
-                    col(OutboxMessage.last_error).startswith("stuck"),
-                    col(OutboxMessage.created_at) >= week_ago,
-                )
-            )
-        )
-        states = self._load(session, members)
-        stuck = [m.name for m in members if m.id in stuck_ids]
-        behind = [
-            m.name
-            for m in members
-            if states[m.id or 0].enrolled
-            and m.id not in stuck_ids
-            and next_step(
-                statuses(
-                    self.content, states[m.id or 0].enrolled, states[m.id or 0].completed.keys()
-                )
-            )
-            is not None
-            and max(states[m.id or 0].completed.values(), default=None) is None
-        ]
-        done = sorted(
-            {
-                m.name
-                for m in members
-                if any(t >= week_ago for t in states[m.id or 0].completed.values())
-            }
-        )
-        blocks: list[Block] = [Heading(ctx.plain("digest.heading", team=team.name))]
-        for key, names in (
-            ("digest.done", done),
-            ("digest.stuck", stuck),
-            ("digest.behind", behind),
-        ):
-            if names:
-                items = Markdown("\n".join("- " + escape(n) for n in names[:25]))
-                blocks.append(Text(ctx.md(key, items=items, count=len(names))))
-        if len(blocks) == 1:
-            blocks.append(Text(ctx.md("digest.quiet")))
-        blocks.append(ctx.actions(ctx.button("button.report", f"report team:{team.key}")))
-        return ctx.message("digest", blocks)
-
-    # --- celebrations ---------------------------------------------------------------------
-
-    def _celebration(
-        self, session: Session, item: Celebration, team: Team | None, platform: str
-    ) -> str | None:
-        ctx = self._ctx(session, None)
-        if item.kind == "milestone":
-            message = ctx.say(
-                "celebrate.milestone", team=team.name if team else "-", percent=item.subject
-            )
-            return message.to_json()
-        person = session.get(Person, item.person_id) if item.person_id else None
-        if person is None or not celebrates(person, self.content):
-            return None  # gone, or has said "celebrate me: no" since finishing
-        who = mention(ctx, person, platform)
-        if item.kind == "course":
-            course = self.content.courses.get(item.subject)
-            if course is None:
-                return None
-            return ctx.say(
-                "celebrate.course",
-                who=who,
-                title=course.title,
-                credits=credits_text(ctx, dict(course.credits), person.discipline),
-            ).to_json()
-        pathway = self.content.pathways.get(item.subject)
-        if pathway is None:
-            return None
-        blocks: list[Block] = [
-            Heading(ctx.plain("celebrate.pathway_heading")),
-            Text(
-                ctx.md(
-                    "celebrate.pathway",
-                    who=who,
-                    pathway=pathway.title,
-                    designation=pathway.designation,
-                )
-            ),
-            Divider(),
-        ]
-        return ctx.message("celebrate.pathway", blocks).to_json()
-
-    def _celebration_digest(
-        self, session: Session, items: list[Celebration], team: Team | None, platform: str
-    ) -> str | None:
-        ctx = self._ctx(session, None)
-        lines = []
-        for item in items:
-            person = session.get(Person, item.person_id) if item.person_id else None
-            course = self.content.courses.get(item.subject)
-            if person is not None and course is not None and celebrates(person, self.content):
-                lines.append(
-                    "- "
-                    + ctx.md(
-                        "celebrate.digest_item",
-                        who=mention(ctx, person, platform),
-                        title=course.title,
-                    )
-                )
-        if not lines:
-            return None
-        message = ctx.say(
-            "celebrate.digest_heading",
-            Text(Markdown("\n".join(lines[:40]))),
-            team=team.name if team else "-",
-            count=len(lines),
-        )
-        return message.to_json()
-
-    # --- data -----------------------------------------------------------------------------
-
-    def _ctx(self, session: Session, person: Person | None) -> Ctx:
+    def ctx(self, session: Session, person: Person | None) -> Ctx:
         actor = Actor(label="scheduler", roles=frozenset(), person=person)
         return Ctx(
             session=session,
@@ -1001,14 +532,14 @@ class Planner:
             actor=actor,
         )
 
-    def _load(
+    def load(
         self, session: Session, persons: list[Person], light: bool = False
-    ) -> dict[int, _PersonState]:
+    ) -> dict[int, PersonState]:
         """Everything the planner needs about these people, in a few queries.
 
         ``light``: only where to write to them (no progress, snoozes or past nudges).
         """
-        states = {p.id or 0: _PersonState(p) for p in persons}
+        states = {p.id or 0: PersonState(p) for p in persons}
         ids = list(states)
         if not ids:
             return states
@@ -1043,7 +574,7 @@ class Planner:
         return states
 
     def _load_progress(
-        self, session: Session, states: dict[int, _PersonState], ids: list[int]
+        self, session: Session, states: dict[int, PersonState], ids: list[int]
     ) -> None:
         """Enrolments, completions, snoozes and past reminders of these people."""
         for pid, pathway, at, due in session.exec(
@@ -1082,7 +613,7 @@ class Planner:
             if nudged is not None:
                 states[nudged].nudges.append((course, at))
 
-    def _row(
+    def row(
         self,
         key: str,
         kind: str,
@@ -1126,6 +657,39 @@ class Planner:
             "updated_at": now,
         }
 
+    # --- what each kind says ------------------------------------------------------------
+
+    def for_person(
+        self,
+        session: Session,
+        schedule: Schedule,
+        params: dict[str, Any],
+        state: PersonState,
+        cache: dict[Any, str],
+    ) -> str | None:
+        """The schedule's message for one person (JSON), composed by its kind."""
+        compose = TABLE[schedule.kind].for_person
+        return compose(self, session, schedule, params, state, cache) if compose else None
+
+    def for_channel(
+        self,
+        session: Session,
+        schedule: Schedule,
+        params: dict[str, Any],
+        team: Team | None,
+        platform: str,
+        occurrence: str,
+    ) -> Message | None:
+        """The schedule's post for one team channel, composed by its kind."""
+        compose = TABLE[schedule.kind].for_channel
+        if team is None or compose is None:
+            return None
+        return compose(self, session, schedule, params, team, platform, occurrence)
+
+    def zones_of(self, schedule: Schedule, persons: Iterable[Person]) -> list[ZoneInfo]:
+        """The zones a schedule fires in for these people (for previews)."""
+        return list(self._by_zone(schedule, persons))
+
 
 def _log_missed(schedule: Schedule, rows: list[dict[str, Any]]) -> None:
     """Say in the log how many occurrences downtime made us skip, and why."""
@@ -1140,10 +704,3 @@ def _log_missed(schedule: Schedule, rows: list[dict[str, Any]]) -> None:
 
 def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     return a[0] + b[0], a[1] + b[1]
-
-
-def _spoken(moment: datetime) -> str:
-    """'Tue 1 Dec 2026, 14:00 (America/Chicago)'."""
-    zone = moment.tzinfo
-    name = getattr(zone, "key", "") or str(zone)
-    return f"{format_date(moment.date())}, {moment:%H:%M} ({name})"
