@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 
 from bot import yamlines
 from bot.models import DISCIPLINES
+from bot.privacy import screen
 from bot.templates import TEMPLATES, template_problems
+from bot.timeparse import parse_quiet_hours, zone_or_none
 from bot.yamlines import LineDict, LineList
 
 FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml")
@@ -457,8 +459,6 @@ def _credit_types(r: _Reader, data: Any, line: int) -> dict[str, tuple[str, ...]
 
 
 def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
-    from bot.timeparse import parse_quiet_hours, zone_or_none
-
     doc = r.mapping(data, line, "'defaults'")
     if doc is None:
         return Defaults("UTC", "20:00-08:00", True)
@@ -636,8 +636,6 @@ def _cases(
     r: _Reader, folder: Path, courses: Mapping[str, Course], topics: Mapping[str, Topic]
 ) -> list[Case]:
     """The case prompts in ``cases/*.yaml``; each must pass the patient-identifier screen."""
-    from bot.privacy import screen
-
     found: list[Case] = []
     if not folder.is_dir():
         return found

@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     Connection,
     Engine,
@@ -100,9 +103,7 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(engine: Engine) -> Any:
-    """An Alembic config bound to ``engine`` (imported lazily: only the CLI needs Alembic)."""
-    from alembic.config import Config
-
+    """An Alembic config bound to ``engine``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["engine"] = engine
@@ -111,15 +112,11 @@ def alembic_config(engine: Engine) -> Any:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to the newest schema (or ``revision``)."""
-    from alembic import command
-
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
