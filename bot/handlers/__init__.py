@@ -53,9 +53,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.NudgeList: nudges.nudge_list,
     c.NudgeAction: nudges.nudge_action,
     c.Rsvp: nudges.rsvp,
-    c.SetWeekends: nudges.set_weekends,
-    c.TeamMeeting: nudges.team_meeting,
-    c.ImportCompletions: nudges.import_completions,
+    c.SetWeekends: personal.set_weekends,
+    c.TeamMeeting: team.team_meeting,
+    c.ImportCompletions: admin.import_completions,
 }
 
 #: Commands that only make sense for a person (the CLI operator has no pathway).

@@ -1,4 +1,5 @@
-"""Handlers for scheduled messages: schedule, list, preview, pause, resume, cancel, send, history.
+"""Handlers for scheduled messages: schedule, list, preview, pause, resume, cancel, send,
+history, and the "I'll join" of a group session.
 
 Admins schedule for anyone; champions for their own team only (their
 schedules carry the team, and the planner never reaches beyond it). Every
@@ -7,12 +8,9 @@ change is audited. Every input error answers with a correct example.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select, update
@@ -21,12 +19,11 @@ from bot import audience as aud
 from bot import commands as c
 from bot import schedule_language as language
 from bot import scheduling
-from bot.celebrations import on_completion, team_milestones
 from bot.context import Ctx
 from bot.db import insert_ignore
 from bot.markup import escape
 from bot.messages import Actions, Block, Choice, Form, FormField, Heading, Message, Table, Text
-from bot.models import Completion, OutboxMessage, Person, Schedule, SessionRsvp, Team
+from bot.models import OutboxMessage, Schedule, SessionRsvp, Team
 from bot.planning import KINDS, Planner
 from bot.planning.kinds import session as session_kind
 from bot.recurrence import (
@@ -35,10 +32,8 @@ from bot.recurrence import (
     next_instants,
     parse_when,
 )
-from bot.scopes import Scope, limit_to_own_team, team_named
-from bot.store import person_by_email, status_of, team_of
+from bot.store import team_of
 from bot.templates import Markdown
-from bot.timeparse import parse_clock
 
 PREVIEW_PLATFORMS = ("slack", "teams", "fake", "console")
 
@@ -409,159 +404,3 @@ def rsvp(ctx: Ctx, cmd: c.Rsvp) -> list[Message]:
     at = session_kind.starts_at(schedule, params, planner.schedule_zone(schedule))
     when = scheduling.spoken(at.astimezone(ctx.zone)) if at else params.get("at", "")
     return [ctx.say("rsvp.done", title=params.get("title", ""), when=when)]
-
-
-def set_weekends(ctx: Ctx, cmd: c.SetWeekends) -> list[Message]:
-    """Whether reminders may arrive on Saturdays and Sundays."""
-    person = ctx.actor.person
-    assert person is not None
-    answer = cmd.answer.lower().strip()
-    if not answer:
-        current = person.weekends_off
-        if current is None:
-            current = ctx.content.initiative.defaults.weekends_off
-        return [ctx.say("weekends.show", answer=ctx.plain("value.no" if current else "value.yes"))]
-    if answer in ("off", "no", "free", "never"):
-        person.weekends_off = True
-    elif answer in ("on", "yes", "ok", "fine"):
-        person.weekends_off = False
-    else:
-        return [ctx.say("weekends.bad", text=cmd.answer)]
-    person.updated_at = ctx.now()
-    ctx.session.add(person)
-    return [ctx.say("weekends.off" if person.weekends_off else "weekends.on")]
-
-
-_MEETING = re.compile(
-    r"^(?P<team>.+?)\s+(?P<day>mon|tue|wed|thu|fri|sat|sun)\w*\s+(?P<time>\S+)$", re.I
-)
-
-
-def team_meeting(ctx: Ctx, cmd: c.TeamMeeting) -> list[Message]:
-    """Record a team's standing meeting (case prompts can be timed ahead of it)."""
-    m = _MEETING.match(" ".join(cmd.args.split()))
-    clock = parse_clock(m.group("time")) if m else None
-    if m is None or clock is None:
-        return [ctx.say("team.meeting_bad", text=cmd.args)]
-    team = team_named(ctx, m.group("team"))
-    limit_to_own_team(ctx, Scope(team=team))
-    team.meeting = f"{m.group('day')[:3].lower()} {clock:%H:%M}"
-    ctx.session.add(team)
-    ctx.audit("team.meeting", team.key, team.meeting)
-    return [ctx.say("team.meeting_set", team=team.name, meeting=team.meeting)]
-
-
-COMPLETION_COLUMNS = ("email", "course", "completed_at")
-
-
-def import_completions(ctx: Ctx, cmd: c.ImportCompletions) -> list[Message]:
-    """Completions exported from the learning site: verified, celebrated, imported once."""
-    columns = ", ".join(COMPLETION_COLUMNS)
-    if not cmd.csv_text.strip():
-        return [ctx.say("completions.usage", columns=columns)]
-    reader = csv.reader(io.StringIO(cmd.csv_text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [h for h in COMPLETION_COLUMNS[:2] if h not in header]
-    unknown = [h for h in header if h and h not in COMPLETION_COLUMNS]
-    if missing or unknown:
-        return [
-            ctx.say(
-                "completions.bad_header",
-                missing=", ".join(missing) or "-",
-                unknown=", ".join(unknown) or "-",
-                columns=columns,
-            )
-        ]
-    errors: list[str] = []
-    added = already = 0
-    now = ctx.now()
-    teams: set[int] = set()
-    people: dict[str, Person | None] = {}
-    for raw in reader:
-        if not any(cell.strip() for cell in raw):
-            continue
-        line = reader.line_num
-        values = dict(zip(header, (cell.strip() for cell in raw), strict=False))
-        email = values.get("email", "").lower()
-        if "@" not in email:
-            errors.append(
-                ctx.md(
-                    "roster.error_line",
-                    line=line,
-                    reason=ctx.md("completions.reason.bad_email", value=email),
-                )
-            )
-            continue
-        if email not in people:
-            people[email] = person_by_email(ctx.session, email)
-        person = people[email]
-        if person is None:
-            errors.append(
-                ctx.md(
-                    "roster.error_line",
-                    line=line,
-                    reason=ctx.md("completions.reason.unknown_person", value=email),
-                )
-            )
-            continue
-        course = ctx.content.courses.get(values.get("course", "").lower())
-        if course is None:
-            errors.append(
-                ctx.md(
-                    "roster.error_line",
-                    line=line,
-                    reason=ctx.md(
-                        "completions.reason.unknown_course", value=values.get("course", "")
-                    ),
-                )
-            )
-            continue
-        when = now
-        if values.get("completed_at"):
-            try:
-                when = datetime.fromisoformat(values["completed_at"])
-            except ValueError:
-                errors.append(
-                    ctx.md(
-                        "roster.error_line",
-                        line=line,
-                        reason=ctx.md("completions.reason.bad_date", value=values["completed_at"]),
-                    )
-                )
-                continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=ctx.zone_for(person))
-        before, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
-        if insert_ignore(
-            ctx.session,
-            Completion,
-            [
-                {
-                    "person_id": person.id,
-                    "course_id": course.id,
-                    "completed_at": when,
-                    "recorded_at": now,
-                    "source": "import",
-                    "verified": True,
-                    "recorded_by": ctx.actor.label,
-                }
-            ],
-        ):
-            added += 1
-            on_completion(ctx.session, ctx.content, person, course.id, before, now)
-            if person.team_id is not None:
-                teams.add(person.team_id)
-        else:
-            already += 1
-    team_milestones(ctx.session, ctx.content, teams, now)
-    ctx.audit(
-        "completions.import",
-        f"{added + already + len(errors)} rows",
-        json.dumps({"added": added, "already": already, "errors": len(errors)}),
-    )
-    extra: list[Block] = []
-    if errors:
-        extra.append(Text(Markdown("\n".join("- " + e for e in errors[:20]))))
-    return [
-        ctx.say("completions.summary", *extra, added=added, already=already, errors=len(errors))
-    ]

@@ -258,3 +258,24 @@ def set_celebrate(ctx: Ctx, cmd: c.SetCelebrate) -> list[Message]:
     person.updated_at = ctx.now()
     ctx.session.add(person)
     return [ctx.say("celebrate.yes" if person.celebrate_publicly else "celebrate.no")]
+
+
+def set_weekends(ctx: Ctx, cmd: c.SetWeekends) -> list[Message]:
+    """Whether reminders may arrive on Saturdays and Sundays."""
+    person = ctx.actor.person
+    assert person is not None
+    answer = cmd.answer.lower().strip()
+    if not answer:
+        current = person.weekends_off
+        if current is None:
+            current = ctx.content.initiative.defaults.weekends_off
+        return [ctx.say("weekends.show", answer=ctx.plain("value.no" if current else "value.yes"))]
+    if answer in ("off", "no", "free", "never"):
+        person.weekends_off = True
+    elif answer in ("on", "yes", "ok", "fine"):
+        person.weekends_off = False
+    else:
+        return [ctx.say("weekends.bad", text=cmd.answer)]
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [ctx.say("weekends.off" if person.weekends_off else "weekends.on")]

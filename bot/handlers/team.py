@@ -17,6 +17,7 @@ from bot.models import Person, TeamChannel
 from bot.scopes import Scope, limit_to_own_team, team_named
 from bot.store import link_identity, person_by_email, person_for_identity, team_of
 from bot.templates import Markdown
+from bot.timeparse import parse_clock
 
 _CHANNEL_TOKEN = re.compile(r"^#(?P<name>\S+)\s*")
 
@@ -172,3 +173,22 @@ def home(ctx: Ctx, cmd: c.Home) -> list[Message | Outgoing]:
     if ctx.actor.is_admin or ctx.actor.has("senior_leader"):
         messages.append(views.admin_summary(ctx))
     return messages
+
+
+_MEETING = re.compile(
+    r"^(?P<team>.+?)\s+(?P<day>mon|tue|wed|thu|fri|sat|sun)\w*\s+(?P<time>\S+)$", re.I
+)
+
+
+def team_meeting(ctx: Ctx, cmd: c.TeamMeeting) -> list[Message]:
+    """Record a team's standing meeting (case prompts can be timed ahead of it)."""
+    m = _MEETING.match(" ".join(cmd.args.split()))
+    clock = parse_clock(m.group("time")) if m else None
+    if m is None or clock is None:
+        return [ctx.say("team.meeting_bad", text=cmd.args)]
+    team = team_named(ctx, m.group("team"))
+    limit_to_own_team(ctx, Scope(team=team))
+    team.meeting = f"{m.group('day')[:3].lower()} {clock:%H:%M}"
+    ctx.session.add(team)
+    ctx.audit("team.meeting", team.key, team.meeting)
+    return [ctx.say("team.meeting_set", team=team.name, meeting=team.meeting)]
