@@ -74,7 +74,7 @@ def team_milestones(
 ) -> None:
     """Record each team's crossing of 50%, 75% and 100% of members trained, once each.
 
-    "Trained" means every course of at least one pathway the member is enrolled in.
+    "Trained" is :func:`trained_in`'s.
     """
     for team_id in set(team_ids):
         members = session.exec(
@@ -82,25 +82,7 @@ def team_milestones(
         ).one()
         if not members:
             continue
-        trained: set[int] = set()
-        for pathway in content.pathways.values():
-            courses = list(pathway.courses)
-            done = session.exec(
-                select(Enrolment.person_id)
-                .join(Person, col(Person.id) == col(Enrolment.person_id))
-                .join(
-                    Completion,
-                    and_(
-                        col(Completion.person_id) == col(Enrolment.person_id),
-                        col(Completion.course_id).in_(courses),
-                    ),
-                )
-                .where(col(Enrolment.pathway_id) == pathway.id, col(Person.team_id) == team_id)
-                .group_by(col(Enrolment.person_id))
-                .having(func.count(col(Completion.id)) >= len(courses))
-            ).all()
-            trained.update(done)
-        percent = 100 * len(trained) / members
+        percent = 100 * len(trained_in(session, content, team_id)) / members
         rows = [
             {
                 "dedupe_key": f"milestone:{team_id}:{m}",
@@ -144,3 +126,27 @@ def withdraw(
         )
         outcomes.add("withdrawn" if getattr(waiting, "rowcount", 0) else "posted")
     return "posted" if "posted" in outcomes else "withdrawn" if outcomes else ""
+
+
+def trained_in(session: Session, content: Content, team_id: int) -> set[int]:
+    """The members of a team who are trained: every course of at least one pathway they
+    are enrolled in done (the same rule as "finished" in :mod:`bot.counts`)."""
+    trained: set[int] = set()
+    for pathway in content.pathways.values():
+        courses = list(pathway.courses)
+        done = session.exec(
+            select(Enrolment.person_id)
+            .join(Person, col(Person.id) == col(Enrolment.person_id))
+            .join(
+                Completion,
+                and_(
+                    col(Completion.person_id) == col(Enrolment.person_id),
+                    col(Completion.course_id).in_(courses),
+                ),
+            )
+            .where(col(Enrolment.pathway_id) == pathway.id, col(Person.team_id) == team_id)
+            .group_by(col(Enrolment.person_id))
+            .having(func.count(col(Completion.id)) >= len(courses))
+        ).all()
+        trained.update(done)
+    return trained
