@@ -134,8 +134,11 @@ def resolve_teams(session: Session, keys: tuple[str, ...]) -> tuple[list[Team], 
 
 
 def people(session: Session, audience: Audience, now: datetime) -> list[Person]:
-    """Everyone the audience means (people, not channels), in a stable order."""
-    query = select(Person)
+    """Everyone the audience means (people, not channels), in a stable order.
+
+    Nobody who said "stop all" is in any audience until they say resume.
+    """
+    query = select(Person).where(col(Person.stopped_at).is_(None))
     if audience.teams:
         teams, _ = resolve_teams(session, audience.teams)
         query = query.where(col(Person.team_id).in_([t.id for t in teams]))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from bot.understanding import Guess
+
 Role = Literal["clinician", "champion", "admin", "senior_leader"]
 Need = Literal["anyone", "champion", "admin", "reporter"]
 
@@ -31,6 +33,12 @@ class Command:
     def quick(self) -> bool:
         """Reads only and is small: safe to answer on the everyday lane."""
         return self.read_only and not self.slow
+
+    @property
+    def only_answers(self) -> bool:
+        """Changes nothing a person owns (it shows, or asks for what it needs): safe to run
+        on a guess at what someone meant. Anything else is confirmed with a tap first."""
+        return self.read_only
 
 
 # --- for everyone ----------------------------------------------------------------------------
@@ -82,6 +90,10 @@ class Join(Command):
 class Done(Command):
     course: str
 
+    @property
+    def only_answers(self) -> bool:
+        return not self.course  # without a value it only shows or asks
+
 
 @dataclass(frozen=True)
 class Undo(Command):
@@ -104,6 +116,10 @@ class ConfirmAccount(Command):
 class Pause(Command):
     until: str
 
+    @property
+    def only_answers(self) -> bool:
+        return not self.until  # without a value it only shows or asks
+
 
 @dataclass(frozen=True)
 class Snooze(Command):
@@ -121,15 +137,27 @@ class Resume(Command):
 class SetTimezone(Command):
     zone: str
 
+    @property
+    def only_answers(self) -> bool:
+        return not self.zone  # without a value it only shows or asks
+
 
 @dataclass(frozen=True)
 class SetQuietHours(Command):
     hours: str
 
+    @property
+    def only_answers(self) -> bool:
+        return not self.hours  # without a value it only shows or asks
+
 
 @dataclass(frozen=True)
 class SetCelebrate(Command):
     answer: str
+
+    @property
+    def only_answers(self) -> bool:
+        return not self.answer  # without a value it only shows or asks
 
 
 @dataclass(frozen=True)
@@ -139,11 +167,83 @@ class ShowSettings(Command):
 
 @dataclass(frozen=True)
 class Unknown(Command):
-    """Text that matched no command; ``suggestion`` is a close command word, if any."""
+    """Text the exact grammar did not take; ``suggestion`` is a close command word, if
+    any, and ``guess`` what the intent matcher made of it (see bot.understanding)."""
 
     text: str
     suggestion: str = ""
+    guess: Guess | None = None
     read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class NeverMind(Command):
+    """'No', 'never mind': the answer to an offer, declined."""
+
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Stop(Command):
+    """'Stop', 'unsubscribe', 'mute': always understood; offers the ways to stop."""
+
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class StopAll(Command):
+    """No reminders or scheduled direct messages at all, until 'resume'."""
+
+
+@dataclass(frozen=True)
+class ShiftNights(Command):
+    """On nights until a date: reminders wait for the waking day (from ``wake``)."""
+
+    until: str = ""
+    wake: str = ""
+
+    @property
+    def only_answers(self) -> bool:
+        return not self.until  # without a value it only shows or asks
+
+
+@dataclass(frozen=True)
+class ShiftDays(Command):
+    """Off nights: reminders in the day again."""
+
+
+@dataclass(frozen=True)
+class ShowCredits(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class WhatsLeft(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class OnTrack(Command):
+    """Where the person stands against the due date of each enrolment."""
+
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class WhoToAsk(Command):
+    """Their champion and the initiative's contact."""
+
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class AccountTrouble(Command):
+    """Can't log in, forgot the password: the setup steps, the contact and the reset link,
+    counted for the admins (many from one team means its instructions are failing)."""
+
+    @property
+    def only_answers(self) -> bool:
+        return True  # it notes that help was asked for; nothing of the person's changes
 
 
 @dataclass(frozen=True)
@@ -308,6 +408,10 @@ class Rsvp(Command):
 @dataclass(frozen=True)
 class SetWeekends(Command):
     answer: str = ""
+
+    @property
+    def only_answers(self) -> bool:
+        return not self.answer  # without a value it only shows or asks
 
 
 @dataclass(frozen=True)

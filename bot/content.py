@@ -19,12 +19,16 @@ from urllib.parse import urlsplit
 
 from bot import yamlines
 from bot.models import DISCIPLINES
+from bot.parser import parse
 from bot.privacy import screen
 from bot.templates import TEMPLATES, template_problems
 from bot.timeparse import parse_quiet_hours, zone_or_none
+from bot.understanding import SLOTS, Intent, IntentBook
 from bot.yamlines import LineDict, LineList
 
 FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml")
+#: Optional: example phrasings per intent (without it, only exact commands are read).
+INTENTS = "intents.yaml"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CREDIT_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -133,6 +137,8 @@ class Setup:
     url: str
     steps: tuple[str, ...]
     contact: Contact
+    #: Where to reset a forgotten password, when the learning site has such a page.
+    reset_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,11 @@ class Defaults:
     quiet_hours: str
     celebrate_publicly: bool
     weekends_off: bool = True
+    #: On nights: the hours they sleep through; reminders wait for the end (their waking
+    #: day), which a person may set for themselves.
+    night_quiet_hours: str = "08:00-17:00"
+    #: How people write numeric dates: "MDY" (12/01 is 1 December) or "DMY".
+    date_order: str = "MDY"
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,9 @@ class Content:
     warnings: tuple[Problem, ...] = field(default=())
     #: Case-discussion prompts, in the order teams get them (file-name order).
     cases: tuple[Case, ...] = ()
+    #: How people ask for things in their own words (intents.yaml), for free text the
+    #: exact grammar does not take.
+    intents: IntentBook = field(default_factory=lambda: IntentBook(()))
 
     def level(self, level_id: str) -> Level:
         return next(lv for lv in self.initiative.levels if lv.id == level_id)
@@ -347,6 +361,11 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
     pathways = _pathways(r, r.open("pathways.yaml"), courses, levels)
     templates = _templates(r, r.open("messages.yaml"))
     cases = _cases(r, folder / "cases", courses, topics)
+    intents = (
+        _intents(r, r.open(INTENTS), courses, pathways)
+        if (folder / INTENTS).is_file()
+        else IntentBook(())
+    )
     if initiative is None or any(not p.warning for p in r.problems):
         return r.problems, None
     content = Content(
@@ -357,6 +376,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         templates=templates,
         warnings=tuple(p for p in r.problems if p.warning),
         cases=tuple(cases),
+        intents=intents,
     )
     return r.problems, content
 
@@ -462,7 +482,12 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
     doc = r.mapping(data, line, "'defaults'")
     if doc is None:
         return Defaults("UTC", "20:00-08:00", True)
-    r.keys(doc, "defaults", {"timezone", "quiet_hours", "celebrate_publicly"}, {"weekends_off"})
+    r.keys(
+        doc,
+        "defaults",
+        {"timezone", "quiet_hours", "celebrate_publicly"},
+        {"weekends_off", "night_quiet_hours", "date_order"},
+    )
     zone = r.text(doc, "timezone", "defaults", "UTC")
     if zone_or_none(zone) is None:
         r.error(
@@ -483,7 +508,20 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
     if not isinstance(weekends, bool):
         r.error(doc.line_of("weekends_off"), "defaults: weekends_off must be true or false")
         weekends = True
-    return Defaults(zone, quiet, celebrate, weekends)
+    nights = r.text(doc, "night_quiet_hours", "defaults", "08:00-17:00")
+    if parse_quiet_hours(nights) is None:
+        r.error(
+            doc.line_of("night_quiet_hours"),
+            f"defaults: night_quiet_hours '{nights}' is not like 08:00-17:00",
+        )
+    order = r.text(doc, "date_order", "defaults", "MDY").upper()
+    if order not in ("MDY", "DMY"):
+        r.error(
+            doc.line_of("date_order"),
+            f"defaults: date_order '{order}' must be MDY (12/01 is 1 December) or DMY",
+        )
+        order = "MDY"
+    return Defaults(zone, quiet, celebrate, weekends, nights, order)
 
 
 def _setup(r: _Reader, data: Any, line: int) -> Setup:
@@ -491,8 +529,11 @@ def _setup(r: _Reader, data: Any, line: int) -> Setup:
     empty = Setup("", "", (), Contact("", "", ""))
     if doc is None:
         return empty
-    r.keys(doc, "setup", {"site", "url", "steps", "contact"}, set())
+    r.keys(doc, "setup", {"site", "url", "steps", "contact"}, {"reset_url"})
     url = r.url(r.text(doc, "url", "setup"), doc.line_of("url"), "setup")
+    reset = r.text(doc, "reset_url", "setup")
+    if reset:
+        reset = r.url(reset, doc.line_of("reset_url"), "setup: reset_url")
     contact = r.mapping(doc.get("contact"), doc.line_of("contact"), "setup: 'contact'")
     person = Contact("", "", "")
     if contact is not None:
@@ -508,7 +549,7 @@ def _setup(r: _Reader, data: Any, line: int) -> Setup:
     steps = r.text_list(doc, "steps", "setup")
     if not steps and "steps" in doc:
         r.error(doc.line_of("steps"), "setup: 'steps' needs at least one step")
-    return Setup(r.text(doc, "site", "setup"), url, steps, person)
+    return Setup(r.text(doc, "site", "setup"), url, steps, person, reset)
 
 
 def _check_id(r: _Reader, item: LineDict, what: str, seen: Mapping[str, object]) -> str:
@@ -704,3 +745,87 @@ def _unknown(what: str, kind: str, value: str, known: Mapping[str, object] | set
     hint = difflib.get_close_matches(value, sorted(known), n=1)
     extra = f" (did you mean '{hint[0]}'?)" if hint else ""
     return f"{what}: unknown {kind} '{value}'{extra}"
+
+
+_SLOT = re.compile(r"\{([a-z_]+)\}")
+
+
+def _intents(
+    r: _Reader,
+    data: Any,
+    courses: Mapping[str, Course],
+    pathways: Mapping[str, Pathway],
+) -> IntentBook:
+    """intents.yaml: fillers, spellings, and each intent's words and examples. Each
+    intent's words must be a command the exact grammar reads (with sample values in its
+    slots), and a command that changes something must say how it is confirmed."""
+    doc = r.mapping(data, 1, INTENTS) if data is not None else None
+    if doc is None:
+        return IntentBook(())
+    r.keys(doc, INTENTS, {"intents"}, {"fillers", "spellings"})
+    fillers = r.text_list(doc, "fillers", INTENTS) if "fillers" in doc else ()
+    spellings: dict[str, str] = {}
+    raw_spellings = doc.get("spellings")
+    if raw_spellings is not None:
+        block = r.mapping(raw_spellings, doc.line_of("spellings"), "'spellings'")
+        for word, meant in (block or {}).items():
+            assert block is not None
+            if not isinstance(meant, str) or not meant.strip():
+                r.error(block.line_of(word), f"spellings: '{word}' must map to words")
+                continue
+            spellings[str(word).lower()] = meant.strip().lower()
+    samples = {
+        "date": "friday",
+        "course": next(iter(courses), "course"),
+        "pathway": next(iter(pathways), "pathway"),
+        "zone": "Europe/London",
+        "hours": "21:00-07:00",
+    }
+    found: list[Intent] = []
+    raw = r.mapping(doc.get("intents"), doc.line_of("intents"), "'intents'") or LineDict()
+    for iid, entry in raw.items():
+        what = f"intent '{iid}'"
+        item = r.mapping(entry, raw.line_of(iid), what)
+        if item is None:
+            continue
+        r.keys(item, what, {"says", "examples"}, {"without", "label", "confirm", "keywords"})
+        says = r.text(item, "says", what)
+        without = r.text(item, "without", what)
+        confirm = r.text(item, "confirm", what)
+        slots = set(_SLOT.findall(says))
+        for slot in sorted(slots - set(SLOTS)):
+            r.error(
+                item.line_of("says"),
+                f"{what}: unknown slot {{{slot}}} (slots: {', '.join(SLOTS)})",
+            )
+        command = parse(_SLOT.sub(lambda m: samples.get(m.group(1), m.group(1)), says))
+        if type(command).__name__ == "Unknown":
+            r.error(item.line_of("says"), f"{what}: '{says}' is not a command Huddle reads")
+            continue
+        if slots and not without:
+            r.error(item.line, f"{what}: say what to run 'without' its {{slot}} (it asks)")
+        if without and type(parse(without)).__name__ == "Unknown":
+            r.error(item.line_of("without"), f"{what}: '{without}' is not a command Huddle reads")
+        if not command.only_answers and not confirm:
+            r.error(item.line, f"{what}: it changes something, so it needs a 'confirm' question")
+        for slot in sorted(set(_SLOT.findall(confirm)) - slots):
+            r.error(item.line_of("confirm"), f"{what}: confirm uses {{{slot}}}, not in '{says}'")
+        examples = r.text_list(item, "examples", what)
+        if not examples and "examples" in item:
+            r.error(item.line_of("examples"), f"{what}: give at least one example")
+        for example in examples:
+            for slot in sorted(set(_SLOT.findall(example)) - slots):
+                r.error(item.line_of("examples"), f"{what}: example '{example}' uses {{{slot}}}")
+        keywords = r.text_list(item, "keywords", what) if "keywords" in item else ()
+        found.append(
+            Intent(
+                id=str(iid),
+                says=says,
+                examples=examples,
+                without=without,
+                label=r.text(item, "label", what) or str(iid).replace("_", " "),
+                confirm=confirm,
+                keywords=keywords,
+            )
+        )
+    return IntentBook(tuple(found), fillers, spellings)

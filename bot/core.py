@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, delete, select
 
 from bot import commands as c
-from bot import parser
+from bot import guessing, parser
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Refused
@@ -405,6 +405,14 @@ class Bot:
             incoming=incoming,
             progress=progress,
         )
+        if isinstance(command, c.Unknown) and incoming is not None:
+            # The second stage: words the exact grammar did not take, matched against the
+            # content's examples. Run what they surely mean if it only shows or asks;
+            # otherwise ask first (nothing is written on a guess).
+            understood = guessing.understand(ctx, command)
+            if isinstance(understood, list):
+                return understood
+            command = understood
         refusal = self._refusal(ctx, command)
         if refusal is not None:
             return [refusal]

@@ -88,6 +88,12 @@ class Person(SQLModel, table=True):
     celebrate_publicly: bool | None = None
     weekends_off: bool | None = None
     account_confirmed_at: datetime | None = None
+    #: Said "stop all": no reminders or scheduled direct messages until they say resume.
+    stopped_at: datetime | None = None
+    #: On nights until this date (their own local date): reminders wait for their waking
+    #: day, from ``shift_wake`` (or the organisation's default) local time.
+    shift_until: date | None = None
+    shift_wake: str | None = Field(default=None, max_length=5)
     created_at: datetime
     updated_at: datetime
 
@@ -203,6 +209,21 @@ class DeliveryIssue(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id")
     error: str = Field(max_length=64)
     detail: str = Field(default="", max_length=1000)
+
+
+class HelpRequest(SQLModel, table=True):
+    """Someone asked for help the content answers (today: trouble with their learning-site
+    account). Counted by team for the admins: many from one team means the setup
+    instructions are failing there."""
+
+    __tablename__ = "help_request"
+    __table_args__ = (Index("ix_help_request_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    person_id: int = Field(foreign_key="person.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    kind: str = Field(max_length=32)
 
 
 class Conversation(SQLModel, table=True):

@@ -289,6 +289,10 @@ class Outbox:
         person = facts.persons.get(row.person_id)
         if person is None:
             return "skipped", None, "person removed"
+        if person.stopped_at is not None and row.kind != "celebration":
+            # Said "stop all" since it was planned. Public celebrations follow
+            # "celebrate me" instead.
+            return "skipped", None, "stopped: asked for no reminders"
         if row.platform == "teams" and row.target in facts.unreachable:
             return "failed", None, "unreachable: blocked or removed the bot"
         if row.kind == "next_course" and row.course_id:

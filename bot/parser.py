@@ -38,7 +38,12 @@ _RULES: list[tuple[str, Builder]] = [
         r"(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|start|get started)",
         lambda m, _: c.Hello(),
     ),
-    (r"(?:thanks|thank you|thx|ty|cheers|great|ok|okay)(?:\s+.*)?", lambda m, _: c.Thanks()),
+    (
+        r"(?:thanks|thank you|thank u|thx|ty|cheers|great|ok|okay|perfect|awesome|brilliant)"
+        r"(?:\s+(?:thanks|thank you|thank u|so much|very much|a lot|a bunch|mate|huddle"
+        r"|again|all|cool|great|got it|ok|that'?s great))*",
+        lambda m, _: c.Thanks(),
+    ),
     (
         r"(?:about|why|purpose|goals|what is (?:this|huddle)|what'?s (?:this|huddle))",
         lambda m, _: c.About(),
@@ -59,7 +64,7 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ListPathways(everything=bool(m.group("all"))),
     ),
     (
-        r"(?:join|enrol me in|enroll me in|sign me up for|enrol in|enroll in|start)\s+(?P<p>.+)",
+        r"(?:join|enrol me in|enroll me in|sign me up for|enrol in|enroll in)\s+(?P<p>.+)",
         lambda m, _: c.Join(pathway=m.group("p").strip()),
     ),
     (r"join", lambda m, _: c.ListPathways()),
@@ -73,7 +78,7 @@ _RULES: list[tuple[str, Builder]] = [
         r"|not (?:done|finished) (?:yet|after all)"
         r"|mark (?:it |that )?(?:as )?not (?:done|complete))"
         r"(?:\s+(?:done\s+)?(?P<course>.+))?",
-        lambda m, _: c.Undo(course=(m.group("course") or "").strip()),
+        lambda m, _: c.Undo(course=_named_course(m.group("course"))),
     ),
     (
         r"(?:done|finished|completed|complete|i'?m done|i finished|i completed)",
@@ -91,11 +96,66 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ShowSetup(),
     ),
     (
-        r"(?:pause|pause nudges|pause me|stop nudges|pause reminders)"
+        r"stop all(?: (?:my )?(?:reminders|messages|nudges|notifications))?",
+        lambda m, _: c.StopAll(),
+    ),
+    (
+        r"(?:stop|stop it|stop (?:it|this|that) now|unsubscribe|unsub|mute|opt ?out|opt me out"
+        r"|leave me alone|go away|no more (?:messages|reminders|nudges|notifications)"
+        r"|stop (?:messaging|texting|bugging|nudging|reminding|sending|pinging|spamming)(?: me)?"
+        r"(?: (?:messages|reminders|these|this|stuff|things))?"
+        r"|stop (?:the |these |my |all )?(?:nudges|reminders|messages|notifications)"
+        r"(?: please)?)",
+        lambda m, _: c.Stop(),
+    ),
+    (
+        r"(?:pause|pause nudges|pause me|pause reminders|pause my reminders|pause my nudges)"
         r"(?:\s+(?:until|till|til|to|through))?(?:\s+(?P<until>.+))?",
         lambda m, _: c.Pause(until=(m.group("until") or "").strip()),
     ),
-    (r"(?:resume|unpause|restart|start again|resume nudges)", lambda m, _: c.Resume()),
+    (
+        r"(?:resume|unpause|restart|start again|resume nudges|resume reminders"
+        r"|start (?:my )?reminders(?: again)?|reminders on)",
+        lambda m, _: c.Resume(),
+    ),
+    (
+        r"(?:shift )?nights?(?: shifts?)?"
+        r"(?:\s+(?:until|till|til|to|through|thru)\s+(?P<until>.+?))?"
+        r"(?:\s+wak(?:e|ing)(?: up)?(?: at)?\s+(?P<wake>\S+))?",
+        lambda m, _: c.ShiftNights(
+            until=(m.group("until") or "").strip(), wake=(m.group("wake") or "").strip()
+        ),
+    ),
+    (
+        r"shift days?|days? shifts?|back on days|off nights|(?:shift )?days? again",
+        lambda m, _: c.ShiftDays(),
+    ),
+    (
+        r"(?:credits|my credits|show (?:my )?credits|credit|how many credits(?: do i have)?)",
+        lambda m, _: c.ShowCredits(),
+    ),
+    (
+        r"(?:left|what'?s left|what is left|remaining|what'?s remaining|to do|todo)",
+        lambda m, _: c.WhatsLeft(),
+    ),
+    (
+        r"(?:on track|am i on track|due dates?|deadlines?|my due dates?|when is it due)",
+        lambda m, _: c.OnTrack(),
+    ),
+    (
+        r"(?:who do i ask|who can help(?: me)?|contact|contacts|who'?s my champion|my champion"
+        r"|who is my champion)",
+        lambda m, _: c.WhoToAsk(),
+    ),
+    (
+        r"(?:account trouble|trouble logging in|can'?t log ?in|cannot log ?in"
+        r"|forgot (?:my )?password|password reset|reset (?:my )?password|locked out)",
+        lambda m, _: c.AccountTrouble(),
+    ),
+    (
+        r"(?:no|nope|never ?mind|nvm|no thanks|no thank you|not now thanks)",
+        lambda m, _: c.NeverMind(),
+    ),
     (
         r"(?:snooze|remind me later|later)(?:\s+(?P<rest>.+))?",
         lambda m, _: c.Snooze(text=(m.group("rest") or "").strip()),
@@ -139,15 +199,15 @@ _RULES: list[tuple[str, Builder]] = [
         r"(?:weekends?|nudges on weekends|reminders on weekends)(?:\s*:)?(?:\s+(?P<a>.+))?",
         lambda m, _: c.SetWeekends(answer=(m.group("a") or "").strip()),
     ),
-    (r"(?:team meeting|meeting)\s+(?P<args>.+)", lambda m, _: c.TeamMeeting(args=m.group("args"))),
+    (r"team meeting\s+(?P<args>.+)", lambda m, _: c.TeamMeeting(args=m.group("args"))),
     (
         r"(?:completions import|import completions)",
         lambda m, body: c.ImportCompletions(csv_text=body),
     ),
     # Admin and champion commands.
     (
-        r"(?:team link|link team|link channel|link)\s+(?P<args>.+)",
-        lambda m, _: c.LinkChannel(args=m.group("args").strip()),
+        r"(?:team link|link team|link channel)\s+(?P<args>.+)|link\s+(?P<channel>#.+)",
+        lambda m, _: c.LinkChannel(args=(m.group("args") or m.group("channel")).strip()),
     ),
     (
         r"(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+(?P<text>.+)",
@@ -219,6 +279,10 @@ VOCABULARY = (
     "setup",
     "pause",
     "resume",
+    "stop",
+    "shift nights",
+    "credits",
+    "on track",
     "snooze",
     "timezone",
     "quiet hours",
@@ -244,6 +308,14 @@ VOCABULARY = (
     "weekends",
     "completions import",
 )
+
+
+def _named_course(text: str | None) -> str:
+    """A course named after 'undo', or '' for 'undo that', 'undo it', 'undo the last one'."""
+    words = (text or "").strip()
+    if words.lower() in ("that", "it", "this", "last", "the last one", "my last", "please"):
+        return ""
+    return words
 
 
 def normalize(line: str) -> str:

@@ -177,3 +177,17 @@ def people_named(session: Session, words: str, limit: int = 10) -> list[tuple[Pe
                 (p, (team.name if (team := team_of(session, p.team_id)) else "")) for p in found
             ]
     return []
+
+
+def champions_of(session: Session, team_id: int | None) -> list[str]:
+    """The names of a team's champions."""
+    if team_id is None:
+        return []
+    return list(
+        session.exec(
+            select(Person.name)
+            .join(PersonRole, col(PersonRole.person_id) == col(Person.id))
+            .where(Person.team_id == team_id, PersonRole.role == "champion")
+            .order_by(col(Person.name))
+        )
+    )

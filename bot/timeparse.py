@@ -106,6 +106,18 @@ def zone_or_none(name: str) -> ZoneInfo | None:
         return None
 
 
+def zone_named(text: str) -> str | None:
+    """The IANA zone a place or zone name stands for, exactly ("london", "US/Eastern",
+    "new york", "est"), without guessing at typos; None otherwise."""
+    key = " ".join(text.strip().split()).lower()
+    if not key:
+        return None
+    if key in ZONE_ALIASES:
+        return ZONE_ALIASES[key]
+    names = _zone_names()
+    return names.get(key) or names.get(key.replace(" ", "_"))
+
+
 def find_zone(text: str) -> tuple[str | None, list[str]]:
     """Match what someone typed to an IANA zone; else up to three suggestions."""
     key = " ".join(text.strip().split()).lower()
@@ -169,42 +181,79 @@ def in_quiet_hours(moment: time, span: tuple[time, time]) -> bool:
 class DateError(ValueError):
     """A date that could not be read.
 
-    ``code`` is one of ``unreadable``, ``ambiguous`` or ``no_such_day``; the
-    words shown to a person come from the ``date.<code>`` template.
+    ``code`` is one of ``unreadable``, ``ambiguous`` (``options`` holds the days it
+    could be, the organisation's reading first), ``vague`` ("mid-January": which
+    day?) or ``no_such_day``; the words shown to a person come from the
+    ``date.<code>`` template.
     """
 
-    def __init__(self, code: str, text: str) -> None:
+    def __init__(self, code: str, text: str, options: tuple[date, ...] = ()) -> None:
         super().__init__(f"{code}: {text}")
         self.code = code
         self.text = text
+        self.options = options
 
 
 _ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
-_SLASH_RE = re.compile(r"^([0-9]{1,2})[/.]([0-9]{1,2})(?:[/.]([0-9]{2,4}))?$")
+_NUMERIC_RE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{2,4}))?$")
 _RELATIVE_RE = re.compile(
-    r"^(?:in\s+|for\s+)?(a|an|one|two|three|four|[0-9]{1,4})\s+(day|week|month)s?$"
+    r"^(?:in\s+|for\s+|for\s+the\s+next\s+|the\s+next\s+|next\s+)?"
+    r"(a|an|one|two|three|four|five|six|couple\s+of|a\s+couple\s+of|[0-9]{1,4})\s+"
+    r"(day|week|month|fortnight)s?$"
 )
-_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+_WORD_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "couple of": 2,
+    "a couple of": 2,
+}
+_ORDINAL_DAY = re.compile(r"^(?:the\s+)?([0-9]{1,2})(?:st|nd|rd|th)$")
+_VAGUE = re.compile(r"^(?:mid|early|late|the\s+middle\s+of|middle\s+of)[\s-]+(?P<month>[a-z]+)$")
+#: Words before a date that only say "until" ("till the 15th", "through jan 3").
+_UNTIL = re.compile(
+    r"^(?:(?:until|till|til|untill|to|through|thru|by|on|before|from\s+now\s+until)\s+)+"
+)
+_PERIOD = re.compile(r"^(?:the\s+)?(?:end\s+of\s+)?(?:the\s+|this\s+)?(week|month)$")
 
 
-def parse_date(text: str, today: date) -> date:
+def parse_date(text: str, today: date, order: str = "MDY", ending: bool = False) -> date:
     """Read a date as people type it, relative to their own ``today``.
 
-    Understands 2026-12-01, 'dec 1', '1 december 2026', 'tomorrow',
-    'monday' / 'next monday', 'in 2 weeks', 'for 3 days'. Slashed dates such as
-    12/01 are refused unless unambiguous, because 12/01 means different days
-    in different countries.
+    Understands 2026-12-01, 'dec 1', '1 december 2026', 'the 3rd of January',
+    'the 15th', 'tomorrow', 'monday' / 'next monday', 'in 2 weeks', 'for 3 days',
+    'a fortnight', 'next week', 'this week', 'end of the month', with 'until',
+    'till' and the like in front. Numeric dates (12/01, 3.4.2027) are read in the
+    organisation's ``order`` ("MDY" or "DMY"); when both readings are real days it
+    asks (``DateError("ambiguous")`` with both, that reading first). "mid-Jan" asks
+    which day (``vague``).
+
+    ``ending``: the date ends something (a pause, a snooze, a shift), so a period
+    means the day after it is over ("this week" is next Monday, "end of the month"
+    the 1st); otherwise its last day (a due date "end of the month").
     """
     words = " ".join(text.strip().lower().replace(",", " ").split())
-    words = words.removesuffix(".")
+    words = _UNTIL.sub("", words.removesuffix(".").removesuffix("!")).strip()
     if not words:
         raise DateError("unreadable", text)
-    if words in ("today",):
+    if words in ("today", "tonight"):
         return today
-    if words in ("tomorrow", "tmrw", "tmr"):
+    if words in ("tomorrow", "tmrw", "tmr", "tomoz", "tommorow", "tomorow"):
         return today + timedelta(days=1)
-    if words in ("next week",):
+    if words in ("next week", "the next week"):
         return today + timedelta(days=7 - today.weekday())
+    period = _PERIOD.match(words)
+    if period and (period.group(1) == "month" or "end" in words or "this" in words):
+        if period.group(1) == "week":
+            monday = today + timedelta(days=7 - today.weekday())
+            return monday if ending else monday - timedelta(days=1)
+        first = _add_months(today.replace(day=1), 1)
+        return first if ending else first - timedelta(days=1)
     m = _ISO_RE.match(words)
     if m:
         return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -218,29 +267,72 @@ def parse_date(text: str, today: date) -> date:
             return today + timedelta(days=count)
         if unit == "week":
             return today + timedelta(weeks=count)
+        if unit == "fortnight":
+            return today + timedelta(weeks=2 * count)
         return _add_months(today, count)
-    day_name = words.removeprefix("next ").removeprefix("this ")
+    day_name = words.removeprefix("next ").removeprefix("this ").removeprefix("coming ")
     if day_name in WEEKDAYS:
         ahead = (WEEKDAYS[day_name] - today.weekday()) % 7 or 7
         return today + timedelta(days=ahead)
-    m = _SLASH_RE.match(words)
+    m = _ORDINAL_DAY.match(words)
     if m:
-        a, b = int(m.group(1)), int(m.group(2))
-        year = _year(m.group(3), today)
-        if a > 12 and b <= 12:
-            return _make(year, b, a)
-        if b > 12 and a <= 12:
-            return _make(year, a, b)
-        raise DateError("ambiguous", text.strip())
+        return _next_day_of_month(int(m.group(1)), today, words)
+    vague = _VAGUE.match(words)
+    if vague and vague.group("month") in MONTHS:
+        raise DateError("vague", text.strip())
+    m = _NUMERIC_RE.match(words)
+    if m:
+        return _numeric(int(m.group(1)), int(m.group(2)), m.group(3), today, order, text)
     return _month_day(words, today)
+
+
+def _next_day_of_month(day: int, today: date, text: str) -> date:
+    """'the 15th': this month's if it is still to come (or today), else next month's."""
+    if not 1 <= day <= 31:
+        raise DateError("no_such_day", text)
+    month = today.replace(day=1)
+    for _ in range(13):
+        try:
+            candidate = month.replace(day=day)
+        except ValueError:  # a month without that day: the next one that has it
+            candidate = None
+        if candidate is not None and candidate >= today:
+            return candidate
+        month = _add_months(month, 1)
+    raise DateError("no_such_day", text)  # pragma: no cover - some month has any day 1-31
+
+
+def _numeric(a: int, b: int, year_text: str | None, today: date, order: str, text: str) -> date:
+    """A numeric date: in the organisation's order, asked about when both readings work."""
+    first, second = (a, b) if order == "MDY" else (b, a)  # (month, day)
+    readings = []
+    for month, day in ((first, second), (second, first)):
+        if 1 <= month <= 12:
+            try:
+                readings.append(_with_year(year_text, month, day, today))
+            except DateError:
+                continue
+    unique = tuple(dict.fromkeys(readings))
+    if not unique:
+        raise DateError("no_such_day", text.strip())
+    if len(unique) > 1:
+        raise DateError("ambiguous", text.strip(), unique)
+    return unique[0]
+
+
+def _with_year(year_text: str | None, month: int, day: int, today: date) -> date:
+    if year_text is not None:
+        return _make(_year(year_text, today), month, day)
+    candidate = _make(today.year, month, day)
+    return candidate if candidate >= today else _make(today.year + 1, month, day)
 
 
 def _month_day(words: str, today: date) -> date:
     tokens = [re.sub(r"^([0-9]+)(st|nd|rd|th)$", r"\1", t) for t in words.split()]
     month = day = year = None
     for tok in tokens:
-        if tok in ("of", "the"):
-            continue
+        if tok in ("of", "the") or (tok in WEEKDAYS and len(tokens) > 2):
+            continue  # 'wed 16 dec 2026': the weekday is said, the date decides
         if tok in MONTHS and month is None:
             month = MONTHS[tok]
         elif _ascii_number(tok) and len(tok) == 4 and year is None:
@@ -255,6 +347,43 @@ def _month_day(words: str, today: date) -> date:
         candidate = _make(today.year, month, day)
         return candidate if candidate >= today else _make(today.year + 1, month, day)
     return _make(year, month, day)
+
+
+def find_date(
+    text: str, today: date, order: str = "MDY", ending: bool = False
+) -> tuple[date | DateError, str] | None:
+    """A date said somewhere in free text ("I'm on nights until the 15th"), with the words
+    that said it; a date that was meant but cannot be settled ("until mid-Jan", an
+    ambiguous 03/04) comes back as its :class:`DateError`. None if no date is said.
+
+    The longest run of words (up to six) that reads as a date wins, earliest first.
+    """
+    words = " ".join(text.lower().replace(",", " ").split()).rstrip(".!?").split()
+    best: tuple[int, int, date | DateError] | None = None
+    for size in range(min(6, len(words)), 0, -1):
+        for start in range(0, len(words) - size + 1):
+            span = " ".join(words[start : start + size])
+            if _UNTIL.fullmatch(span + " ") or span in _NOT_ALONE:
+                continue
+            try:
+                found: date | DateError = parse_date(span, today, order, ending)
+            except DateError as exc:
+                if exc.code not in ("ambiguous", "vague", "no_such_day"):
+                    continue
+                found = exc
+            best = (start, size, found)
+            break
+        if best is not None:
+            break
+    if best is None:
+        return None
+    start, size, found = best
+    return found, " ".join(words[start : start + size])
+
+
+#: Words that read as a date alone but in free text rarely are one ("may", "a week"
+#: is fine, "mar" is a word in other languages, "sun" and "sat" mostly not days).
+_NOT_ALONE = frozenset({"may", "mar", "sun", "sat", "wed", "the", "a", "an", "on", "to", "of"})
 
 
 def _ascii_number(token: str) -> bool:

@@ -19,7 +19,7 @@ from bot.compose import (
 from bot.context import Ctx
 from bot.counts import initiative_totals
 from bot.messages import Block, Button, Divider, Field, Fields, Heading, Message, ProgressBar, Text
-from bot.models import ROLES, DeliveryIssue
+from bot.models import ROLES, DeliveryIssue, HelpRequest, Person, Team
 from bot.progress import highest_tier, next_step, suggest_next_pathway, sum_credits
 from bot.store import status_of, team_of
 from bot.templates import Markdown
@@ -210,10 +210,22 @@ def settings(ctx: Ctx) -> list[Message]:
         quiet = ctx.plain("value.off")
     else:
         quiet = person.quiet_hours or ctx.plain("value.default", value=defaults.quiet_hours)
-    if person.paused_until and person.paused_until > ctx.today():
+    if person.stopped_at is not None:
+        nudges = ctx.plain("value.stopped")
+    elif person.paused_until and person.paused_until > ctx.today():
         nudges = ctx.plain("value.paused_until", date=format_date(person.paused_until))
     else:
         nudges = ctx.plain("value.active")
+    on_nights = person.shift_until is not None and person.shift_until > ctx.today()
+    shift = (
+        ctx.plain(
+            "value.nights_until",
+            date=format_date(person.shift_until),
+            wake=waking(ctx, person),
+        )
+        if on_nights and person.shift_until is not None
+        else ctx.plain("value.days")
+    )
     celebrate = person.celebrate_publicly
     celebrate_text = (
         yes_no(ctx, celebrate)
@@ -232,6 +244,7 @@ def settings(ctx: Ctx) -> list[Message]:
             Field(ctx.plain("settings.timezone"), zone),
             Field(ctx.plain("settings.quiet_hours"), quiet),
             Field(ctx.plain("settings.nudges"), nudges),
+            Field(ctx.plain("settings.shift"), shift),
             Field(ctx.plain("settings.weekends"), on_weekends),
             Field(ctx.plain("settings.celebrate"), celebrate_text),
             Field(
@@ -247,8 +260,13 @@ def settings(ctx: Ctx) -> list[Message]:
         fields,
         Text(ctx.md("settings.how_to_change")),
     ]
-    if person.paused_until and person.paused_until > ctx.today():
-        blocks.append(ctx.actions(ctx.button("button.resume", "resume")))
+    buttons = []
+    if person.stopped_at is not None or (person.paused_until and person.paused_until > ctx.today()):
+        buttons.append(ctx.button("button.resume", "resume"))
+    if on_nights:
+        buttons.append(ctx.button("button.shift_days", "shift days"))
+    if buttons:
+        blocks.append(ctx.actions(*buttons))
     summary = "; ".join(f"{f.label}: {f.value}" for f in fields.items)
     return [ctx.message("settings", blocks, summary)]
 
@@ -302,4 +320,24 @@ def admin_summary(ctx: Ctx) -> Message:
         blocks.append(Text(ctx.md("home.issues", count=int(count), items=items)))
     else:
         blocks.append(Text(ctx.md("home.no_issues")))
+    trouble = ctx.session.exec(
+        select(HelpRequest.team_id, func.count())
+        .where(col(HelpRequest.at) >= since, HelpRequest.kind == "account")
+        .group_by(col(HelpRequest.team_id))
+    ).all()
+    if trouble:
+        names = {t.id: t.name for t in ctx.session.exec(select(Team))}
+        teams = ", ".join(
+            f"{names.get(team_id, '-') if team_id else '-'} {count}"
+            for team_id, count in sorted(trouble, key=lambda row: -row[1])
+        )
+        blocks.append(Text(ctx.md("home.trouble", count=sum(n for _, n in trouble), teams=teams)))
     return ctx.message("home.admin", blocks)
+
+
+def waking(ctx: Ctx, person: Person) -> str:
+    """When a person on nights may hear from Huddle: their own waking time, or the end
+    of the organisation's night quiet hours ("17:00")."""
+    if person.shift_wake:
+        return person.shift_wake
+    return ctx.content.initiative.defaults.night_quiet_hours.split("-")[1]

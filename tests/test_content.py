@@ -137,7 +137,7 @@ def test_huddle_content_check_command(folder: Path) -> None:
         check=False,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "OK (15 warning(s))" in ok.stdout and "placeholder link" in ok.stdout
+    assert "OK (16 warning(s))" in ok.stdout and "placeholder link" in ok.stdout
     _edit(folder / "pathways.yaml", "comm-101, goals-101", "comm-101, nope-101")
     bad = subprocess.run(
         [sys.executable, "-m", "bot.cli", "content", "check", str(folder)],

@@ -33,7 +33,7 @@ def test_pause_with_bad_dates_explains_and_keeps_settings(chat: FakeChat) -> Non
     ana = chat.person(ANA)
     for typed, expect in (
         ("pause until blursday", "can't read"),
-        ("pause until 12/01", "two different days"),
+        ("pause until 12/01", "could be either of these days"),
         ("pause until 2026-02-30", "no such day"),
         ("pause until 2026-01-01", "already come"),
         ("pause until 2030-01-01", "more than a year"),
@@ -41,6 +41,13 @@ def test_pause_with_bad_dates_explains_and_keeps_settings(chat: FakeChat) -> Non
         reply = ana.says(typed)
         assert expect in reply, typed
         assert _ana(chat).paused_until is None
+    # Both readings of 12/01 are offered, the organisation's (month first) first; one tap.
+    asked = ana.says("pause until 12/01")
+    assert [b.command for b in asked.buttons] == [
+        "pause until 2026-12-01",
+        "pause until 2027-01-12",
+    ]
+    assert "No reminders until Tue 12 Jan 2027" in ana.clicks("Tue 12 Jan 2027")
 
 
 def test_pause_for_a_fortnight_uses_the_persons_own_date(chat: FakeChat) -> None:

@@ -25,8 +25,10 @@ from bot.completions import record
 from bot.compose import discipline_name
 from bot.context import Ctx, Refused
 from bot.counts import team_counts
+from bot.dates import read_date
 from bot.db import insert_ignore
 from bot.guard import privacy_refusal
+from bot.markup import escape
 from bot.messages import Block, Button, Heading, Message, Table, Text
 from bot.models import (
     DISCIPLINES,
@@ -42,7 +44,7 @@ from bot.models import (
 from bot.scopes import Scope, limit_to_own_team, own_team_name, parse_scope, people_in
 from bot.store import admin_count, find_team, person_by_email, roles_of, status_of
 from bot.templates import Markdown
-from bot.timeparse import DateError, format_date, parse_date
+from bot.timeparse import format_date
 
 MAX_ROWS = 40
 MAX_ERRORS = 20
@@ -59,10 +61,13 @@ def enrol(ctx: Ctx, cmd: c.Enrol) -> list[Message]:
     scope = limit_to_own_team(ctx, parse_scope(ctx, cmd.scope))
     due = None
     if cmd.due:
-        try:
-            due = parse_date(cmd.due, ctx.today())
-        except DateError as exc:
-            return [ctx.say(f"date.{exc.code}", Text(ctx.md("enrol.usage")), text=cmd.due)]
+        due = read_date(
+            ctx,
+            cmd.due,
+            ending=False,
+            again=lambda day: f"enrol {cmd.scope} in {cmd.pathway} due {day}",
+            hint=Text(ctx.md("enrol.usage")),
+        )
     people = people_in(ctx, scope)
     if not people:
         return [ctx.say("enrol.nobody", scope=scope.describe(ctx))]
@@ -414,7 +419,13 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
             )
     columns = tuple(ctx.plain("report.people_columns").split("|"))
     table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))
-    return [ctx.message("report", [Heading(ctx.plain("report.heading", scope=described)), table])]
+    blocks: list[Block] = [Heading(ctx.plain("report.heading", scope=described)), table]
+    stopped = sorted(p.name for p in people if p.stopped_at is not None)
+    if stopped:
+        # For those who look after the team: whom not to expect reminders to reach.
+        names = ", ".join(escape(n) for n in stopped)
+        blocks.append(Text(ctx.md("report.stopped_names", names=Markdown(names))))
+    return [ctx.message("report", blocks)]
 
 
 def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
@@ -450,11 +461,14 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     )
     columns = tuple(ctx.plain("report.team_columns").split("|"))
     table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))
-    return [
-        ctx.message(
-            "report", [Heading(ctx.plain("report.heading", scope=described)), Text(summary), table]
-        )
-    ]
+    blocks: list[Block] = [Heading(ctx.plain("report.heading", scope=described)), Text(summary)]
+    stopped = ctx.session.exec(
+        select(func.count()).select_from(Person).where(col(Person.stopped_at).is_not(None))
+    ).one()
+    if stopped:
+        blocks.append(Text(ctx.md("report.stopped", count=int(stopped))))
+    blocks.append(table)
+    return [ctx.message("report", blocks)]
 
 
 AUDIT_PAGE = 25

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import col, delete, select
 
@@ -11,14 +11,16 @@ from bot import views
 from bot.catalog import find_course, find_pathway
 from bot.celebrations import withdraw
 from bot.completions import record
-from bot.compose import discipline_name, first_name, me, setup_blocks
-from bot.context import Ctx
+from bot.compose import credits_text, discipline_name, first_name, me, setup_blocks
+from bot.context import Ctx, Refused
+from bot.dates import read_date
 from bot.db import insert_ignore
-from bot.messages import Button, Message, Text
-from bot.models import Completion, Enrolment, Snooze
-from bot.progress import next_step
+from bot.messages import Block, Button, Heading, Message, Text
+from bot.models import Completion, Enrolment, HelpRequest, Snooze
+from bot.progress import PathwayStatus, next_step, sum_credits
 from bot.store import status_of
-from bot.timeparse import DateError, format_date, parse_date
+from bot.templates import Markdown
+from bot.timeparse import format_date
 
 MAX_CHOICES = views.MAX_CHOICES
 
@@ -223,11 +225,15 @@ def snooze(ctx: Ctx, cmd: c.Snooze) -> list[Message]:
         if step is None:
             return [ctx.say("snooze.nothing")]
         course = step[1]
-    spoken = " ".join(words).removeprefix("until ").removeprefix("for ") or "a week"
+    spoken = " ".join(words) or "a week"
     today = ctx.today()
     try:
-        until = parse_date(spoken, today)
-    except DateError:
+        until = read_date(
+            ctx, spoken, ending=True, again=lambda day: f"snooze {course.id} until {day}"
+        )
+    except Refused as refused:
+        if refused.message.kind == "date.which":
+            raise
         return [ctx.say("snooze.bad", text=cmd.text)]
     if not today < until <= today + timedelta(days=SNOOZE_LIMIT_DAYS):
         return [ctx.say("snooze.bad", text=cmd.text)]
@@ -238,3 +244,133 @@ def snooze(ctx: Ctx, cmd: c.Snooze) -> list[Message]:
         existing.until = until
         ctx.session.add(existing)
     return [ctx.say("snooze.done", title=course.title, date=format_date(until))]
+
+
+# --- questions people ask --------------------------------------------------------------------
+
+
+def show_credits(ctx: Ctx, cmd: c.ShowCredits) -> list[Message]:
+    """Credits earned, by type, as the person's discipline can claim them, per pathway."""
+    person = me(ctx)
+    found, completed, _ = status_of(ctx.session, ctx.content, person.id or 0)
+    earned = sum_credits(ctx.content.courses[c_] for c_ in completed if c_ in ctx.content.courses)
+    mine = ctx.content.initiative.credits_for(person.discipline, earned)
+    if not mine:
+        return [ctx.say("credits.none_yet", ctx.actions(ctx.button("button.next", "next")))]
+    lines = [
+        "- "
+        + ctx.md(
+            "credits.line",
+            pathway=s.pathway.title,
+            credits=credits_text(ctx, s.credits(), person.discipline),
+        )
+        for s in found
+        if ctx.content.initiative.credits_for(person.discipline, s.credits())
+    ]
+    blocks: list[Block] = [Text(Markdown("\n".join(lines)))] if lines else []
+    return [
+        ctx.say(
+            "credits.total",
+            *blocks,
+            credits=credits_text(ctx, earned, person.discipline),
+        )
+    ]
+
+
+def whats_left(ctx: Ctx, cmd: c.WhatsLeft) -> list[Message]:
+    """The steps still to do in each pathway, with their time and due dates."""
+    person = me(ctx)
+    found, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
+    if not found:
+        return views.pathways(ctx)
+    blocks: list[Block] = []
+    for status in found:
+        if status.complete:
+            continue
+        due = (
+            ctx.md("left.due", date=format_date(status.enrolled.due_on))
+            if status.enrolled.due_on
+            else ""
+        )
+        items = Markdown(
+            "\n".join(
+                "- " + ctx.md("left.item", title=course.title, minutes=course.minutes)
+                for course in status.remaining
+            )
+        )
+        blocks.append(
+            Text(ctx.md("left.pathway", pathway=status.pathway.title, items=items, due=due))
+        )
+    if not blocks:
+        return [ctx.say("left.none", ctx.actions(ctx.button("button.pathways", "pathways")))]
+    blocks.append(ctx.actions(ctx.button("button.next", "next", "primary")))
+    return [ctx.message("left", [Heading(ctx.plain("left.heading")), *blocks])]
+
+
+def on_track(ctx: Ctx, cmd: c.OnTrack) -> list[Message]:
+    """Against each enrolment's due date: done, on track, behind or overdue."""
+    person = me(ctx)
+    found, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
+    if not found:
+        return views.pathways(ctx)
+    today = ctx.today()
+    lines = []
+    for status in found:
+        verdict = track_verdict(status, today)
+        lines.append(
+            "- "
+            + ctx.md(
+                f"track.{verdict}",
+                pathway=status.pathway.title,
+                done=len(status.done),
+                total=status.total,
+                due=format_date(status.enrolled.due_on) if status.enrolled.due_on else "",
+                days=(status.enrolled.due_on - today).days if status.enrolled.due_on else 0,
+            )
+        )
+    buttons = [ctx.button("button.next", "next", "primary")] if next_step(found) else []
+    return [
+        ctx.message(
+            "track",
+            [
+                Heading(ctx.plain("track.heading")),
+                Text(Markdown("\n".join(lines))),
+                ctx.actions(*buttons),
+            ],
+        )
+    ]
+
+
+#: How much behind the time elapsed a pathway may be and still count as on track.
+TRACK_SLACK = 0.15
+
+
+def track_verdict(status: PathwayStatus, today: date) -> str:
+    """done, no_due, overdue, on (on track) or behind, for one enrolment."""
+    if status.complete:
+        return "done"
+    due = status.enrolled.due_on
+    if due is None:
+        return "no_due"
+    if today > due:
+        return "overdue"
+    start = status.enrolled.enrolled_at.date()
+    span = max((due - start).days, 1)
+    elapsed = min(max((today - start).days / span, 0.0), 1.0)
+    done = len(status.done) / max(status.total, 1)
+    return "on" if done + TRACK_SLACK >= elapsed else "behind"
+
+
+def account_trouble(ctx: Ctx, cmd: c.AccountTrouble) -> list[Message]:
+    """Trouble with the learning-site account: the steps, the contact and the reset link;
+    counted by team for the admins."""
+    person = me(ctx)
+    ctx.session.add(
+        HelpRequest(at=ctx.now(), person_id=person.id or 0, team_id=person.team_id, kind="account")
+    )
+    setup = ctx.content.initiative.setup
+    blocks: list[Block] = []
+    if setup.reset_url:
+        blocks.append(Text(ctx.md("trouble.reset", url=setup.reset_url)))
+    blocks += setup_blocks(ctx)
+    return [ctx.say("trouble.intro", *blocks, site=setup.site)]

@@ -11,16 +11,17 @@ from bot import commands as c
 from bot import views
 from bot.compose import bullets, first_name, me, setup_blocks
 from bot.context import Ctx
+from bot.dates import read_date
 from bot.messages import Block, Button, Heading, Message, Text
 from bot.models import OutboxMessage
 from bot.recurrence import to_utc
+from bot.store import champions_of
 from bot.templates import Markdown
 from bot.timeparse import (
-    DateError,
     find_zone,
     format_date,
     format_quiet_hours,
-    parse_date,
+    parse_clock,
     parse_quiet_hours,
 )
 
@@ -137,11 +138,13 @@ def pause(ctx: Ctx, cmd: c.Pause) -> list[Message]:
     example = format_date(today + timedelta(days=14))
     if not cmd.until:
         return [ctx.say("pause.ask", example=example)]
-    try:
-        until = parse_date(cmd.until, today)
-    except DateError as exc:
-        hint = ctx.md("pause.ask", example=example)
-        return [ctx.say(f"date.{exc.code}", Text(hint), text=cmd.until)]
+    until = read_date(
+        ctx,
+        cmd.until,
+        ending=True,
+        again=lambda day: f"pause until {day.isoformat()}",
+        hint=Text(ctx.md("pause.ask", example=example)),
+    )
     if until <= today:
         return [ctx.say("pause.past", date=format_date(until))]
     if until > today + timedelta(days=PAUSE_LIMIT_DAYS):
@@ -161,9 +164,15 @@ def pause(ctx: Ctx, cmd: c.Pause) -> list[Message]:
 def resume(ctx: Ctx, cmd: c.Resume) -> list[Message]:
     """Lift a pause now."""
     person = me(ctx)
+    stopped = person.stopped_at is not None
+    person.stopped_at = None
     if person.paused_until is None or person.paused_until <= ctx.today():
         person.paused_until = None
         ctx.session.add(person)
+        if stopped:
+            return [
+                ctx.say("resume.done", ctx.actions(ctx.button("button.next", "next", "primary")))
+            ]
         return [ctx.say("resume.not_paused")]
     # Messages held for the end of the pause may go now (quiet hours still apply when sent).
     zone = ctx.zone
@@ -279,3 +288,120 @@ def set_weekends(ctx: Ctx, cmd: c.SetWeekends) -> list[Message]:
     person.updated_at = ctx.now()
     ctx.session.add(person)
     return [ctx.say("weekends.off" if person.weekends_off else "weekends.on")]
+
+
+# --- stopping, shifts ----------------------------------------------------------------------
+
+
+def never_mind(ctx: Ctx, cmd: c.NeverMind) -> list[Message]:
+    """An offer declined: nothing changes."""
+    return [ctx.say("never_mind")]
+
+
+def _celebrating(ctx: Ctx) -> str:
+    person = me(ctx)
+    on = person.celebrate_publicly
+    if on is None:
+        on = ctx.content.initiative.defaults.celebrate_publicly
+    return views.yes_no(ctx, on)
+
+
+def stop(ctx: Ctx, cmd: c.Stop) -> list[Message]:
+    """Always understood: the ways to stop, one tap each."""
+    return [
+        ctx.say(
+            "stop.options",
+            ctx.actions(
+                ctx.button("button.pause_week", "pause for 1 week", "primary"),
+                ctx.button("button.pause_until", "pause"),
+                ctx.button("button.stop_all", "stop all", "danger"),
+            ),
+            celebrate=_celebrating(ctx),
+        )
+    ]
+
+
+def stop_all(ctx: Ctx, cmd: c.StopAll) -> list[Message]:
+    """No reminders or scheduled direct messages until 'resume'."""
+    person = me(ctx)
+    if person.stopped_at is None:
+        person.stopped_at = ctx.now()
+        person.updated_at = ctx.now()
+        ctx.session.add(person)
+    buttons = [ctx.button("button.resume", "resume")]
+    if _celebrating(ctx) == ctx.plain("value.yes"):
+        buttons.append(ctx.button("button.celebrate_no", "celebrate me: no"))
+    return [ctx.say("stop.done", ctx.actions(*buttons), celebrate=_celebrating(ctx))]
+
+
+SHIFT_LIMIT_DAYS = 120
+
+
+def shift_nights(ctx: Ctx, cmd: c.ShiftNights) -> list[Message]:
+    """On nights until a date: reminders wait for the waking day; back to normal after."""
+    person = me(ctx)
+    today = ctx.today()
+    example = format_date(today + timedelta(days=7))
+    if not cmd.until:
+        return [ctx.say("shift.ask", example=example)]
+    wake = None
+    if cmd.wake:
+        wake = parse_clock(cmd.wake)
+        if wake is None:
+            return [ctx.say("shift.bad_wake", text=cmd.wake)]
+    until = read_date(
+        ctx,
+        cmd.until,
+        ending=True,
+        again=lambda day: (
+            f"shift nights until {day.isoformat()}" + (f" wake {cmd.wake}" if cmd.wake else "")
+        ),
+        hint=Text(ctx.md("shift.ask", example=example)),
+    )
+    if until <= today:
+        return [ctx.say("shift.past", date=format_date(until))]
+    if until > today + timedelta(days=SHIFT_LIMIT_DAYS):
+        return [ctx.say("shift.too_far", date=format_date(until))]
+    person.shift_until = until
+    if wake is not None:
+        person.shift_wake = f"{wake:%H:%M}"
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [
+        ctx.say(
+            "shift.done",
+            ctx.actions(ctx.button("button.shift_days", "shift days")),
+            date=format_date(until),
+            wake=views.waking(ctx, person),
+        )
+    ]
+
+
+def shift_days(ctx: Ctx, cmd: c.ShiftDays) -> list[Message]:
+    """Off nights: quiet hours are the person's own again."""
+    person = me(ctx)
+    if person.shift_until is None or person.shift_until <= ctx.today():
+        person.shift_until = None
+        ctx.session.add(person)
+        return [ctx.say("shift.not_on")]
+    person.shift_until = None
+    person.updated_at = ctx.now()
+    ctx.session.add(person)
+    return [ctx.say("shift.days")]
+
+
+def who_to_ask(ctx: Ctx, cmd: c.WhoToAsk) -> list[Message]:
+    """The person's champions and the initiative's contact."""
+    person = ctx.actor.person
+    names = champions_of(ctx.session, person.team_id) if person else []
+    contact = ctx.content.initiative.setup.contact
+    first = ctx.md("who.champions", names=", ".join(names)) if names else ctx.md("who.no_champion")
+    return [
+        ctx.say(
+            "who.contact",
+            Text(first),
+            contact_name=contact.name,
+            contact_email=contact.email,
+            contact_phone=contact.phone,
+        )
+    ]

@@ -70,7 +70,7 @@ from bot.recurrence import (
     to_utc,
 )
 from bot.templates import Templates
-from bot.timeparse import in_quiet_hours, parse_quiet_hours, zone_or_none
+from bot.timeparse import in_quiet_hours, parse_clock, parse_quiet_hours, zone_or_none
 
 __all__ = ["GRACE", "PersonState", "PlanReport", "Planner", "Target"]
 
@@ -424,10 +424,23 @@ class Planner:
             for wall, at in instants(recurrence, zone, start, now)
         ]
 
-    def quiet_span(self, person: Person) -> tuple[time, time] | None:
+    def quiet_span(self, person: Person, on: date | None = None) -> tuple[time, time] | None:
+        """The hours no message may arrive, on the person's local date ``on``.
+
+        On nights (``on`` before their shift's end) they are the hours slept through,
+        ending at the person's waking time; otherwise their own quiet hours."""
+        defaults = self.content.initiative.defaults
+        if on is not None and person.shift_until is not None and on < person.shift_until:
+            nights = parse_quiet_hours(defaults.night_quiet_hours)
+            assert nights is not None  # checked with the content
+            wake = parse_clock(person.shift_wake) if person.shift_wake else None
+            return (nights[0], wake or nights[1])
         if person.quiet_hours == "off":
             return None
-        return parse_quiet_hours(person.quiet_hours or self.content.initiative.defaults.quiet_hours)
+        return parse_quiet_hours(person.quiet_hours or defaults.quiet_hours)
+
+    def on_nights(self, person: Person, on: date) -> bool:
+        return person.shift_until is not None and on < person.shift_until
 
     def weekends_off(self, person: Person) -> bool:
         if person.weekends_off is None:
@@ -435,7 +448,7 @@ class Planner:
         return person.weekends_off
 
     def _allowed(self, person: Person, local: datetime) -> bool:
-        span = self.quiet_span(person)
+        span = self.quiet_span(person, local.date())
         if span is not None and in_quiet_hours(local.time(), span):
             return False
         return not (self.weekends_off(person) and local.weekday() >= 5)
@@ -448,10 +461,10 @@ class Planner:
         for hold in (person.paused_until, snoozed_until):
             if hold is not None and local.date() < hold:
                 local = datetime.combine(hold, local.timetz()).replace(tzinfo=zone)
-        span = self.quiet_span(person)
         for _ in range(16):  # at most a weekend and a night to step over
             if self._allowed(person, local):
                 break
+            span = self.quiet_span(person, local.date())
             if span is not None and in_quiet_hours(local.time(), span):
                 end_day = local.date() if local.time() < span[1] else local.date() + timedelta(1)
                 local = to_utc(datetime.combine(end_day, span[1]), zone).astimezone(zone)
