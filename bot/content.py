@@ -23,7 +23,7 @@ from bot.parser import parse
 from bot.privacy import screen
 from bot.templates import TEMPLATES, template_problems
 from bot.timeparse import parse_quiet_hours, zone_or_none
-from bot.understanding import SLOTS, Intent, IntentBook
+from bot.understanding import SLOTS, Intent, IntentBook, normalize
 from bot.yamlines import LineDict, LineList
 
 FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml")
@@ -828,4 +828,11 @@ def _intents(
                 keywords=keywords,
             )
         )
-    return IntentBook(tuple(found), fillers, spellings)
+    titles = [c.title for c in courses.values()] + [p.title for p in pathways.values()]
+    titles += [c.replace("-", " ") for c in (*courses, *pathways)]
+    catalog = frozenset(w for t in titles for w in normalize(t).split() if len(w) >= 3)
+    return IntentBook(tuple(found), fillers, spellings, catalog - _COMMON)
+
+
+#: Title words too common to name a course by themselves.
+_COMMON = frozenset({"the", "and", "for", "with", "your", "every", "that", "this", "what"})

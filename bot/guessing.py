@@ -59,6 +59,9 @@ def understand(ctx: Ctx, cmd: c.Unknown) -> c.Command | list[Message]:
     said = _slot_words(text)
     if dated:
         said["date"] = dated[1]
+    named = book.catalog_words(text)
+    if named:
+        said["course"] = said["pathway"] = named
     guess = book.match(text, said)
     if guess is None or guess.confidence == "low":
         return [not_understood(ctx, cmd.text, guess)]

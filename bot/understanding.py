@@ -102,6 +102,9 @@ class IntentBook:
     intents: tuple[Intent, ...]
     fillers: tuple[str, ...] = ()
     spellings: Mapping[str, str] = field(default_factory=dict)
+    #: The words of the initiative's course and pathway titles: a run of them in a
+    #: message names a course or pathway ("the goals of care module").
+    catalog: frozenset[str] = frozenset()
     _examples: list[_Example] = field(default_factory=list, init=False)
     _weights: dict[str, float] = field(default_factory=dict, init=False)
     _postings: dict[str, list[int]] = field(default_factory=dict, init=False)
@@ -174,6 +177,25 @@ class IntentBook:
                 continue
             found[word] = max(found.get(word, 0.0), score / 100)
         return found
+
+    def catalog_words(self, text: str) -> str:
+        """The longest run of words in ``text`` that reads like a course or pathway title
+        (its words, joined by small words such as "of"), or ""."""
+        words = normalize(text).split()
+        best: tuple[int, int] = (0, 0)
+        start = 0
+        while start < len(words):
+            end = start
+            strong = 0
+            while end < len(words) and (words[end] in self.catalog or words[end] in _JOINERS):
+                strong += words[end] in self.catalog and len(words[end]) >= 4
+                end += 1
+            while end > start and words[end - 1] in _JOINERS:
+                end -= 1
+            if strong and end - start > best[1] - best[0]:
+                best = (start, end)
+            start = max(end, start + 1)
+        return " ".join(words[best[0] : best[1]])
 
     # --- matching -------------------------------------------------------------------
 
@@ -283,6 +305,9 @@ class IntentBook:
             if t not in dated and not any(w in own for w in self._similar(t)) and t != DATE
         )
 
+
+#: Small words that join the words of a title ("goals of care", "pain and nausea").
+_JOINERS = frozenset({"of", "and", "the", "in", "for", "with", "to", "a", "an", "at", "on"})
 
 _ENDINGS = ("ings", "ing", "ed", "es", "s", "ly", "ment", "ments")
 
