@@ -348,7 +348,7 @@ def parse(text: str) -> c.Command:
             elif isinstance(command, c.NudgeSchedule):
                 command = c.NudgeSchedule(text=_SCHEDULE_WORD.sub("", raw, count=1).strip())
             return command
-    return c.Unknown(text=text.strip(), suggestion=suggest(line))
+    return c.Unknown(text=text.strip())
 
 
 def suggest(line: str) -> str:

@@ -359,10 +359,16 @@ def find_date(
     The longest run of words (up to six) that reads as a date wins, earliest first.
     """
     words = " ".join(text.lower().replace(",", " ").split()).rstrip(".!?").split()
+    # A date ends with a word that says one (a number, a month, a day, "week"...):
+    # only spans ending there are tried.
+    ends = [i for i, w in enumerate(words) if _DATE_END.search(w)]
     best: tuple[int, int, date | DateError] | None = None
     for size in range(min(6, len(words)), 0, -1):
-        for start in range(0, len(words) - size + 1):
-            span = " ".join(words[start : start + size])
+        for end in ends:
+            start = end - size + 1
+            if start < 0:
+                continue
+            span = " ".join(words[start : end + 1])
             if _UNTIL.fullmatch(span + " ") or span in _NOT_ALONE:
                 continue
             try:
@@ -381,6 +387,10 @@ def find_date(
     return found, " ".join(words[start : start + size])
 
 
+_DATE_END = re.compile(
+    r"\d|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+    r"|^(?:week|month|today|tonight|tomorrow|tmrw|tmr|tomoz|fortnight|weeks|months|days?)$"
+)
 #: Words that read as a date alone but in free text rarely are one ("may", "a week"
 #: is fine, "mar" is a word in other languages, "sun" and "sat" mostly not days).
 _NOT_ALONE = frozenset({"may", "mar", "sun", "sat", "wed", "the", "a", "an", "on", "to", "of"})

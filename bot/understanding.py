@@ -115,7 +115,8 @@ class IntentBook:
     )
     _unknown: float = field(default=1.0, init=False)
     _stems: dict[str, list[str]] = field(default_factory=dict, init=False)
-    _vocab_of: dict[int, set[str]] = field(default_factory=dict, init=False)
+    _intents_of: dict[str, set[int]] = field(default_factory=dict, init=False)
+    _near: dict[str, dict[str, float]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         fillers = sorted({normalize(f) for f in self.fillers} - {""}, key=len, reverse=True)
@@ -146,7 +147,8 @@ class IntentBook:
         for word in self._vocabulary:
             self._stems.setdefault(stem(word), []).append(word)
         for example in self._examples:
-            self._vocab_of.setdefault(example.intent, set()).update(example.tokens)
+            for word in example.tokens:
+                self._intents_of.setdefault(word, set()).add(example.intent)
 
     # --- words ----------------------------------------------------------------------
 
@@ -163,7 +165,15 @@ class IntentBook:
     def _similar(self, token: str) -> dict[str, float]:
         """Words of the examples close to ``token`` in spelling, with how close (0-1): the
         same word, the same word with another ending ("remains", "remaining"), or one
-        a typo or two away."""
+        a typo or two away. Remembered: people use the same words again and again."""
+        known = self._near.get(token)
+        if known is None:
+            known = self._near_uncached(token)
+            if len(self._near) < 20_000:
+                self._near[token] = known
+        return known
+
+    def _near_uncached(self, token: str) -> dict[str, float]:
         found = {token: 1.0} if token in self._postings else {}
         if len(token) <= 2 or token.startswith("{"):
             return found
@@ -261,32 +271,33 @@ class IntentBook:
             max((self._weight(w) for w in options), default=self._unknown) for options in near
         ]
         total = sum(weights) or 1.0
-        candidates = {n for options in near for w in options for n in self._postings.get(w, ())}
-        by_intent: dict[int, float] = {}
+        said: dict[int, float] = defaultdict(float)  # example -> message weight it explains
+        covered: dict[tuple[int, str], float] = {}  # (example, its word) -> how closely said
+        intent_said: dict[int, float] = defaultdict(float)  # intent -> the same, at large
+        for options, weight in zip(near, weights, strict=True):
+            by_example: dict[int, float] = {}
+            by_intent: dict[int, float] = {}
+            for word, closeness in options.items():
+                for number in self._postings.get(word, ()):
+                    if closeness > by_example.get(number, 0.0):
+                        by_example[number] = closeness
+                    if closeness > covered.get((number, word), 0.0):
+                        covered[number, word] = closeness
+                for intent in self._intents_of.get(word, ()):
+                    if closeness > by_intent.get(intent, 0.0):
+                        by_intent[intent] = closeness
+            for number, hit in by_example.items():
+                said[number] += weight * hit
+            for intent, hit in by_intent.items():
+                intent_said[intent] += weight * hit
+        recalled: dict[int, float] = defaultdict(float)
+        for (number, word), closeness in covered.items():
+            recalled[number] += self._weights.get(word, self._unknown) * closeness
         best: dict[int, tuple[float, int]] = {}
-        for number in candidates:
+        for number, explained_here in said.items():
             example = self._examples[number]
-            if example.intent not in by_intent:
-                vocabulary = self._vocab_of[example.intent]
-                by_intent[example.intent] = (
-                    sum(
-                        weight * max((options.get(w, 0.0) for w in vocabulary), default=0.0)
-                        for options, weight in zip(near, weights, strict=True)
-                    )
-                    / total
-                )
-            said = 0.0  # how much of the message the example explains
-            covered: dict[str, float] = {}  # how much of each example word was said
-            for options, weight in zip(near, weights, strict=True):
-                hit = max((options.get(w, 0.0) for w in example.tokens), default=0.0)
-                said += weight * hit
-                for word in example.tokens:
-                    if word in options:
-                        covered[word] = max(covered.get(word, 0.0), options[word])
-            explained = (said / total + by_intent[example.intent]) / 2
-            recall = sum(self._weight(w) * s for w, s in covered.items()) / (example.weight or 1.0)
-            if explained + recall == 0:
-                continue
+            explained = (explained_here + intent_said[example.intent]) / (2 * total)
+            recall = recalled[number] / (example.weight or 1.0)
             score = 2 * explained * recall / (explained + recall)
             if score > best.get(example.intent, (-1.0, 0))[0]:
                 best[example.intent] = (score, number)

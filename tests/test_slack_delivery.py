@@ -214,3 +214,59 @@ async def test_a_crashed_send_is_reconciled_not_repeated(
         assert after[BEN].resends == 1  # not found: sent once more, and counted
     finally:
         await sender.close()
+
+
+async def test_in_slack_nights_come_at_five_stop_stops_and_leave_is_one_tap(
+    slack: SlackHarness, clock: FrozenClock
+) -> None:
+    fake, bot = slack.fake, slack.adapter.bot
+    for user in (ANA, BEN, CARLA):
+        await slack.dm(user, "hi")
+    await fake.wait_for(lambda: all(fake.posts("D" + u) for u in (ANA, BEN, CARLA)))
+    _, key = await slack.command(SAM, "nudge schedule next-course to team:icu every day 09:00")
+    await fake.wait_for(lambda: fake.responses.get(key))
+
+    async def answer_to(user: str, text: str) -> dict[str, object]:
+        count = len(fake.posts("D" + user))
+        await slack.dm(user, text)
+        posts = await fake.wait_for(
+            lambda: len(fake.posts("D" + user)) > count and fake.posts("D" + user)
+        )
+        return posts[-1]
+
+    for user in (ANA, BEN, CARLA):
+        await answer_to(user, "weekends on")
+    # Ana (New York) is on nights till the 3rd; Ben on leave till the 5th: one tap each.
+    asked = await answer_to(ANA, "im on nights till the 3rd")
+    assert "On nights until *Thu 3 Dec 2026*?" in text_of(asked["blocks"])
+    await slack.click(ANA, asked, "Yes")
+    await fake.wait_for(
+        lambda: any("come from" in text_of(p["blocks"]) for p in fake.posts("DUANA"))
+    )
+    asked = await answer_to(BEN, "on leave till dec 5")
+    assert "Pause reminders until *Sat 5 Dec 2026*?" in text_of(asked["blocks"])
+    await slack.click(BEN, asked, "Yes")
+    await fake.wait_for(
+        lambda: any("No reminders until" in text_of(p["blocks"]) for p in fake.posts("DUBEN"))
+    )
+    # Carla (London) says stop, then stops everything.
+    asked = await answer_to(CARLA, "stop")
+    assert "Celebrations in your team channel follow" in text_of(asked["blocks"])
+    await slack.click(CARLA, asked, "Stop all reminders")
+    await fake.wait_for(
+        lambda: any("until you say" in text_of(p["blocks"]) for p in fake.posts("DUCARLA"))
+    )
+
+    sender = sender_for(fake)
+    try:
+        # Tuesday 1 December: 09:00 New York is 14:00 UTC, 17:00 is 22:00 UTC.
+        for hour in (9, 14, 15, 22):
+            clock.set(datetime(2026, 12, 1, hour, 1, tzinfo=UTC))
+            await deliver(bot, sender)
+        assert [p["_ts"] is not None for p in nudges(fake, ANA)] == [True]
+        assert nudges(fake, BEN) == [] and nudges(fake, CARLA) == []
+        with Session(bot.engine) as s:
+            (row,) = s.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")).all()
+        assert row.sent_at is not None and row.sent_at.hour == 22  # 17:00 in New York
+    finally:
+        await sender.close()

@@ -21,7 +21,7 @@ from bot.core import Bot
 from bot.models import DeliveryIssue, OutboxMessage
 from bot.outbox import Outbox
 from scheduler.delivery import Worker
-from tests.teams_fake import FakeConnector, text_of
+from tests.teams_fake import FakeConnector, button, text_of
 from tests.teams_harness import TeamsHarness, TeamsUser, sample_teams
 
 ANA = TeamsUser("29:ana", "Ana Ruiz", "aad-ana", "a:personal-ana")
@@ -149,3 +149,49 @@ async def test_an_unknown_outcome_is_resent_at_most_once(
     assert {r.status for r in second} == {"failed"}
     assert all("already resent once" in r.last_error for r in second)
     assert len(nudges(fake, ANA)) == sent_before
+
+
+def _last_card(fake: FakeConnector, user: TeamsUser) -> tuple[str, dict[str, object]]:
+    message = fake.messages(user.conversation)[-1]
+    return message.activity_id, message.activity
+
+
+async def test_in_teams_nights_come_at_five_stop_stops_and_leave_is_one_tap(
+    teams: TeamsHarness, clock: FrozenClock
+) -> None:
+    fake, bot = teams.fake, teams.adapter.bot
+    await teams.says(SAM, "nudge schedule next-course to team:icu every day 09:00")
+    await teams.says(ANA, "weekends on")
+    await teams.says(BEN, "weekends on")
+    # Ana: on nights until Thursday, in her own words, confirmed with one tap.
+    await teams.says(ANA, "im on nights till the 3rd")
+    card_id, card = _last_card(fake, ANA)
+    assert "On nights until **Thu 3 Dec 2026**?" in text_of(card)
+    await teams.clicks(ANA, card_id, button(card, "Yes"))
+    assert "come from **17:00**" in text_of(fake.messages(ANA.conversation)[-1].activity)
+    # Ben: on leave till the 5th, one tap.
+    await teams.says(BEN, "on leave till dec 5")
+    card_id, card = _last_card(fake, BEN)
+    assert "Pause reminders until **Sat 5 Dec 2026**?" in text_of(card)
+    await teams.clicks(BEN, card_id, button(card, "Yes"))
+    # Tuesday 1 December: 09:00 Chicago is 15:00 UTC; 17:00 is 23:00 UTC.
+    clock.set(datetime(2026, 12, 1, 15, 1, tzinfo=UTC))
+    await deliver(teams)
+    assert nudges(fake, ANA) == [] and nudges(fake, BEN) == []
+    clock.set(datetime(2026, 12, 1, 23, 1, tzinfo=UTC))
+    await deliver(teams)
+    assert len(nudges(fake, ANA)) == 1 and nudges(fake, BEN) == []
+    # Ana says stop, and stops everything: the next day brings nothing.
+    await teams.says(ANA, "stop")
+    card_id, card = _last_card(fake, ANA)
+    assert "Celebrations in your team channel follow" in text_of(card)
+    await teams.clicks(ANA, card_id, button(card, "Stop all reminders"))
+    for hour in (15, 23):
+        clock.set(datetime(2026, 12, 2, hour, 1, tzinfo=UTC))
+        await deliver(teams)
+    assert len(nudges(fake, ANA)) == 1 and nudges(fake, BEN) == []
+    stopped_at = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
+    ana_id = bot.conversation("teams", ANA.conversation)
+    assert ana_id is not None
+    later = [r for r in rows(bot) if r.person_id == ana_id.person_id and r.created_at > stopped_at]
+    assert later == []  # nothing is even planned for her

@@ -14,6 +14,7 @@ from bot.context import Ctx
 from bot.dates import read_date
 from bot.messages import Block, Button, Heading, Message, Text
 from bot.models import OutboxMessage
+from bot.parser import normalize, suggest
 from bot.recurrence import to_utc
 from bot.store import champions_of
 from bot.templates import Markdown
@@ -116,9 +117,10 @@ def unknown(ctx: Ctx, cmd: c.Unknown) -> list[Message]:
     shown = cmd.text if len(cmd.text) <= 200 else cmd.text[:200] + "…"
     blocks: list[Block] = []
     buttons: list[Button] = []
-    if cmd.suggestion:
-        blocks.append(Text(ctx.md("did_you_mean", suggestion=cmd.suggestion)))
-        buttons.append(Button(cmd.suggestion, cmd.suggestion, "primary"))
+    suggestion = cmd.suggestion or suggest(normalize(cmd.text.split("\n", 1)[0]))
+    if suggestion:
+        blocks.append(Text(ctx.md("did_you_mean", suggestion=suggestion)))
+        buttons.append(Button(suggestion, suggestion, "primary"))
     buttons += [ctx.button("button.next", "next"), Button("help", "help")]
     return [ctx.say("not_understood", *blocks, ctx.actions(*buttons), text=shown)]
 
