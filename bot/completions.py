@@ -7,42 +7,37 @@ from bot.celebrations import on_completion
 from bot.compose import credits_text
 from bot.content import Course
 from bot.context import Ctx
-from bot.db import insert_ignore
+from bot.ledger import SELF_REPORT
+from bot.ledger import record as ledger_record
 from bot.messages import Message
-from bot.models import Completion, Person
+from bot.models import Person
 from bot.store import status_of
 from bot.timeparse import format_date
 
 
-def record(
-    ctx: Ctx, person: Person, course: Course, *, source: str, verified: bool
-) -> list[Message]:
-    """Record a completion once; say so, and name any pathway it finished."""
+def record(ctx: Ctx, person: Person, course: Course, *, source: str) -> list[Message]:
+    """Record a completion once (``source``: self_report, admin or champion); say so, and
+    name any pathway it finished."""
     before, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
     now = ctx.now()
-    added = insert_ignore(
+    done = ledger_record(
         ctx.session,
-        Completion,
-        [
-            {
-                "person_id": person.id,
-                "course_id": course.id,
-                "completed_at": now,
-                "recorded_at": now,
-                "source": source,
-                "verified": verified,
-                "recorded_by": ctx.actor.label,
-            }
-        ],
+        person_id=person.id or 0,
+        course_id=course.id,
+        kind=source,
+        ref=ctx.actor.label,
+        completed_at=now,
+        now=now,
+        actor=ctx.actor.label,
     )
-    if not added:
+    if not done.added:
         # Another request recorded it a moment ago (a double click): say so, once.
         return [ctx.say("done.already", title=course.title, date=format_date(ctx.today()))]
     on_completion(ctx.session, ctx.content, person, course.id, before, now)
     # A person's own report can be taken back for a day; a verified one is an admin's.
     undo = (
         (ctx.actions(ctx.button("button.undo", f"undo {course.id}")),)
-        if source == "self_report"
+        if source == SELF_REPORT
         else ()
     )
     messages = [

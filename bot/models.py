@@ -79,6 +79,8 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)
+    #: The person's login or id on the learning site, when exports name people by it.
+    username: str | None = Field(default=None, max_length=200, unique=True, index=True)
     name: str = Field(max_length=200)
     discipline: str = Field(max_length=40)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
@@ -153,11 +155,84 @@ class Completion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id")
     course_id: str = Field(max_length=64)
+    #: The first completion date any source gave.
     completed_at: datetime
     recorded_at: datetime
+    #: The first source: self_report, import, xapi, admin or champion.
     source: str = Field(max_length=16)
+    #: True once anything but the person's own word confirmed it.
     verified: bool = False
     recorded_by: str = Field(max_length=255)
+    #: Which file and profile (``import:<run>``), credential and statement
+    #: (``xapi:<credential>:<statement id>``), or person, for the first source.
+    source_ref: str = Field(default="", max_length=255)
+
+
+class CompletionSource(SQLModel, table=True):
+    """A later confirmation of a completion (the first source is on the completion itself),
+    once per source: an import run, an xAPI statement, a champion's or an admin's word."""
+
+    __tablename__ = "completion_source"
+    __table_args__ = (
+        UniqueConstraint("completion_id", "kind", "ref", name="uq_completion_source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    completion_id: int = Field(foreign_key="completion.id", index=True)
+    kind: str = Field(max_length=16)
+    ref: str = Field(max_length=255)
+    at: datetime
+    completed_at: datetime
+
+
+class ImportRun(SQLModel, table=True):
+    """One import of a file (completions or a roster): what it was, who ran it, and what
+    came of it. A run that never finished (the process was killed) stays 'running';
+    what it had written is kept, and running the file again completes it."""
+
+    __tablename__ = "import_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime
+    finished_at: datetime | None = None
+    what: str = Field(max_length=16)  # completions, roster
+    file_name: str = Field(max_length=255)
+    profile: str = Field(default="", max_length=64)
+    actor: str = Field(max_length=255)
+    status: str = Field(default="running", max_length=16)
+    rows: int = 0
+    added: int = 0
+    confirmed: int = 0
+    already: int = 0
+    refused: int = 0
+    unknown_people: int = 0
+
+
+class XapiCredential(SQLModel, table=True):
+    """An HTTP Basic key pair a learning site or LRS uses to send xAPI statements; only a
+    hash of the secret is kept."""
+
+    __tablename__ = "xapi_credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    key: str = Field(max_length=64, unique=True, index=True)
+    secret_hash: str = Field(max_length=255)
+    created_at: datetime
+    created_by: str = Field(max_length=255)
+    revoked_at: datetime | None = None
+
+
+class XapiStatement(SQLModel, table=True):
+    """A statement id seen, so the same statement again changes nothing. Only its id and
+    a digest are kept (Huddle is not an LRS)."""
+
+    __tablename__ = "xapi_statement"
+
+    statement_id: str = Field(primary_key=True, max_length=36)
+    credential_id: int = Field(foreign_key="xapi_credential.id")
+    digest: str = Field(max_length=64)
+    received_at: datetime
 
 
 class AuditEntry(SQLModel, table=True):

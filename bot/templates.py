@@ -260,6 +260,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         # Completions recorded for others
         "record.done": ("name", "title"),
         "record.already": ("name", "title", "date"),
+        "record.verified": ("name", "title", "date"),
         # Reports
         "report.heading": ("scope",),
         "report.people_columns": (),

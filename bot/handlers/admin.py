@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import col, delete, select
 
 from bot import commands as c
-from bot import roster
+from bot import ledger, roster
 from bot.catalog import find_course, find_pathway
 from bot.celebrations import on_completion, team_milestones
 from bot.completions import record
@@ -364,18 +364,16 @@ def record_completion(ctx: Ctx, cmd: c.RecordCompletion) -> list[Message]:
         buttons = [Button(x.title, f"record {person.email} {x.id}") for x in options[:5]]
         key = "done.several" if options else "done.not_found"
         return [ctx.say(key, ctx.actions(*buttons), text=cmd.course)]
-    existing = ctx.session.exec(
-        select(Completion).where(
-            Completion.person_id == person.id, Completion.course_id == course.id
-        )
-    ).first()
-    if existing:
-        when = existing.completed_at.astimezone(ctx.zone).date()
-        return [
-            ctx.say("record.already", name=person.name, title=course.title, date=format_date(when))
-        ]
-    source = "admin"
-    record(ctx, person, course, source=source, verified=True)
+    existing = ledger.find(ctx.session, person.id or 0, course.id)
+    source = "admin" if ctx.actor.is_admin else "champion"
+    if existing is not None:
+        when = format_date(existing.completed_at.astimezone(ctx.zone).date())
+        ref = ctx.actor.label
+        if not ledger.verify(ctx.session, existing, kind=source, ref=ref, now=ctx.now()):
+            return [ctx.say("record.already", name=person.name, title=course.title, date=when)]
+        ctx.audit("completion.verify", person.email, course.id)
+        return [ctx.say("record.verified", name=person.name, title=course.title, date=when)]
+    record(ctx, person, course, source=source)
     ctx.audit("completion.record", person.email, course.id)
     return [ctx.say("record.done", name=person.name, title=course.title)]
 

@@ -15,6 +15,7 @@ from bot.compose import credits_text, discipline_name, first_name, me, setup_blo
 from bot.context import Ctx, Refused
 from bot.dates import read_date
 from bot.db import insert_ignore
+from bot.ledger import SELF_REPORT
 from bot.messages import Block, Button, Heading, Message, Text
 from bot.models import Completion, Enrolment, HelpRequest, Snooze
 from bot.progress import PathwayStatus, next_step, sum_credits
@@ -155,9 +156,7 @@ def done(ctx: Ctx, cmd: c.Done) -> list[Message]:
             ctx.say("done.already", title=course.title, date=format_date(when)),
             *views.next_course(ctx),
         ]
-    return record(ctx, person, course, source="self_report", verified=False) + next_course(
-        ctx, c.NextCourse()
-    )
+    return record(ctx, person, course, source=SELF_REPORT) + next_course(ctx, c.NextCourse())
 
 
 UNDO_WINDOW = timedelta(hours=24)

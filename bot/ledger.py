@@ -1,0 +1,343 @@
+"""The completion ledger: one completion per person and course, and every source of it.
+
+A completion is recorded once (the database's unique key decides), with its first
+source on the row itself: a person's own word (``self_report``), an import (which
+profile and file), an xAPI statement (which credential and statement id), or an
+admin's or champion's record. Later sources are confirmations, one row each in
+``completion_source``; the completion keeps the earliest date any source gave. A
+completion is *verified* once anything but the person's own word stands behind it.
+
+:func:`record` takes one completion; :func:`record_many` a batch, through the
+database's own bulk path (executemany on SQLite, COPY on PostgreSQL) with
+conflicts settled by the unique key, so recording the same batch again changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from sqlmodel import Session, col, select
+
+from bot.db import insert_ignore
+from bot.models import Completion, CompletionSource
+
+SELF_REPORT = "self_report"
+#: Every kind of source.
+KINDS = ("self_report", "import", "xapi", "admin", "champion")
+#: The columns :func:`record_many` takes (``ref`` is optional: one per row).
+BATCH_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.int64()),
+        ("course_id", pa.string()),
+        ("completed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+#: How SQLAlchemy writes a datetime in SQLite (UTC, no offset), for the raw bulk path.
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+@dataclass
+class Recorded:
+    """What recording one completion did."""
+
+    completion: Completion
+    added: bool = False  # a new completion
+    confirmed: bool = False  # an existing one gained this source
+    verified_now: bool = False  # it was self-reported and is verified now
+
+
+def record(
+    session: Session,
+    *,
+    person_id: int,
+    course_id: str,
+    kind: str,
+    ref: str,
+    completed_at: datetime,
+    now: datetime,
+    actor: str,
+) -> Recorded:
+    """Record a completion from one source; a later source confirms the first."""
+    row = {
+        "person_id": person_id,
+        "course_id": course_id,
+        "completed_at": completed_at,
+        "recorded_at": now,
+        "source": kind,
+        "verified": kind != SELF_REPORT,
+        "recorded_by": actor[:255],
+        "source_ref": ref[:255],
+    }
+    added = insert_ignore(session, Completion, [row])
+    found = find(session, person_id, course_id)
+    assert found is not None  # inserted, or there already (completions are never deleted here)
+    if added:
+        return Recorded(found, added=True)
+    result = Recorded(found)
+    if kind == SELF_REPORT or (found.source == kind and found.source_ref == ref[:255]):
+        return result  # a person's word adds nothing to a record; nor the same source again
+    result.confirmed = _confirm(session, found, kind=kind, ref=ref, at=now, when=completed_at)
+    result.verified_now = not found.verified
+    found.verified = True
+    if completed_at < found.completed_at:
+        found.completed_at = completed_at  # the first completion date any source gave
+    session.add(found)
+    return result
+
+
+def verify(session: Session, completion: Completion, *, kind: str, ref: str, now: datetime) -> bool:
+    """A champion's or admin's word for a self-reported completion; False if it was
+    verified already (nothing changes then)."""
+    if completion.verified:
+        return False
+    _confirm(session, completion, kind=kind, ref=ref, at=now, when=completion.completed_at)
+    completion.verified = True
+    session.add(completion)
+    return True
+
+
+def _confirm(
+    session: Session, completion: Completion, *, kind: str, ref: str, at: datetime, when: datetime
+) -> bool:
+    source = {
+        "completion_id": completion.id,
+        "kind": kind,
+        "ref": ref[:255],
+        "at": at,
+        "completed_at": when,
+    }
+    return bool(insert_ignore(session, CompletionSource, [source]))
+
+
+def find(session: Session, person_id: int, course_id: str) -> Completion | None:
+    """A person's completion of a course, if recorded."""
+    return session.exec(
+        select(Completion).where(
+            Completion.person_id == person_id, Completion.course_id == course_id
+        )
+    ).first()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source of a completion."""
+
+    kind: str
+    ref: str
+    at: datetime
+    completed_at: datetime
+
+
+def sources(session: Session, completion: Completion) -> list[Source]:
+    """Every source of a completion, the first first."""
+    first = completion
+    found = [Source(first.source, first.source_ref, first.recorded_at, first.completed_at)]
+    rows = session.exec(
+        select(CompletionSource)
+        .where(CompletionSource.completion_id == completion.id)
+        .order_by(col(CompletionSource.at), col(CompletionSource.id))
+    ).all()
+    found.extend(Source(r.kind, r.ref, r.at, r.completed_at) for r in rows)
+    return found
+
+
+# --- many at once ---------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """What recording a batch did: new completions, confirmations of existing ones (from
+    another source), and rows that changed nothing (this source had said so already)."""
+
+    added: int = 0
+    confirmed: int = 0
+    already: int = 0
+    #: (person id, course id, completed at) of each completion added, for celebrations.
+    new: list[tuple[int, str, datetime]] = field(default_factory=list)
+
+    def __iadd__(self, other: Batch) -> Batch:
+        self.added += other.added
+        self.confirmed += other.confirmed
+        self.already += other.already
+        self.new.extend(other.new)
+        return self
+
+
+def as_batch(rows: Sequence[tuple[int, str, datetime]]) -> pa.Table:
+    """(person id, course id, completed at) rows as the table :func:`record_many` takes."""
+    return pa.Table.from_pylist(
+        [{"person_id": p, "course_id": c, "completed_at": w} for p, c, w in rows],
+        schema=BATCH_SCHEMA,
+    )
+
+
+def record_many(
+    session: Session, rows: pa.Table, *, kind: str, ref: str, now: datetime, actor: str
+) -> Batch:
+    """Record a batch from one kind of source, in bulk: columns ``person_id``,
+    ``course_id``, ``completed_at`` (UTC) and, optionally, ``ref`` (one reference per
+    row, as an xAPI statement id; else ``ref`` for all).
+
+    A completion already there from another source gains this one as a confirmation
+    (and is verified); one from this same source changes nothing. Within the batch,
+    the earliest date of a person and course counts.
+    """
+    if not rows.num_rows:
+        return Batch()
+    if "ref" not in rows.column_names:
+        rows = rows.append_column("ref", pa.repeat(pa.scalar(ref[:255]), rows.num_rows))
+    grouped = rows.group_by(["person_id", "course_id"], use_threads=False).aggregate(
+        [("completed_at", "min"), ("ref", "first")]
+    )
+    unique = pa.table(
+        {
+            "person_id": grouped.column("person_id"),
+            "course_id": grouped.column("course_id"),
+            "completed_at": grouped.column("completed_at_min"),
+            "ref": grouped.column("ref_first"),
+        }
+    )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        batch = _bulk_postgresql(connection, unique, kind, now, actor)
+    else:
+        batch = _bulk_sqlite(connection, unique, kind, now, actor)
+    batch.already += rows.num_rows - unique.num_rows
+    return batch
+
+
+def _bulk_sqlite(connection: Any, rows: pa.Table, kind: str, now: datetime, actor: str) -> Batch:
+    raw = connection.connection.driver_connection
+    verified = int(kind != SELF_REPORT)
+    stamp = now.astimezone(UTC).strftime(SQLITE_TIME)
+    people = rows.column("person_id").to_pylist()
+    courses = rows.column("course_id").to_pylist()
+    stamps = pc.strftime(rows.column("completed_at"), format="%Y-%m-%d %H:%M:%S").to_pylist()
+    refs = rows.column("ref").to_pylist()
+    before = raw.total_changes
+    raw.executemany(
+        "INSERT INTO completion (person_id, course_id, completed_at, recorded_at, source, "
+        "verified, recorded_by, source_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (person_id, course_id) DO NOTHING",
+        zip(
+            people,
+            courses,
+            stamps,
+            _same(stamp),
+            _same(kind),
+            _same(verified),
+            _same(actor[:255]),
+            refs,
+            strict=False,
+        ),
+    )
+    added = raw.total_changes - before
+    dates = rows.column("completed_at").to_pylist()
+    if added == len(people):  # nothing was there before: the usual first import
+        return Batch(added=added, new=list(zip(people, courses, dates, strict=True)))
+    # Some were there already: which, and from what source?
+    pairs = json.dumps(list(zip(people, courses, strict=True)))
+    existing = raw.execute(
+        "SELECT c.id, c.person_id, c.course_id, c.source, c.source_ref, c.recorded_at, "
+        "c.completed_at, c.verified FROM json_each(?) AS j JOIN completion AS c "
+        "ON c.person_id = json_extract(j.value, '$[0]') "
+        "AND c.course_id = json_extract(j.value, '$[1]')",
+        (pairs,),
+    ).fetchall()
+    index = {(p, c): i for i, (p, c) in enumerate(zip(people, courses, strict=True))}
+    batch = Batch(added=added)
+    confirm: list[tuple[Any, ...]] = []
+    earlier: list[tuple[str, int]] = []
+    for cid, person, course, source, source_ref, recorded_at, completed_at, _ in existing:
+        i = index[(person, course)]
+        if source == kind and source_ref == refs[i]:
+            if recorded_at == stamp:
+                batch.new.append((person, course, dates[i]))  # added by this very batch
+            continue
+        confirm.append((cid, kind, refs[i], stamp, stamps[i]))
+        if stamps[i] < completed_at:
+            earlier.append((stamps[i], cid))
+    if confirm:
+        before = raw.total_changes
+        raw.executemany(
+            "INSERT INTO completion_source (completion_id, kind, ref, at, completed_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (completion_id, kind, ref) DO NOTHING",
+            confirm,
+        )
+        batch.confirmed = raw.total_changes - before
+        if verified:
+            raw.executemany(
+                "UPDATE completion SET verified = 1 WHERE id = ? AND verified = 0",
+                [(r[0],) for r in confirm],
+            )
+        raw.executemany("UPDATE completion SET completed_at = ? WHERE id = ?", earlier)
+    batch.already = len(people) - batch.added - batch.confirmed
+    return batch
+
+
+def _same(value: Any) -> Any:
+    while True:
+        yield value
+
+
+def _bulk_postgresql(
+    connection: Any, rows: pa.Table, kind: str, now: datetime, actor: str
+) -> Batch:
+    raw = connection.connection.driver_connection
+    verified = kind != SELF_REPORT
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        rows.select(["person_id", "course_id", "completed_at", "ref"]),
+        buffer,
+        pa_csv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS huddle_batch (person_id INTEGER, "
+            "course_id TEXT, completed_at TIMESTAMPTZ, ref TEXT) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("TRUNCATE huddle_batch")
+        with cursor.copy(
+            "COPY huddle_batch (person_id, course_id, completed_at, ref) FROM STDIN (FORMAT csv)"
+        ) as copy:
+            copy.write(buffer.getbuffer())
+        cursor.execute(
+            "INSERT INTO completion (person_id, course_id, completed_at, recorded_at, source, "
+            "verified, recorded_by, source_ref) "
+            "SELECT person_id, course_id, completed_at, %s, %s, %s, %s, ref FROM huddle_batch "
+            "ON CONFLICT (person_id, course_id) DO NOTHING "
+            "RETURNING person_id, course_id, completed_at",
+            (now, kind, verified, actor[:255]),
+        )
+        new = [(p, c, w.astimezone(UTC)) for p, c, w in cursor.fetchall()]
+        if len(new) == rows.num_rows:
+            return Batch(added=len(new), new=new)
+        cursor.execute(
+            "INSERT INTO completion_source (completion_id, kind, ref, at, completed_at) "
+            "SELECT c.id, %s, b.ref, %s, b.completed_at FROM huddle_batch AS b "
+            "JOIN completion AS c ON c.person_id = b.person_id AND c.course_id = b.course_id "
+            "WHERE NOT (c.source = %s AND c.source_ref = b.ref) "
+            "ON CONFLICT (completion_id, kind, ref) DO NOTHING RETURNING completion_id",
+            (kind, now, kind),
+        )
+        confirmed = len(cursor.fetchall())
+        cursor.execute(
+            "UPDATE completion AS c SET verified = c.verified OR %s, "
+            "completed_at = LEAST(c.completed_at, b.completed_at) FROM huddle_batch AS b "
+            "WHERE c.person_id = b.person_id AND c.course_id = b.course_id "
+            "AND NOT (c.source = %s AND c.source_ref = b.ref) "
+            "AND (NOT c.verified AND %s OR b.completed_at < c.completed_at)",
+            (verified, kind, verified),
+        )
+    batch = Batch(added=len(new), confirmed=confirmed, new=new)
+    batch.already = rows.num_rows - batch.added - batch.confirmed
+    return batch
