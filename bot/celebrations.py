@@ -10,8 +10,8 @@ about; team milestones count them without naming anyone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, delete, select, update
@@ -67,6 +67,78 @@ def on_completion(
     insert_ignore(session, Celebration, rows)
     if person.team_id is not None:
         team_milestones(session, content, [person.team_id], now)
+
+
+def on_many(
+    session: Session,
+    content: Content,
+    new: Sequence[tuple[int, str, datetime]],
+    now: datetime,
+) -> set[int]:
+    """Record the celebrations a batch of new completions earns (an import, xAPI):
+    those finished within ``celebrate_within_days`` (sources.yaml) of ``now`` only, so
+    importing old history congratulates nobody. The planner posts many at once as one
+    digest per team. Returns the teams concerned."""
+    since = now - timedelta(days=content.sources.celebrate_within_days)
+    recent = [(p, c) for p, c, when in new if when >= since]
+    if not recent:
+        return set()
+    ids = sorted({p for p, _ in recent})
+    people: dict[int, Person] = {}
+    done: dict[int, set[str]] = {}
+    enrolled: dict[int, set[str]] = {}
+    for part in (ids[i : i + IN_LIMIT] for i in range(0, len(ids), IN_LIMIT)):
+        for found in session.exec(select(Person).where(col(Person.id).in_(part))):
+            people[found.id or 0] = found
+        for pid, course in session.exec(
+            select(Completion.person_id, Completion.course_id).where(
+                col(Completion.person_id).in_(part)
+            )
+        ):
+            done.setdefault(pid, set()).add(course)
+        for pid, path in session.exec(
+            select(Enrolment.person_id, Enrolment.pathway_id).where(
+                col(Enrolment.person_id).in_(part)
+            )
+        ):
+            enrolled.setdefault(pid, set()).add(path)
+    rows: list[dict[str, object]] = []
+    teams: set[int] = set()
+    for pid, course_id in recent:
+        person = people.get(pid)
+        if person is None:
+            continue
+        if person.team_id is not None:
+            teams.add(person.team_id)
+        if not celebrates(person, content):
+            continue
+        rows.append(_row("course", person, course_id, now))
+        for pathway_id in sorted(enrolled.get(pid, ())):
+            pathway = content.pathways.get(pathway_id)
+            if (
+                pathway is not None
+                and course_id in pathway.courses
+                and set(pathway.courses) <= done.get(pid, set())
+            ):
+                rows.append(_row("pathway", person, pathway.id, now))
+    insert_ignore(session, Celebration, list({r["dedupe_key"]: r for r in rows}.values()))
+    team_milestones(session, content, teams, now)
+    return teams
+
+
+#: Ids per IN list (SQLite and PostgreSQL both take far more; this keeps statements small).
+IN_LIMIT = 5000
+
+
+def _row(kind: str, person: Person, subject: str, now: datetime) -> dict[str, object]:
+    return {
+        "dedupe_key": f"{kind}:{person.id}:{subject}",
+        "kind": kind,
+        "team_id": person.team_id,
+        "person_id": person.id,
+        "subject": subject,
+        "created_at": now,
+    }
 
 
 def team_milestones(

@@ -13,6 +13,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,12 +22,14 @@ from bot import yamlines
 from bot.models import DISCIPLINES
 from bot.parser import parse
 from bot.privacy import screen
+from bot.sources import SOURCES, Sources
+from bot.sources import read as read_sources
 from bot.templates import TEMPLATES, template_problems
 from bot.timeparse import parse_quiet_hours, zone_or_none
 from bot.understanding import SLOTS, Intent, IntentBook, normalize
 from bot.yamlines import LineDict, LineList
 
-FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml")
+FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml", "sources.yaml")
 #: Optional: example phrasings per intent (without it, only exact commands are read).
 INTENTS = "intents.yaml"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -103,6 +106,9 @@ class Course:
     credits: Mapping[str, float]
     provider: str
     summary: str
+    #: The course's ids on each site (``moodle``, ``scorm``, ``xapi`` ...), as exports
+    #: and statements name it.
+    ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,28 @@ class Content:
     #: How people ask for things in their own words (intents.yaml), for free text the
     #: exact grammar does not take.
     intents: IntentBook = field(default_factory=lambda: IntentBook(()))
+    #: Export mapping profiles and xAPI settings (sources.yaml).
+    sources: Sources = field(default_factory=Sources)
+
+    @cached_property
+    def _site_ids(self) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for course in self.courses.values():
+            for site, ids in course.ids.items():
+                for value in ids:
+                    found.setdefault(site, {})[value.casefold()] = course.id
+        return found
+
+    def course_by_id(self, value: str, site: str = "") -> Course | None:
+        """The course an id names: Huddle's own, else the site's (any site's, when none
+        is given), case aside."""
+        key = value.strip().casefold()
+        if key in self.courses:
+            return self.courses[key]
+        for name, ids in self._site_ids.items():
+            if (not site or name == site) and key in ids:
+                return self.courses[ids[key]]
+        return None
 
     def level(self, level_id: str) -> Level:
         return next(lv for lv in self.initiative.levels if lv.id == level_id)
@@ -366,6 +394,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         if (folder / INTENTS).is_file()
         else IntentBook(())
     )
+    sources = read_sources(r, r.open(SOURCES)) if (folder / SOURCES).is_file() else Sources()
     if initiative is None or any(not p.warning for p in r.problems):
         return r.problems, None
     content = Content(
@@ -377,6 +406,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         warnings=tuple(p for p in r.problems if p.warning),
         cases=tuple(cases),
         intents=intents,
+        sources=sources,
     )
     return r.problems, content
 
@@ -575,7 +605,7 @@ def _courses(
             item,
             "course",
             {"id", "title", "url", "topic", "minutes", "credits", "provider"},
-            {"summary"},
+            {"summary", "ids"},
         )
         cid = _check_id(r, item, "course", courses)
         what = f"course '{cid}'"
@@ -614,8 +644,37 @@ def _courses(
             credits=credits,
             provider=r.text(item, "provider", what),
             summary=r.text(item, "summary", what),
+            ids=_site_ids(r, item, what, courses),
         )
     return courses
+
+
+def _site_ids(
+    r: _Reader, item: LineDict, what: str, courses: Mapping[str, Course]
+) -> dict[str, tuple[str, ...]]:
+    """``ids``: the course's id on each site (one, or a list), unique per site."""
+    if "ids" not in item:
+        return {}
+    block = r.mapping(item.get("ids"), item.line_of("ids"), f"{what}: ids")
+    found: dict[str, tuple[str, ...]] = {}
+    for site, raw in (block or {}).items():
+        assert block is not None
+        values = [raw] if isinstance(raw, str | int) else raw
+        if not isinstance(values, list) or not all(isinstance(v, str | int) for v in values):
+            r.error(block.line_of(site), f"{what}: ids.{site} is an id or a list of ids")
+            continue
+        ids = tuple(str(v).strip() for v in values if str(v).strip())
+        for value in ids:
+            taken = (c.id for c in courses.values() if value.casefold() in _folded(c, site))
+            other = next(taken, None)
+            if other:
+                r.error(block.line_of(site), f"{what}: {site} id '{value}' is {other}'s already")
+        found[str(site).lower()] = ids
+    return found
+
+
+def _folded(course: Course, site: str) -> set[str]:
+    return {v.casefold() for v in course.ids.get(site, ())}
 
 
 def _pathways(
