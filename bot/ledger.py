@@ -33,7 +33,8 @@ from bot.models import Completion, CompletionSource
 SELF_REPORT = "self_report"
 #: Every kind of source.
 KINDS = ("self_report", "import", "xapi", "admin", "champion")
-#: The columns :func:`record_many` takes (``ref`` is optional: one per row).
+#: The columns :func:`record_many` takes; ``ref`` (one reference per row), ``score`` and
+#: ``credits`` (float64) are optional.
 BATCH_SCHEMA = pa.schema(
     [
         ("person_id", pa.int64()),
@@ -65,6 +66,8 @@ def record(
     completed_at: datetime,
     now: datetime,
     actor: str,
+    score: float | None = None,
+    credits: float | None = None,
 ) -> Recorded:
     """Record a completion from one source; a later source confirms the first."""
     row = {
@@ -76,6 +79,8 @@ def record(
         "verified": kind != SELF_REPORT,
         "recorded_by": actor[:255],
         "source_ref": ref[:255],
+        "score": score,
+        "credits": credits,
     }
     added = insert_ignore(session, Completion, [row])
     found = find(session, person_id, course_id)
@@ -195,8 +200,11 @@ def record_many(
         return Batch()
     if "ref" not in rows.column_names:
         rows = rows.append_column("ref", pa.repeat(pa.scalar(ref[:255]), rows.num_rows))
+    for name in ("score", "credits"):
+        if name not in rows.column_names:
+            rows = rows.append_column(name, pa.nulls(rows.num_rows, pa.float64()))
     grouped = rows.group_by(["person_id", "course_id"], use_threads=False).aggregate(
-        [("completed_at", "min"), ("ref", "first")]
+        [("completed_at", "min"), ("ref", "first"), ("score", "max"), ("credits", "max")]
     )
     unique = pa.table(
         {
@@ -204,6 +212,8 @@ def record_many(
             "course_id": grouped.column("course_id"),
             "completed_at": grouped.column("completed_at_min"),
             "ref": grouped.column("ref_first"),
+            "score": grouped.column("score_max").cast(pa.float64()),
+            "credits": grouped.column("credits_max").cast(pa.float64()),
         }
     )
     connection = session.connection()
@@ -226,7 +236,7 @@ def _bulk_sqlite(connection: Any, rows: pa.Table, kind: str, now: datetime, acto
     before = raw.total_changes
     raw.executemany(
         "INSERT INTO completion (person_id, course_id, completed_at, recorded_at, source, "
-        "verified, recorded_by, source_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "verified, recorded_by, source_ref, score, credits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (person_id, course_id) DO NOTHING",
         zip(
             people,
@@ -237,6 +247,8 @@ def _bulk_sqlite(connection: Any, rows: pa.Table, kind: str, now: datetime, acto
             _same(verified),
             _same(actor[:255]),
             refs,
+            rows.column("score").to_pylist(),
+            rows.column("credits").to_pylist(),
             strict=False,
         ),
     )
@@ -296,24 +308,26 @@ def _bulk_postgresql(
     verified = kind != SELF_REPORT
     buffer = io.BytesIO()
     pa_csv.write_csv(
-        rows.select(["person_id", "course_id", "completed_at", "ref"]),
+        rows.select(["person_id", "course_id", "completed_at", "ref", "score", "credits"]),
         buffer,
         pa_csv.WriteOptions(include_header=False, quoting_style="needed"),
     )
     with raw.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS huddle_batch (person_id INTEGER, "
-            "course_id TEXT, completed_at TIMESTAMPTZ, ref TEXT) ON COMMIT DELETE ROWS"
+            "CREATE TEMP TABLE IF NOT EXISTS huddle_batch (person_id INTEGER, course_id TEXT, "
+            "completed_at TIMESTAMPTZ, ref TEXT, score FLOAT, credits FLOAT) ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE huddle_batch")
         with cursor.copy(
-            "COPY huddle_batch (person_id, course_id, completed_at, ref) FROM STDIN (FORMAT csv)"
+            "COPY huddle_batch (person_id, course_id, completed_at, ref, score, credits) "
+            "FROM STDIN (FORMAT csv)"
         ) as copy:
             copy.write(buffer.getbuffer())
         cursor.execute(
             "INSERT INTO completion (person_id, course_id, completed_at, recorded_at, source, "
-            "verified, recorded_by, source_ref) "
-            "SELECT person_id, course_id, completed_at, %s, %s, %s, %s, ref FROM huddle_batch "
+            "verified, recorded_by, source_ref, score, credits) "
+            "SELECT person_id, course_id, completed_at, %s, %s, %s, %s, ref, score, credits "
+            "FROM huddle_batch "
             "ON CONFLICT (person_id, course_id) DO NOTHING "
             "RETURNING person_id, course_id, completed_at",
             (now, kind, verified, actor[:255]),

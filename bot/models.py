@@ -166,6 +166,9 @@ class Completion(SQLModel, table=True):
     #: Which file and profile (``import:<run>``), credential and statement
     #: (``xapi:<credential>:<statement id>``), or person, for the first source.
     source_ref: str = Field(default="", max_length=255)
+    #: The score the learning site gave (0-100), and the credits it awarded, when it said.
+    score: float | None = None
+    credits: float | None = None
 
 
 class CompletionSource(SQLModel, table=True):

@@ -75,6 +75,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('completion', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_ref', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('score', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('credits', sa.Float(), nullable=True))
     # Existing completions keep their source as it was; their reference is who recorded it.
     op.execute("UPDATE completion SET source_ref = recorded_by")
 
@@ -92,6 +94,8 @@ def downgrade() -> None:
         batch_op.drop_column('username')
 
     with op.batch_alter_table('completion', schema=None) as batch_op:
+        batch_op.drop_column('credits')
+        batch_op.drop_column('score')
         batch_op.drop_column('source_ref')
 
     with op.batch_alter_table('completion_source', schema=None) as batch_op:
