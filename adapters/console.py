@@ -19,6 +19,7 @@ from bot import markup
 from bot.core import Bot
 from bot.messages import (
     Actions,
+    Attachment,
     Block,
     Button,
     Divider,
@@ -157,7 +158,13 @@ def _block(block: Block, style: Style, buttons: list[Button], first: int) -> str
         return f"[{block.alt}] <{block.url}>"
     if isinstance(block, Divider):
         return style.dim("─" * 40)
+    if isinstance(block, Attachment):
+        return style.dim(f"[file: {block.name}, {_size(block.size)}]")
     return ""  # pragma: no cover - every block type is handled above
+
+
+def _size(count: int) -> str:
+    return f"{count} bytes" if count < 1024 else f"{count / 1024:.0f} KB"
 
 
 def render_all(messages: Iterable[Message], style: Style) -> Rendered:

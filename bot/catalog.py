@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import matching
-from bot.content import Course, Pathway
+from bot.content import Content, Course, Pathway
 from bot.context import Ctx
 
 
@@ -21,9 +21,14 @@ def find_pathway(ctx: Ctx, text: str) -> tuple[Pathway | None, list[Pathway]]:
 
 
 def course_candidates(ctx: Ctx) -> list[matching.Candidate]:
+    return courses_to_match(ctx.content)
+
+
+def courses_to_match(content: Content) -> list[matching.Candidate]:
+    """Every course, as titles are matched against it."""
     return [
         matching.Candidate(x.id, x.title, (x.id.replace("-", " "),))
-        for x in ctx.content.courses.values()
+        for x in content.courses.values()
     ]
 
 

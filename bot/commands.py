@@ -425,5 +425,24 @@ class TeamMeeting(Command):
 @dataclass(frozen=True)
 class ImportCompletions(Command):
     csv_text: str
-    needs: ClassVar[Need] = "admin"
+    needs: ClassVar[Need] = "champion"
     slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ImportFile(Command):
+    """A file sent to the bot: a learning-site export or a roster. ``words`` are what came
+    with it (``profile moodle-course``, ``date order MDY``, ``course pain-101``, ``roster``)."""
+
+    words: str = ""
+    needs: ClassVar[Need] = "champion"
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ImportErrors(Command):
+    """The refused rows of an import again, as a file."""
+
+    run: int
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True

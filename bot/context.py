@@ -7,17 +7,19 @@ templates, and the person's zone and local date.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import markup
 from bot.clock import Clock
 from bot.content import Content
-from bot.messages import Actions, Block, Button, ButtonStyle, Incoming, Message, Text
+from bot.messages import Actions, Block, Button, ButtonStyle, Incoming, Message, Outgoing, Text
 from bot.models import AuditEntry, Person
 from bot.templates import Markdown, Templates, Value
 from bot.timeparse import zone_or_none
@@ -47,6 +49,10 @@ class Actor:
         return self.has("admin")
 
 
+#: Work an answer promised, run after its transaction: it returns more to say.
+Job = Callable[[], Sequence[Message | Outgoing]]
+
+
 @dataclass
 class Ctx:
     """Everything a handler needs for one request."""
@@ -60,6 +66,14 @@ class Ctx:
     incoming: Incoming | None = None
     #: Called as (done, total) during long work such as a large roster import.
     progress: Callable[[int, int], None] | None = None
+    #: The database, for long work that commits as it goes (an import), outside this
+    #: request's transaction.
+    engine: Engine | None = None
+    #: Long work this answer promised: run after the request's transaction, off the
+    #: chat path, its messages sent to the same conversation.
+    jobs: list[Job] = field(default_factory=list)
+    #: Runs another command for the same person in a transaction of its own (for a job).
+    run_command: Callable[[Any], Sequence[Message | Outgoing]] | None = None
 
     # --- time ---------------------------------------------------------------------------
 

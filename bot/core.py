@@ -30,12 +30,19 @@ from bot import commands as c
 from bot import guessing, parser
 from bot.clock import Clock
 from bot.content import Content
-from bot.context import Actor, Ctx, Refused
+from bot.context import Actor, Ctx, Job, Refused
 from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
 from bot.handlers import HANDLERS, PERSONAL
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
-from bot.models import Conversation, DeliveryIssue, HandledEvent, Person, Schedule
+from bot.models import (
+    Conversation,
+    DeliveryIssue,
+    HandledEvent,
+    Person,
+    Schedule,
+    StoredFile,
+)
 from bot.planning import GRACE, Planner, PlanReport
 from bot.store import (
     conversation_state,
@@ -68,8 +75,10 @@ class Bot:
     # --- the way in ---------------------------------------------------------------------
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
-        """Answer one message, slash command or button click."""
-        return self.respond(incoming).outgoing
+        """Answer one message, slash command or button click, with any long work it
+        starts done at once (the terminal, tests); adapters use :meth:`respond`."""
+        reply = self.respond(incoming)
+        return reply.outgoing + (reply.later() if reply.later is not None else [])
 
     def respond(self, incoming: Incoming) -> Reply:
         """Answer one message, and say whether the command may have changed anything."""
@@ -80,7 +89,9 @@ class Bot:
             refusal = self._say("button.not_yours")
             return Reply([Outgoing(refusal)], not_yours=True)
         try:
-            command = parser.parse(incoming.text)
+            command = (
+                c.ImportFile(words=incoming.text) if incoming.files else parser.parse(incoming.text)
+            )
             for attempt in range(LOCK_RETRIES):
                 try:
                     return self._respond(incoming, command)
@@ -115,10 +126,35 @@ class Bot:
             actor = Actor(
                 label=person.email, roles=roles_of(session, person.id or 0), person=person
             )
-            answers = self._run(session, actor, command, incoming=incoming)
+            jobs: list[Job] = []
+            answers = self._run(session, actor, command, incoming=incoming, jobs=jobs)
         # Buttons on answers to this person act for this person only.
         addressed = [_addressed(a, incoming.user_id) for a in answers]
-        return Reply(addressed, changed=not command.read_only)
+        later = self._later(jobs, incoming, type(command).__name__) if jobs else None
+        return Reply(addressed, changed=not command.read_only, later=later)
+
+    def _later(
+        self, jobs: list[Job], incoming: Incoming | None, what: str
+    ) -> Callable[[], list[Outgoing]]:
+        """The promised work as one call that never raises: a failure is logged and
+        answered with an apology, like any other."""
+
+        def work() -> list[Outgoing]:
+            out: list[Outgoing] = []
+            for job in jobs:
+                try:
+                    answers = job()
+                except Exception:
+                    log.exception(
+                        "long work for %s failed (%s)", what, incoming and incoming.user_id
+                    )
+                    shown = incoming.text[:200] if incoming else what
+                    answers = [self._say("error.apology", text=shown)]
+                user = incoming.user_id if incoming else ""
+                out.extend(_addressed(a, user) for a in answers)
+            return out
+
+        return work
 
     def run_as_operator(
         self, text: str, operator: str, progress: Callable[[int, int], None] | None = None
@@ -134,8 +170,11 @@ class Bot:
     ) -> list[Message]:
         """Run a command for the server operator (the CLI): the same handlers as chat."""
         actor = Actor(label=f"cli:{operator}", roles=frozenset({"admin"}))
+        jobs: list[Job] = []
         with session_scope(self.engine, write=not command.read_only) as session:
-            answers = self._run(session, actor, command, progress=progress)
+            answers = list(self._run(session, actor, command, progress=progress, jobs=jobs))
+        if jobs:
+            answers += self._later(jobs, None, type(command).__name__)()
         return [a.message if isinstance(a, Outgoing) else a for a in answers]
 
     # --- services for adapters ----------------------------------------------------------
@@ -150,6 +189,13 @@ class Bot:
         a platform with no mentions of its own (the terminal)."""
         with Session(self.engine) as session:
             return [(p.email, p.name, team) for p, team in people_named(session, words)]
+
+    def stored_file(self, file_id: str) -> tuple[str, str, bytes] | None:
+        """(name, media type, bytes) of a file the core made for sending (see
+        :class:`bot.messages.Attachment`), or None once it is gone."""
+        with Session(self.engine) as session:
+            found = session.get(StoredFile, file_id)
+            return (found.name, found.media_type, found.content) if found else None
 
     def knows(self, platform: str, user_id: str) -> bool:
         """Whether this platform user is already linked to a person on the roster."""
@@ -395,7 +441,12 @@ class Bot:
         *,
         incoming: Incoming | None = None,
         progress: Callable[[int, int], None] | None = None,
+        jobs: list[Job] | None = None,
     ) -> Sequence[Message | Outgoing]:
+        def run_command(later: c.Command) -> Sequence[Message | Outgoing]:
+            with session_scope(self.engine, write=not later.read_only) as own:
+                return self._run(own, actor, later, incoming=incoming, jobs=jobs)
+
         ctx = Ctx(
             session=session,
             content=self.content,
@@ -404,6 +455,9 @@ class Bot:
             actor=actor,
             incoming=incoming,
             progress=progress,
+            engine=self.engine,
+            jobs=jobs if jobs is not None else [],
+            run_command=run_command,
         )
         if isinstance(command, c.Unknown) and incoming is not None:
             # The second stage: words the exact grammar did not take, matched against the

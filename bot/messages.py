@@ -12,6 +12,7 @@ effect, so a click and a typed command take one road through the parser.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Literal
 
@@ -104,6 +105,17 @@ class Divider:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file to send with the message (an import's error file, say), kept by the core
+    and fetched by the adapter with :meth:`bot.core.Bot.stored_file` when it sends it."""
+
+    file_id: str
+    name: str
+    size: int
+    media_type: str = "text/csv"
+
+
+@dataclass(frozen=True)
 class Choice:
     """One option of a form field: what it shows and the words it puts in the command."""
 
@@ -145,7 +157,9 @@ class Form:
         return " ".join(text.split(" ")).strip()
 
 
-Block = Text | Heading | Fields | ProgressBar | Table | Actions | Image | Divider | Form
+Block = (
+    Text | Heading | Fields | ProgressBar | Table | Actions | Image | Divider | Form | Attachment
+)
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,10 @@ class Message:
     @property
     def form(self) -> Form | None:
         return next((b for b in self.blocks if isinstance(b, Form)), None)
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Attachment))
 
     def to_json(self) -> str:
         """The message as JSON (for the outbox), readable back by :meth:`from_json`."""
@@ -243,6 +261,17 @@ class ChannelRef:
 
 
 @dataclass(frozen=True)
+class IncomingFile:
+    """A file someone sent the bot, already downloaded by the adapter to ``path`` (the
+    adapter removes it once the answer, and any work it started, is done)."""
+
+    name: str
+    path: str
+    size: int
+    media_type: str = ""
+
+
+@dataclass(frozen=True)
 class Incoming:
     """Something a person said or clicked, already translated by an adapter.
 
@@ -273,6 +302,8 @@ class Incoming:
     #: False on a platform with no channels (the terminal): a post meant for a team
     #: channel is shown where the person is instead.
     has_channels: bool = True
+    #: Files sent with the message (an export to import), downloaded.
+    files: tuple[IncomingFile, ...] = ()
 
     @property
     def not_for_sender(self) -> bool:
@@ -314,6 +345,10 @@ class Reply:
     #: Incoming carried no email to link them by): the adapter may look the email up
     #: and ask again. Nothing has been done in that case.
     identified: bool = True
+    #: Long work the answer promised ("Importing 184,000 rows…"): the adapter sends
+    #: ``outgoing`` first, then runs this off the chat path (its work pool) and sends
+    #: what it returns to the same conversation.
+    later: Callable[[], list[Outgoing]] | None = None
 
 
 _BLOCK_TYPES.update(
@@ -330,6 +365,7 @@ _BLOCK_TYPES.update(
             Actions,
             Image,
             Divider,
+            Attachment,
             Choice,
             FormField,
             Form,

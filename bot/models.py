@@ -209,6 +209,23 @@ class ImportRun(SQLModel, table=True):
     already: int = 0
     refused: int = 0
     unknown_people: int = 0
+    #: The stored file of its refused rows, if any (see StoredFile).
+    errors_file: str = Field(default="", max_length=32)
+
+
+class StoredFile(SQLModel, table=True):
+    """A file the bot sends (an import's error file), kept until the adapter has sent it
+    and for a while after, so it can be offered again."""
+
+    __tablename__ = "stored_file"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    media_type: str = Field(max_length=100)
+    content: bytes
+    created_at: datetime = Field(index=True)
+    #: Who may have it: the email of the person it was made for, or the operator's label.
+    owner: str = Field(max_length=255)
 
 
 class XapiCredential(SQLModel, table=True):

@@ -201,6 +201,10 @@ _RULES: list[tuple[str, Builder]] = [
     ),
     (r"team meeting\s+(?P<args>.+)", lambda m, _: c.TeamMeeting(args=m.group("args"))),
     (
+        r"(?:import errors|errors of import|refused rows)\s+#?(?P<run>\d{1,9})",
+        lambda m, _: c.ImportErrors(run=int(m.group("run"))),
+    ),
+    (
         r"(?:completions import|import completions)",
         lambda m, body: c.ImportCompletions(csv_text=body),
     ),

@@ -161,6 +161,12 @@ class RosterReport:
     errors: list[RowError] = field(default_factory=list)
 
 
+def header_fits(cells: Iterable[str]) -> bool:
+    """Whether a row is a roster's header (every required column, by any of its names)."""
+    names = {_HEADER_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in cells}
+    return set(REQUIRED) <= names
+
+
 def read(
     csv_text: str, content: Content, *, header: bool = True
 ) -> tuple[list[Row], list[RowError], HeaderProblem | None]:

@@ -12,13 +12,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.timeparse import zone_or_none
 from bot.yamlines import LineDict, LineList
 
-if TYPE_CHECKING:
-    from bot.content import _Reader
+
+class _Reader(Protocol):
+    """What reading sources.yaml needs of the content reader (bot.content)."""
+
+    def error(self, line: int, message: str) -> None: ...
+
+    def mapping(self, data: Any, line: int, what: str) -> LineDict | None: ...
+
+    def keys(self, data: LineDict, what: str, required: set[str], optional: set[str]) -> None: ...
+
+    def text(self, data: LineDict, key: str, what: str, default: str = "") -> str: ...
+
+    def text_list(self, data: LineDict, key: str, what: str) -> tuple[str, ...]: ...
+
+    def url(self, value: str, line: int, what: str) -> str: ...
+
 
 SOURCES = "sources.yaml"
 PERSON_KEYS = ("email", "username")
@@ -177,7 +191,7 @@ def _profile(r: _Reader, pid: str, item: LineDict) -> Profile | None:
         id=pid,
         title=r.text(item, "title", what),
         site=r.text(item, "site", what).lower(),
-        recognise=tuple(_fold(c) for c in r.text_list(item, "recognise", what))
+        recognise=tuple(fold(c) for c in r.text_list(item, "recognise", what))
         if "recognise" in item
         else (),
         header_starts_empty=starts_empty,
@@ -189,13 +203,13 @@ def _profile(r: _Reader, pid: str, item: LineDict) -> Profile | None:
         date_formats=formats,
         date_order=order,
         zone=zone,
-        score_column=_fold(r.text(item, "score", what)),
-        credits_column=_fold(r.text(item, "credits", what)),
+        score_column=fold(r.text(item, "score", what)),
+        credits_column=fold(r.text(item, "credits", what)),
         skip=skip,
     )
 
 
-def _fold(header: str) -> str:
+def fold(header: str) -> str:
     """A header cell as compared: case and spacing do not matter."""
     return " ".join(header.split()).casefold()
 
@@ -212,7 +226,7 @@ def _people(r: _Reader, data: Any, line: int, what: str) -> tuple[PersonColumn, 
         by = r.text(block, "by", what)
         if by not in PERSON_KEYS:
             r.error(block.line_of("by"), f"{what}: person 'by' is one of {', '.join(PERSON_KEYS)}")
-        found.append(PersonColumn(_fold(r.text(block, "column", what)), by))
+        found.append(PersonColumn(fold(r.text(block, "column", what)), by))
     if not found:
         r.error(line, f"{what}: person: name the column (and 'by': email or username)")
     return tuple(found)
@@ -241,8 +255,8 @@ def _course(r: _Reader, data: Any, line: int, what: str) -> CourseSpec:
         r.error(block.line_of("columns"), f"{what}: course columns: each (one per course)")
     return CourseSpec(
         by=by,
-        column=_fold(r.text(block, "column", what)),
-        title_column=_fold(r.text(block, "title", what)),
+        column=fold(r.text(block, "column", what)),
+        title_column=fold(r.text(block, "title", what)),
         file_name=file_name,
         each=each,
         date=r.text(block, "date", what) or "next",
@@ -259,7 +273,7 @@ def _status(r: _Reader, item: LineDict, what: str) -> tuple[str, tuple[str, ...]
     values = r.text_list(block, "completed", what)
     if not values:
         r.error(block.line_of("completed"), f"{what}: status: list the 'completed' values")
-    return _fold(r.text(block, "column", what)), tuple(_fold(v) for v in values)
+    return fold(r.text(block, "column", what)), tuple(fold(v) for v in values)
 
 
 def _dates(r: _Reader, data: Any, line: int, what: str) -> tuple[str, tuple[str, ...], str]:
@@ -278,7 +292,7 @@ def _dates(r: _Reader, data: Any, line: int, what: str) -> tuple[str, tuple[str,
             block.line_of("order") if "order" in block else block.line,
             f"{what}: dates with day and month: state the 'order' they are in (DMY or MDY)",
         )
-    return _fold(r.text(block, "column", what)), formats, order if day_month else ""
+    return fold(r.text(block, "column", what)), formats, order if day_month else ""
 
 
 def _xapi(r: _Reader, data: Any, line: int) -> tuple[XapiAccount, ...]:

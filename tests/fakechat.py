@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from adapters.console import Style, render_all
 from bot.app import SAMPLE_ROSTER
 from bot.clock import FrozenClock
 from bot.core import Bot
-from bot.messages import Button, Incoming, Message, Outgoing, Via
+from bot.messages import Button, Incoming, IncomingFile, Message, Outgoing, Via
 from bot.settings import PROJECT_ROOT
 
 PLATFORM = "fake"
@@ -82,6 +83,11 @@ class Talker:
     def says(self, text: str, **where: Any) -> Reply:
         """Say something; ``where`` sets Incoming fields such as mentions or in_channel."""
         return self._send(text, "direct", **where)
+
+    def sends_file(self, path: Path, words: str = "", name: str = "") -> Reply:
+        """Send a file (as a Slack file share or a Teams attachment would, downloaded)."""
+        sent = IncomingFile(name or path.name, str(path), path.stat().st_size, "text/csv")
+        return self._send(words, "direct", files=(sent,))
 
     def clicks(self, label: str, on: Reply | Message | None = None) -> Reply:
         """Press a button on the last reply, or on ``on`` (a reply or message someone else

@@ -76,7 +76,7 @@ def test_completions_recorded_by_an_admin_or_imported_are_celebrated_too(chat: F
     imported = sam.says(
         "completions import\nemail,course,completed_at\nella.grant@example.org,comm-101,2026-11-20"
     )
-    assert "1 new" in imported
+    assert "1 new completions" in imported
     posts = _settle(chat)
     assert len(posts) == 2
     assert posts[0].startswith("C-icu: 🎉 @Ben Cho finished Goals-of-care conversations")
@@ -166,7 +166,7 @@ def test_an_import_of_many_completions_is_one_digest_per_team(chat: FakeChat) ->
         ]
     )
     sam = chat.person(SAM)
-    assert "Completions imported: 7 new, 0 already recorded, 0 rows with problems" in sam.says(
+    assert "7 new completions, 0 confirmed (now verified), 0 already recorded" in sam.says(
         "completions import\n" + csv_text
     )
     posts = _settle(chat)
@@ -193,7 +193,8 @@ def test_an_import_of_many_completions_is_one_digest_per_team(chat: FakeChat) ->
         "(0.75 CNE). Well done!"
     ]
     # The same file again changes nothing and posts nothing.
-    assert "0 new, 7 already recorded" in sam.says("completions import\n" + csv_text)
+    again = sam.says("completions import\n" + csv_text)
+    assert "0 new completions, 0 confirmed (now verified), 7 already recorded" in again
     assert _settle(chat) == []
 
 

@@ -46,8 +46,9 @@ SAMPLES = {
     "role": "champion",
 }
 PLACEHOLDER = re.compile(r"<([a-z][a-z ]*)>")
-#: Not something to teach: what the parser answers when nothing matches.
-NOT_A_COMMAND = {c.Unknown}
+#: Not something to teach: what the parser answers when nothing matches; and a file sent
+#: to the bot, which is no words to type (the help says to send one, checked below).
+NOT_A_COMMAND = {c.Unknown, c.ImportFile}
 
 ROLE_NEEDS = {
     ANA: {"anyone"},
@@ -94,6 +95,8 @@ def test_help_shows_every_command_the_role_may_use_and_nothing_else(
         reached.add(type(command))
     missing = sorted(cls.__name__ for cls in expected - reached)
     assert missing == [], f"not in the help of {email}: {missing}"
+    if c.ImportFile.needs in needs:
+        assert "as a file in this chat" in chat.person(email).says("help").text
 
 
 def test_placeholders_read_as_placeholders_on_every_platform(chat: FakeChat) -> None:

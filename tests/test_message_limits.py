@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 from slack_sdk.models.blocks import Block
 
@@ -151,7 +152,9 @@ def _walk(node: object) -> Iterator[dict[str, object]]:
             yield from _walk(value)
 
 
-def test_every_answer_and_every_scheduled_message_fits_both_platforms(chat: FakeChat) -> None:
+def test_every_answer_and_every_scheduled_message_fits_both_platforms(
+    chat: FakeChat, tmp_path: Path
+) -> None:
     _big_organisation(chat)
     sam = chat.person(SAM)
     for n in range(120):
@@ -168,6 +171,19 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(chat: Fake
         ran.add(type(parse(words)))
         reply = sam.says(words)
         answers += [(words.split("\n")[0], m) for m in reply.messages]
+    # A file sent to the bot: an export with many refused rows (a table, the error file).
+    export = tmp_path / "completion-pc-comm101.csv"
+    export.write_text(
+        "email,course,completed_at\n"
+        + "\n".join(f"nobody{n}@example.org,{LONG} {n},2026-11-20" for n in range(300))
+    )
+    for words, reply in (
+        ("(a file)", sam.sends_file(export)),
+        ("import errors 1", sam.says("import errors 1")),
+    ):
+        ran.add(c.ImportFile if words == "(a file)" else c.ImportErrors)
+        assert "refused" in reply.text, reply.text
+        answers += [(words, m) for m in reply.messages]
     missing = sorted(cls.__name__ for cls in set(HANDLERS) - ran)
     assert missing == [], f"not exercised: {missing}"
 

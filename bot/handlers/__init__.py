@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import commands as c
 from bot.context import Ctx
-from bot.handlers import admin, learner, nudges, personal, team
+from bot.handlers import admin, imports, learner, nudges, personal, team
 from bot.messages import Message, Outgoing
 
 #: A handler answers with messages for the asker, or addressed Outgoing posts.
@@ -65,7 +65,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.Rsvp: nudges.rsvp,
     c.SetWeekends: personal.set_weekends,
     c.TeamMeeting: team.team_meeting,
-    c.ImportCompletions: admin.import_completions,
+    c.ImportCompletions: imports.import_completions,
+    c.ImportFile: imports.import_file,
+    c.ImportErrors: imports.import_errors,
 }
 
 #: Commands that only make sense for a person (the CLI operator has no pathway).

@@ -7,12 +7,9 @@ limit inside the handler, before anything is written.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import col, delete, select
@@ -20,7 +17,6 @@ from sqlmodel import col, delete, select
 from bot import commands as c
 from bot import ledger, roster
 from bot.catalog import find_course, find_pathway
-from bot.celebrations import on_completion, team_milestones
 from bot.completions import record
 from bot.compose import discipline_name
 from bot.context import Ctx, Refused
@@ -34,7 +30,6 @@ from bot.models import (
     DISCIPLINES,
     ROLES,
     AuditEntry,
-    Completion,
     Enrolment,
     Person,
     PersonRole,
@@ -538,119 +533,3 @@ def readable_detail(detail: str) -> str:
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-COMPLETION_COLUMNS = ("email", "course", "completed_at")
-
-
-def import_completions(ctx: Ctx, cmd: c.ImportCompletions) -> list[Message]:
-    """Completions exported from the learning site: verified, celebrated, imported once."""
-    columns = ", ".join(COMPLETION_COLUMNS)
-    if not cmd.csv_text.strip():
-        return [ctx.say("completions.usage", columns=columns)]
-    reader = csv.reader(io.StringIO(cmd.csv_text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [h for h in COMPLETION_COLUMNS[:2] if h not in header]
-    unknown = [h for h in header if h and h not in COMPLETION_COLUMNS]
-    if missing or unknown:
-        return [
-            ctx.say(
-                "completions.bad_header",
-                missing=", ".join(missing) or "-",
-                unknown=", ".join(unknown) or "-",
-                columns=columns,
-            )
-        ]
-    errors: list[str] = []
-    added = already = 0
-    now = ctx.now()
-    teams: set[int] = set()
-    people: dict[str, Person | None] = {}
-    for raw in reader:
-        if not any(cell.strip() for cell in raw):
-            continue
-        line = reader.line_num
-        values = dict(zip(header, (cell.strip() for cell in raw), strict=False))
-        email = values.get("email", "").lower()
-        if "@" not in email:
-            errors.append(
-                ctx.md(
-                    "roster.error_line",
-                    line=line,
-                    reason=ctx.md("completions.reason.bad_email", value=email),
-                )
-            )
-            continue
-        if email not in people:
-            people[email] = person_by_email(ctx.session, email)
-        person = people[email]
-        if person is None:
-            errors.append(
-                ctx.md(
-                    "roster.error_line",
-                    line=line,
-                    reason=ctx.md("completions.reason.unknown_person", value=email),
-                )
-            )
-            continue
-        course = ctx.content.courses.get(values.get("course", "").lower())
-        if course is None:
-            errors.append(
-                ctx.md(
-                    "roster.error_line",
-                    line=line,
-                    reason=ctx.md(
-                        "completions.reason.unknown_course", value=values.get("course", "")
-                    ),
-                )
-            )
-            continue
-        when = now
-        if values.get("completed_at"):
-            try:
-                when = datetime.fromisoformat(values["completed_at"])
-            except ValueError:
-                errors.append(
-                    ctx.md(
-                        "roster.error_line",
-                        line=line,
-                        reason=ctx.md("completions.reason.bad_date", value=values["completed_at"]),
-                    )
-                )
-                continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=ctx.zone_for(person))
-        before, _, _ = status_of(ctx.session, ctx.content, person.id or 0)
-        if insert_ignore(
-            ctx.session,
-            Completion,
-            [
-                {
-                    "person_id": person.id,
-                    "course_id": course.id,
-                    "completed_at": when,
-                    "recorded_at": now,
-                    "source": "import",
-                    "verified": True,
-                    "recorded_by": ctx.actor.label,
-                }
-            ],
-        ):
-            added += 1
-            on_completion(ctx.session, ctx.content, person, course.id, before, now)
-            if person.team_id is not None:
-                teams.add(person.team_id)
-        else:
-            already += 1
-    team_milestones(ctx.session, ctx.content, teams, now)
-    ctx.audit(
-        "completions.import",
-        f"{added + already + len(errors)} rows",
-        json.dumps({"added": added, "already": already, "errors": len(errors)}),
-    )
-    extra: list[Block] = []
-    if errors:
-        extra.append(Text(Markdown("\n".join("- " + e for e in errors[:20]))))
-    return [
-        ctx.say("completions.summary", *extra, added=added, already=already, errors=len(errors))
-    ]

@@ -1,4 +1,4 @@
-"""completion ledger, import runs, xapi, usernames
+"""completion ledger, import runs, stored files, xapi, usernames
 
 Revision ID: 0007
 Revises: 0006
@@ -35,8 +35,21 @@ def upgrade() -> None:
     sa.Column('already', sa.Integer(), nullable=False),
     sa.Column('refused', sa.Integer(), nullable=False),
     sa.Column('unknown_people', sa.Integer(), nullable=False),
+    sa.Column('errors_file', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('stored_file',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('stored_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stored_file_created_at'), ['created_at'], unique=False)
+
     op.create_table('xapi_credential',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -108,4 +121,8 @@ def downgrade() -> None:
 
     op.drop_table('xapi_credential')
     op.drop_table('import_run')
+    with op.batch_alter_table('stored_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stored_file_created_at'))
+
+    op.drop_table('stored_file')
     # ### end Alembic commands ###

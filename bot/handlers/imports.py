@@ -1,0 +1,311 @@
+"""Handlers for completion data brought in: a learning-site export or a roster sent as a
+file, completions pasted in chat, and an import's refused rows fetched again.
+
+A file is recognised at once (its layout, about how many rows) and answered with
+"Importing 184,000 rows…"; the import itself is a job run after the request, off the
+chat path, and answered with the summary and the refused rows as a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import col, delete
+
+from bot import commands as c
+from bot import imports
+from bot.context import Ctx, Refused
+from bot.db import session_scope
+from bot.imports import Options, Outcome, ReadProblem
+from bot.imports.reading import head_rows
+from bot.messages import Attachment, Block, IncomingFile, Message, Table, Text
+from bot.models import ImportRun, StoredFile
+from bot.roster import header_fits
+
+#: A roster sent as a file is read whole; larger files are not rosters.
+ROSTER_LIMIT = 20 * 1024 * 1024
+#: How long an error file is kept to be fetched again.
+KEEP_FILES = timedelta(days=30)
+SHOWN_ERRORS = 5
+
+
+@dataclass(frozen=True)
+class Words:
+    """What came with a file: how to read it."""
+
+    profile: str = ""
+    order: str = ""
+    course: str = ""
+    zone: str = ""
+    roster: bool = False
+
+
+_WORDS = re.compile(
+    r"(?:--?)?(?:(?P<profile>profile|layout|as)\s+(?P<p>[\w-]+)"
+    r"|date[ -]?order\s+(?P<o>dmy|mdy)|(?P<o2>dmy|mdy)"
+    r"|course\s+(?P<c>\S+)|zone\s+(?P<z>\S+)|(?P<r>roster))",
+    re.IGNORECASE,
+)
+
+
+def read_words(text: str) -> Words:
+    found: dict[str, str] = {}
+    roster = False
+    for m in _WORDS.finditer(text):
+        if m.group("p"):
+            found["profile"] = m.group("p").lower()
+        if m.group("o") or m.group("o2"):
+            found["order"] = (m.group("o") or m.group("o2")).upper()
+        if m.group("c"):
+            found["course"] = m.group("c")
+        if m.group("z"):
+            found["zone"] = m.group("z")
+        roster = roster or bool(m.group("r"))
+    return Words(roster=roster, **found)
+
+
+def import_file(ctx: Ctx, cmd: c.ImportFile) -> list[Message]:
+    """A file sent to the bot: a learning-site export to import, or a roster."""
+    files = ctx.incoming.files if ctx.incoming is not None else ()
+    if not files:
+        return [ctx.say("import.no_file")]
+    words = read_words(cmd.words)
+    answers: list[Message] = []
+    for sent in files:
+        answers += _one_file(ctx, sent, words)
+    return answers
+
+
+def _one_file(ctx: Ctx, sent: IncomingFile, words: Words) -> list[Message]:
+    path = Path(sent.path)
+    try:
+        rows = head_rows(path)
+    except ReadProblem as problem:
+        return [_problem(ctx, problem, sent.name)]
+    if words.roster or any(header_fits(r) for r in rows[:5]):
+        return _roster_file(ctx, sent, path)
+    options = Options(
+        profile=words.profile,
+        date_order=words.order,
+        zone=words.zone,
+        course=words.course,
+        team_id=_team_limit(ctx),
+        actor=ctx.actor.label,
+    )
+    try:
+        layout = imports.recognise(ctx.content, path, sent.name, options.profile)
+    except ReadProblem as problem:
+        return [_problem(ctx, problem, sent.name)]
+    count = imports.count_rows(path)
+    ctx.jobs.append(lambda: _import(ctx, path, sent.name, options))
+    if count:
+        return [
+            ctx.say(
+                "import.starting",
+                rows=f"{count:,}",
+                file=sent.name,
+                layout=layout.profile.title,
+            )
+        ]
+    return [ctx.say("import.starting_unsized", file=sent.name, layout=layout.profile.title)]
+
+
+def _roster_file(ctx: Ctx, sent: IncomingFile, path: Path) -> list[Message]:
+    if not ctx.actor.is_admin:
+        return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
+    try:
+        text = imports.as_text(path, ROSTER_LIMIT)
+    except ReadProblem as problem:
+        return [_problem(ctx, problem, sent.name)]
+    run = ctx.run_command
+    assert run is not None
+    ctx.jobs.append(lambda: list(run(c.ImportRoster(csv_text=text))))
+    return [ctx.say("import.roster_starting", file=sent.name)]
+
+
+def _team_limit(ctx: Ctx) -> int | None:
+    """A champion imports for their own team only; an admin for everyone."""
+    if ctx.actor.is_admin:
+        return None
+    person = ctx.actor.person
+    if person is None or person.team_id is None:
+        raise Refused(ctx.say("import.champion_without_team"))
+    return person.team_id
+
+
+def import_completions(ctx: Ctx, cmd: c.ImportCompletions) -> list[Message]:
+    """Completions pasted in chat: the same import as a file's (plain layout first)."""
+    if not cmd.csv_text.strip():
+        return [ctx.say("completions.usage", columns="email, course, completed_at, score, credits")]
+    digest = hashlib.sha256(cmd.csv_text.encode()).hexdigest()[:10]
+    name = f"pasted rows {digest}"
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed by the job
+        "w", suffix=".csv", delete=False, encoding="utf-8"
+    )
+    with handle:
+        handle.write(cmd.csv_text)
+    path = Path(handle.name)
+    options = Options(team_id=_team_limit(ctx), actor=ctx.actor.label)
+    try:
+        imports.recognise(ctx.content, path, name)
+    except ReadProblem as problem:
+        path.unlink(missing_ok=True)
+        return [_problem(ctx, problem, name)]
+
+    def job() -> list[Message]:
+        try:
+            return _import(ctx, path, name, options)
+        finally:
+            path.unlink(missing_ok=True)
+
+    ctx.jobs.append(job)
+    return []
+
+
+def _import(ctx: Ctx, path: Path, name: str, options: Options) -> list[Message]:
+    """The import itself (a job): the summary, and the refused rows as a file."""
+    assert ctx.engine is not None
+    with tempfile.TemporaryDirectory(prefix="huddle-import-") as folder:
+        errors_to = Path(folder) / "refused.csv"
+        try:
+            outcome = imports.run(
+                ctx.engine,
+                ctx.content,
+                path,
+                options,
+                name=name,
+                now=ctx.now(),
+                say=ctx.plain,
+                errors_to=errors_to,
+                progress=ctx.progress,
+            )
+        except ReadProblem as problem:
+            return [_problem(ctx, problem, name)]
+        attachment = None
+        if outcome.errors is not None:
+            attachment = store_file(
+                ctx.engine,
+                name=f"{Path(name).stem}-refused-rows.csv",
+                data=outcome.errors.read_bytes(),
+                owner=ctx.actor.label,
+                ctx=ctx,
+            )
+            _link_errors(ctx.engine, outcome.run_id, attachment.file_id)
+        return summary(ctx, outcome, attachment=attachment)
+
+
+def summary(
+    ctx: Ctx, outcome: Outcome, *, attachment: Attachment | None = None, errors_at: str = ""
+) -> list[Message]:
+    """What an import did, for chat or the terminal."""
+    blocks: list[Block] = []
+    if outcome.unknown:
+        blocks.append(
+            Text(
+                ctx.md(
+                    "import.unknown_people",
+                    count=outcome.unknown,
+                    sample=", ".join(outcome.unknown_sample),
+                )
+            )
+        )
+    if outcome.unmatched_columns:
+        blocks.append(
+            Text(ctx.md("import.unmatched", columns="; ".join(outcome.unmatched_columns[:10])))
+        )
+    if outcome.refused:
+        shown = _first_errors(outcome)
+        if shown:
+            blocks.append(
+                Table(
+                    (ctx.plain("import.error_columns_line"), ctx.plain("import.error_columns_why")),
+                    tuple(shown),
+                    more=max(outcome.refused - len(shown), 0),
+                )
+            )
+        if attachment is not None:
+            blocks.append(Text(ctx.md("import.errors_attached", run=outcome.run_id)))
+            blocks.append(attachment)
+        elif errors_at:
+            blocks.append(Text(ctx.md("import.errors_at", path=errors_at)))
+    key = "import.partial" if outcome.refused else "import.summary"
+    return [
+        ctx.say(
+            key,
+            *blocks,
+            file=outcome.file_name,
+            profile=outcome.layout.profile.title,
+            layout=outcome.layout.describe(),
+            rows=f"{outcome.rows:,}",
+            added=f"{outcome.added:,}",
+            confirmed=f"{outcome.confirmed:,}",
+            already=f"{outcome.already:,}",
+            not_completed=f"{outcome.not_completed:,}",
+            refused=f"{outcome.refused:,}",
+        )
+    ]
+
+
+def _first_errors(outcome: Outcome) -> list[tuple[str, str]]:
+    if outcome.errors is None or not outcome.errors.exists():
+        return []
+    with outcome.errors.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        return [(row[0], row[2]) for row in islice(reader, SHOWN_ERRORS) if len(row) >= 3]
+
+
+def _problem(ctx: Ctx, problem: ReadProblem, name: str) -> Message:
+    return ctx.say(problem.key, file=name, **problem.values)
+
+
+# --- files kept for sending ----------------------------------------------------------------
+
+
+def store_file(engine: Engine, *, name: str, data: bytes, owner: str, ctx: Ctx) -> Attachment:
+    """Keep a file for the adapter to send (and to be fetched again for a while)."""
+    file_id = uuid.uuid4().hex
+    now = ctx.now()
+    with session_scope(engine) as session:
+        session.execute(delete(StoredFile).where(col(StoredFile.created_at) < now - KEEP_FILES))
+        session.add(
+            StoredFile(
+                id=file_id,
+                name=name[:255],
+                media_type="text/csv",
+                content=data,
+                created_at=now,
+                owner=owner[:255],
+            )
+        )
+    return Attachment(file_id, name, len(data))
+
+
+def _link_errors(engine: Engine, run_id: int, file_id: str) -> None:
+    with session_scope(engine) as session:
+        found = session.get(ImportRun, run_id)
+        if found is not None:
+            found.errors_file = file_id
+            session.add(found)
+
+
+def import_errors(ctx: Ctx, cmd: c.ImportErrors) -> list[Message]:
+    """An import's refused rows again, as a file (for whoever ran it, or an admin)."""
+    found = ctx.session.get(ImportRun, cmd.run)
+    if found is None or not (ctx.actor.is_admin or found.actor == ctx.actor.label):
+        return [ctx.say("import.no_such_run", run=cmd.run)]
+    stored = ctx.session.get(StoredFile, found.errors_file) if found.errors_file else None
+    if stored is None:
+        key = "import.no_refused_rows" if not found.refused else "import.errors_gone"
+        return [ctx.say(key, run=cmd.run, file=found.file_name)]
+    attachment = Attachment(stored.id, stored.name, len(stored.content), stored.media_type)
+    return [ctx.say("import.errors_again", attachment, run=cmd.run, file=found.file_name)]
