@@ -8,11 +8,12 @@ admin is made: ``huddle grant EMAIL admin``.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -34,10 +35,14 @@ db_app = typer.Typer(help="The database: create or upgrade the schema.", no_args
 content_app = typer.Typer(help="The initiative's content folder.", no_args_is_help=True)
 roster_app = typer.Typer(help="The roster of people.", no_args_is_help=True)
 team_app = typer.Typer(help="Teams.", no_args_is_help=True)
+completions_app = typer.Typer(
+    help="Completions from the learning site: import its exports.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(roster_app, name="roster")
 app.add_typer(team_app, name="team")
+app.add_typer(completions_app, name="completions")
 slack_app = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
 teams_app = typer.Typer(help="Microsoft Teams: the app package.", no_args_is_help=True)
@@ -471,6 +476,98 @@ def roster_import(
         c.ImportRoster(csv_text=text),
         fail_on=("roster.bad_header", "roster.usage", "roster.partial"),
     )
+
+
+@completions_app.command("import")
+def completions_import(
+    file: Annotated[Path, typer.Argument(help="The learning site's export: CSV or XLSX.")],
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="The export's layout, as named in sources.yaml (plain, moodle-course, "
+            "moodle-activity, scorm-cloud ...). Without it, the layout is recognised "
+            "from the header."
+        ),
+    ] = "",
+    date_order: Annotated[
+        str,
+        typer.Option(help="DMY or MDY: how numeric dates are written, if not as the layout says."),
+    ] = "",
+    zone: Annotated[
+        str,
+        typer.Option(
+            help="Time zone of times written without one "
+            "(default: the layout's, else the initiative's)."
+        ),
+    ] = "",
+    course: Annotated[
+        str, typer.Option(help="The course of a one-course export, if its file name does not say.")
+    ] = "",
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the refused rows (default: beside FILE, NAME-refused-rows.csv)."
+        ),
+    ] = None,
+) -> None:
+    """Import completions from a learning-site export.
+
+    Good rows are recorded (verified, and celebrated if recent); refused rows go to an
+    error file with their line and the reason; importing the same file again changes
+    nothing. Exits 1 if any row was refused, 2 if the file could not be imported at all.
+    """
+    from adapters.console import Style, render_all, wants_color
+    from bot.app import App
+    from bot.db import has_schema
+    from bot.imports import Options
+
+    if not file.is_file():
+        typer.echo(f"No file {file}.", err=True)
+        raise typer.Exit(2)
+    built = _build()
+    assert isinstance(built, App)
+    if not has_schema(built.engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    target = errors or file.with_name(f"{file.stem}-refused-rows.csv")
+    with _bytes_bar(file.name) as progress:
+        messages, outcome = built.bot.import_completions(
+            file,
+            Options(profile=profile, date_order=date_order, zone=zone, course=course),
+            _operator(),
+            errors_to=target,
+            progress=progress,
+        )
+    typer.echo(render_all(messages, Style(wants_color(sys.stdout))).text)
+    if outcome is None:
+        raise typer.Exit(2)
+    if outcome.refused:
+        raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _bytes_bar(name: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def show(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(
+                total=total, unit="B", unit_scale=True, desc=name, file=sys.stderr, leave=False
+            )
+        bar.update(done - bar.n)
+
+    try:
+        yield show
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 @app.command()

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -33,6 +34,8 @@ from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused
 from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
 from bot.handlers import HANDLERS, PERSONAL
+from bot.handlers.imports import import_to
+from bot.imports import Options, Outcome
 from bot.markup import to_plain
 from bot.messages import Incoming, Message, Outgoing, Reply, Text
 from bot.models import (
@@ -176,6 +179,30 @@ class Bot:
         if jobs:
             answers += self._later(jobs, None, type(command).__name__)()
         return [a.message if isinstance(a, Outgoing) else a for a in answers]
+
+    def import_completions(
+        self,
+        path: Path,
+        options: Options,
+        operator: str,
+        *,
+        errors_to: Path,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[list[Message], Outcome | None]:
+        """Import a learning-site export for the server operator (``huddle completions
+        import``): the summary, and what the import did (None if it could not start)."""
+        actor = Actor(label=f"cli:{operator}", roles=frozenset({"admin"}))
+        with Session(self.engine) as session:
+            ctx = Ctx(
+                session=session,
+                content=self.content,
+                clock=self.clock,
+                templates=self.templates,
+                actor=actor,
+                progress=progress,
+                engine=self.engine,
+            )
+            return import_to(ctx, path, replace(options, actor=actor.label), errors_to)
 
     # --- services for adapters ----------------------------------------------------------
 

@@ -171,25 +171,43 @@ def import_completions(ctx: Ctx, cmd: c.ImportCompletions) -> list[Message]:
     return []
 
 
+def import_to(
+    ctx: Ctx, path: Path, options: Options, errors_to: Path
+) -> tuple[list[Message], Outcome | None]:
+    """Import a file for the server operator: the summary, with the refused rows written
+    to ``errors_to``; and what the import did (None if the file could not be read)."""
+    outcome = _run(ctx, path, path.name, options, errors_to)
+    if isinstance(outcome, Message):
+        return [outcome], None
+    where = str(outcome.errors) if outcome.errors is not None else ""
+    return summary(ctx, outcome, errors_at=where), outcome
+
+
+def _run(ctx: Ctx, path: Path, name: str, options: Options, errors_to: Path) -> Outcome | Message:
+    assert ctx.engine is not None
+    try:
+        return imports.run(
+            ctx.engine,
+            ctx.content,
+            path,
+            options,
+            name=name,
+            now=ctx.now(),
+            say=ctx.plain,
+            errors_to=errors_to,
+            progress=ctx.progress,
+        )
+    except ReadProblem as problem:
+        return _problem(ctx, problem, name)
+
+
 def _import(ctx: Ctx, path: Path, name: str, options: Options) -> list[Message]:
     """The import itself (a job): the summary, and the refused rows as a file."""
     assert ctx.engine is not None
     with tempfile.TemporaryDirectory(prefix="huddle-import-") as folder:
-        errors_to = Path(folder) / "refused.csv"
-        try:
-            outcome = imports.run(
-                ctx.engine,
-                ctx.content,
-                path,
-                options,
-                name=name,
-                now=ctx.now(),
-                say=ctx.plain,
-                errors_to=errors_to,
-                progress=ctx.progress,
-            )
-        except ReadProblem as problem:
-            return [_problem(ctx, problem, name)]
+        outcome = _run(ctx, path, name, options, Path(folder) / "refused.csv")
+        if isinstance(outcome, Message):
+            return [outcome]
         attachment = None
         if outcome.errors is not None:
             attachment = store_file(

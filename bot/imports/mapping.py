@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,6 +40,8 @@ ISO_FORMATS = (
 )
 EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+#: The date examples in a refused row's reason are written on (5 March 2026, 14:07).
+SAMPLE_DATE = datetime(2026, 3, 5, 14, 7, tzinfo=UTC)
 #: A completion dated further ahead than this is a mistake in the file.
 FUTURE_GRACE = timedelta(days=1)
 
@@ -163,7 +165,12 @@ class Mapper:
         self.zone = zone
         self.team_id = team_id
         self.formats = (*profile.formats(order), *ISO_FORMATS)
-        self.shown_formats = ", ".join(profile.formats(order) or ("ISO 8601",))
+        self.shown_formats = " or ".join(
+            [
+                *[*dict.fromkeys(SAMPLE_DATE.strftime(f) for f in profile.formats(order))][:3],
+                "2026-03-05",
+            ]
+        )
         self.header = layout.header
         self._taken: set[int] = set()
         header = layout.folded

@@ -71,7 +71,7 @@ class Layout:
         if self.kind == "xlsx":
             return f"XLSX, sheet {self.sheet}"
         names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
-        return f"CSV ({_ENCODING_NAMES.get(self.encoding, self.encoding)}, {names[self.delimiter]})"
+        return f"CSV, {_ENCODING_NAMES.get(self.encoding, self.encoding)}, {names[self.delimiter]}"
 
 
 _ENCODING_NAMES = {
