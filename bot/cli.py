@@ -185,7 +185,7 @@ def chat(
 
 @app.command()
 def run() -> None:
-    """Serve Slack and Teams on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
+    """Serve Slack, Teams and xAPI statements on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
     stop_signals = _catch_stop_signals()
     import asyncio
 
@@ -230,16 +230,23 @@ def run() -> None:
         from adapters.teams.adapter import TeamsAdapter
 
         platforms.teams = TeamsAdapter(built.bot, teams_settings)
-    if not platforms.names:
+    from adapters.xapi import XapiReceiver
+    from bot.xapi import has_active_credentials
+
+    if not platforms.names and not has_active_credentials(built.engine):
         typer.echo(
             "Nothing to serve: set HUDDLE_SLACK_BOT_TOKEN and HUDDLE_SLACK_SIGNING_SECRET "
             "(or HUDDLE_SLACK_APP_TOKEN for Socket Mode), and/or HUDDLE_TEAMS_APP_ID, "
-            "HUDDLE_TEAMS_APP_PASSWORD and HUDDLE_TEAMS_TENANT_ID. See README, Connect to Slack "
+            "HUDDLE_TEAMS_APP_PASSWORD and HUDDLE_TEAMS_TENANT_ID, or make an xAPI "
+            "credential (`huddle xapi credentials new NAME`). See README, Connect to Slack "
             "and Connect to Teams. To try Huddle with nothing set up, run `huddle chat` or "
             "`make playground`.",
             err=True,
         )
         raise typer.Exit(2)
+    # Statements are received wherever Huddle serves; without a credential, every sender
+    # is refused (401).
+    platforms.xapi = XapiReceiver(built.bot, settings.xapi_max_body_bytes)
     from scheduler.settings import SchedulingSettings
 
     scheduling = _adapter_settings(SchedulingSettings)

@@ -181,6 +181,15 @@ def revoke_credential(engine: Engine, name: str, actor: str, now: datetime) -> X
     return credential
 
 
+def has_active_credentials(engine: Engine) -> bool:
+    """Whether any credential may send (one made and not revoked)."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(XapiCredential.id).where(col(XapiCredential.revoked_at).is_(None))
+        ).first()
+    return found is not None
+
+
 def _audit(
     session: Session, now: datetime, actor: str, action: str, target: str, detail: dict[str, Any]
 ) -> None:
@@ -261,7 +270,10 @@ class Outcome:
 
 
 class Counters:
-    """Counts since the process started, for /healthz and the logs."""
+    """Counts since the process started, for /healthz and the logs: requests taken,
+    statements received, recorded as completions, ignored (valid, but no completion
+    Huddle can place), repeated (seen before), refused (in a refused batch); requests
+    refused before their statements were read, and refused for their credential."""
 
     NAMES = (
         "requests",
@@ -270,6 +282,7 @@ class Counters:
         "ignored",
         "repeated",
         "refused",
+        "refused_requests",
         "unauthorised",
     )
 
