@@ -468,9 +468,9 @@ def _statement_object(value: object, path: str, *, sub: bool) -> str:
 
 
 def _activity(data: Obj, path: str) -> None:
-    _keys(data, frozenset(("objectType", "id", "definition")), path)
     if "objectType" in data and data["objectType"] != "Activity":
         raise Malformed(_at(path, "objectType"), 'must be "Activity"')
+    _keys(data, frozenset(("objectType", "id", "definition")), path)
     if "id" not in data:
         raise Malformed(_at(path, "id"), "is required")
     _iri(data["id"], _at(path, "id"))
