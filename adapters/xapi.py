@@ -25,6 +25,7 @@ import binascii
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
 from aiohttp import web
@@ -35,7 +36,10 @@ from bot.xapi import SPOKEN, VERSION, Credential, Outcome, Receiver, Refused
 log = logging.getLogger("huddle.xapi")
 
 PATH = "/xapi/statements"
-WORK_THREADS = 2
+#: One thread takes the statements: the work is Python under one GIL, and a second
+#: thread only made each wait for the other (measured: bench/RESULTS.md). Credentials are
+#: checked on a thread of their own, so hashing a new secret delays no statements.
+WORK_THREADS = 1
 NOT_AN_LRS = (
     "Huddle is not an LRS: it receives xAPI statements (POST, or PUT with statementId) "
     "and keeps only the completions they report. Ask your LRS for statements."
@@ -50,6 +54,7 @@ class XapiReceiver:
         self.receiver = Receiver(bot.content, bot.engine, bot.clock)
         self.max_body_bytes = max_body_bytes
         self._pool = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="huddle-xapi")
+        self._auth = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huddle-xapi-auth")
 
     def mount(self, app: web.Application, path: str = PATH) -> None:
         app.router.add_route("*", path, self.handle)
@@ -62,10 +67,11 @@ class XapiReceiver:
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, lambda: self._pool.shutdown(wait=True))
+        for pool in (self._auth, self._pool):
+            await loop.run_in_executor(None, partial(pool.shutdown, wait=True))
 
-    async def _run(self, work: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+    async def _run(self, pool: ThreadPoolExecutor, work: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -96,6 +102,9 @@ class XapiReceiver:
         if basic is None:
             counters.add(unauthorised=1)
             return _unauthorised()
+        credential = await self._run(self._auth, self.receiver.authenticate, *basic)
+        if credential is None:
+            return _unauthorised()
         if request.content_type != "application/json":
             counters.add(refused_requests=1)
             return _answer(
@@ -115,23 +124,17 @@ class XapiReceiver:
             counters.add(refused_requests=1)
             return _answer(400, {"error": "PUT needs ?statementId=<the statement's UUID>"})
 
-        def work(key: str, secret: str) -> Credential | Outcome | None:
-            credential = self.receiver.authenticate(key, secret)
-            if credential is None:
-                return None
+        def work(credential: Credential) -> Outcome:
             if request.method == "PUT":
                 assert statement_id is not None
                 return self.receiver.put(credential, statement_id, raw)
             return self.receiver.post(credential, raw)
 
         try:
-            done = await self._run(work, *basic)
+            done = await self._run(self._pool, work, credential)
         except Refused as refused:
             log.info("xapi: refused a request (%d): %s", refused.status, refused.reason)
             return _answer(refused.status, refused.body())
-        if done is None:
-            return _unauthorised()
-        assert isinstance(done, Outcome)
         if request.method == "PUT":
             return _answer(204, None)
         return _answer(200, done.ids)

@@ -348,6 +348,10 @@ class Receiver:
         self.counters = Counters()
         self._verified: dict[str, _Verified] = {}
         self._lock = threading.Lock()
+        # SQLite takes one writer at a time, and a second one waits in sleeps of growing
+        # length (its busy handler): this process's senders queue here instead, so a
+        # batch writes the moment the one before it commits (checking still overlaps).
+        self._one_writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     # --- who is sending
 
@@ -411,7 +415,11 @@ class Receiver:
             raise
         for attempt in range(LOCK_RETRIES):
             try:
-                outcome = self._store(credential, received, now)
+                if self._one_writer is None:
+                    outcome = self._store(credential, received, now)
+                else:
+                    with self._one_writer:
+                        outcome = self._store(credential, received, now)
                 break
             except Refused:
                 self.counters.add(requests=1, refused=len(statements))

@@ -282,6 +282,22 @@ async def test_valid_statements_that_are_no_completion_are_acknowledged_and_igno
         assert (await response.json())["xapi"]["ignored"] == 6
 
 
+async def test_a_team_milestone_when_a_batch_finishes_enough_pathways(sender: Sender) -> None:
+    def milestones() -> list[str]:
+        with Session(sender.bot.engine) as session:
+            return list(
+                session.exec(select(Celebration.subject).where(Celebration.kind == "milestone"))
+            )
+
+    # ICU: Ana, Ben and Carla take essentials (comm-101, goals-101, pain-101), Dev another.
+    first = [statement(course=c) for c in ("comm-101", "goals-101", "pain-101")]
+    first += [statement(email=BEN, course=c) for c in ("comm-101", "goals-101")]
+    assert (await sender.post(first))[0] == 200
+    assert milestones() == []  # one in four trained
+    assert (await sender.post(statement(email=BEN, course="pain-101")))[0] == 200
+    assert milestones() == ["50"]
+
+
 async def test_result_completion_true_counts_whatever_the_verb(sender: Sender) -> None:
     sent = statement(verb="http://adlnet.gov/expapi/verbs/attempted", result={"completion": True})
     assert (await sender.post(sent))[0] == 200
