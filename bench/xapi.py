@@ -143,6 +143,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]  # other work on the machine shows in the numbers
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/huddle.db")
         upgrade(engine)
@@ -165,9 +166,10 @@ async def main() -> None:
             url = f"http://127.0.0.1:{port}/xapi/statements"
             auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
             await send(url, auth, warm, args.clients)
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before, own_before = cpu_seconds(server.pid), time.process_time()
             times, seconds, statuses = await send(url, auth, timed, args.clients)
             cpu = cpu_seconds(server.pid) - cpu_before
+            own = time.process_time() - own_before
             async with httpx.AsyncClient(trust_env=False) as http:
                 health = (await http.get(f"http://127.0.0.1:{port}/healthz")).json()
         finally:
@@ -185,7 +187,8 @@ async def main() -> None:
     sent = len(timed) * args.batch
     print(
         f"\nPython {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-        f"{os.cpu_count()} CPUs; {args.clients} clients, batches of {args.batch}"
+        f"{os.cpu_count()} CPUs; {args.clients} clients, batches of {args.batch}; "
+        "load average before %.2f, after %.2f" % (load_before, os.getloadavg()[0])
     )
     print(f"statuses: {statuses}")
     print(f"statements sent: {sent} in {len(timed)} requests, {seconds:.1f} s")
@@ -194,7 +197,10 @@ async def main() -> None:
         f"per request ms: p50 {pct(times, 0.5):.1f}  p99 {pct(times, 0.99):.1f}  "
         f"mean {statistics.mean(times):.1f}  max {max(times):.1f}"
     )
-    print(f"server CPU: {cpu:.1f} s ({cpu / seconds * 100:.0f}% of one core)")
+    print(
+        f"CPU: server {cpu:.1f} s ({cpu / seconds * 100:.0f}% of one core), "
+        f"clients {own:.1f} s ({own / seconds * 100:.0f}%)"
+    )
     print(f"server counts: {health['xapi']}")
     print(
         f"database: {completions} completions, {confirmations} confirmations, "
