@@ -35,7 +35,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -514,7 +514,7 @@ class Receiver:
                 }
                 for r in fresh
             ]
-            if insert_ignore(session, XapiStatement, rows) != len(rows):
+            if _remember(session, rows) != len(rows):
                 raise _Raced  # another request took some of these ids meanwhile
             finishing = [r for r in fresh if r.finished is not None]
             outcome.ignored.update(r.ignored for r in fresh if r.finished is None)
@@ -626,21 +626,50 @@ def _score(result: dict[str, Any]) -> float | None:
     return None
 
 
+def _remember(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Keep the new statement ids; returns how many were new. On SQLite through the
+    driver's executemany (the write lock is held: nobody else is inserting)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return insert_ignore(session, XapiStatement, rows)
+    raw: Any = session.connection().connection.driver_connection
+    before = raw.total_changes
+    raw.executemany(
+        "INSERT INTO xapi_statement (statement_id, credential_id, digest, received_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (statement_id) DO NOTHING",
+        [
+            (
+                r["statement_id"],
+                r["credential_id"],
+                r["digest"],
+                r["received_at"].astimezone(UTC).strftime(ledger.SQLITE_TIME),
+            )
+            for r in rows
+        ],
+    )
+    return int(raw.total_changes - before)
+
+
 def _people(session: Session, finished: Sequence[Finished]) -> dict[tuple[str, str], int]:
     """Person ids for the emails and usernames these statements name, in two queries."""
     emails = sorted({f.who for f in finished if f.by == "email"})
     usernames = sorted({f.who for f in finished if f.by == "username"})
     found: dict[tuple[str, str], int] = {}
+    connection = session.connection()  # plain rows: the ORM adds nothing to two columns
     for part in _parts(emails):
-        for pid, email in session.exec(
-            select(Person.id, Person.email).where(col(Person.email).in_(part))
-        ):
+        for pid, email in connection.execute(_BY_EMAIL, {"emails": part}):
             found["email", email.lower()] = pid or 0
     for part in _parts(usernames):
-        lowered = func.lower(col(Person.username))
-        for pid, name in session.exec(select(Person.id, lowered).where(lowered.in_(part))):
+        for pid, name in connection.execute(_BY_USERNAME, {"names": part}):
             found["username", name] = pid or 0
     return found
+
+
+_BY_EMAIL = select(col(Person.id), col(Person.email)).where(
+    col(Person.email).in_(bindparam("emails", expanding=True))
+)
+_BY_USERNAME = select(col(Person.id), func.lower(col(Person.username))).where(
+    func.lower(col(Person.username)).in_(bindparam("names", expanding=True))
+)
 
 
 def _parts(values: list[str], size: int = 500) -> Iterable[list[str]]:
