@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
@@ -137,17 +138,19 @@ _TAG_SHAPE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 
 def is_iri(value: object) -> bool:
-    return (
-        isinstance(value, str)
-        and _IRI.fullmatch(value) is not None
-        and not _BAD_ESCAPE.search(value)
-    )
+    return isinstance(value, str) and _is_iri(value)
+
+
+@lru_cache(maxsize=4096)  # verbs, activity ids and extension keys recur from statement to statement
+def _is_iri(value: str) -> bool:
+    return _IRI.fullmatch(value) is not None and _BAD_ESCAPE.search(value) is None
 
 
 def is_uuid(value: object) -> bool:
     return isinstance(value, str) and _UUID.fullmatch(value) is not None
 
 
+@lru_cache(maxsize=1024)  # a feed uses a handful of language tags
 def is_language_tag(value: str) -> bool:
     if value.lower() in _GRANDFATHERED:
         return True
