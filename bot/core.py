@@ -224,6 +224,19 @@ class Bot:
             found = session.get(StoredFile, file_id)
             return (found.name, found.media_type, found.content) if found else None
 
+    def file_refusal(self, platform: str, user_id: str) -> Message | None:
+        """The answer for someone who may not send files to import (the role
+        :class:`bot.commands.ImportFile` needs), so an adapter need not fetch their file
+        first; None when they may, or are not linked yet (the core asks them first)."""
+        with Session(self.engine) as session:
+            person = person_for_identity(session, platform, user_id)
+            if person is None:
+                return None
+            roles = roles_of(session, person.id or 0)
+            actor = Actor(label=person.email, roles=roles, person=person)
+            ctx = Ctx(session, self.content, self.clock, self.templates, actor)
+            return self._refusal(ctx, c.ImportFile())
+
     def knows(self, platform: str, user_id: str) -> bool:
         """Whether this platform user is already linked to a person on the roster."""
         with Session(self.engine) as session:

@@ -16,8 +16,10 @@ def test_manifest_matches_what_the_bot_uses() -> None:
         "channels:history",  # reconciling scheduled posts after a crash (message metadata)
         "chat:write",
         "commands",
+        "files:read",  # files.info and the private download of a file sent in a DM
+        "files:write",  # an import's refused rows uploaded back (files_upload_v2)
         "groups:history",
-        "im:history",
+        "im:history",  # message.im, file shares in the DM included
         "im:read",
         "im:write",
         "users:read",

@@ -8,6 +8,13 @@ buttons cannot be pressed again. Events Slack retries are acted on once, by
 the event ids recorded in the database. Slack's refusals (``not_in_channel``,
 ``channel_not_found``, ``account_inactive``, ``is_archived``) are logged and
 kept for the admins' summary; they never crash a handler.
+
+Files sent in a DM (an export or a roster to import) are looked up with
+``files.info`` (Slack Connect files come without URLs), fetched with the bot
+token into a private temporary folder within the size limit, and handed to the
+core with the words that came with them; the import itself runs on the work
+pool after the first answer. Files the core sends back (an import's refused
+rows) are uploaded into the person's DM with ``files_upload_v2``.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -35,10 +42,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.base import CoreRunner
+from adapters.files import FileProblem, Received, download, too_large
 from adapters.slack import render, translate
 from adapters.slack.settings import SlackSettings
 from bot.core import Bot
-from bot.messages import Incoming, Mention, Outgoing, Reply, Via
+from bot.messages import Attachment, Incoming, Mention, Outgoing, Reply, Via
 from bot.templates import Markdown
 
 log = logging.getLogger("huddle.slack")
@@ -49,6 +57,8 @@ REFUSALS = frozenset({"not_in_channel", "channel_not_found", "account_inactive",
 PROFILE_TTL = 3600.0
 UNKNOWN_PROFILE_TTL = 300.0
 RATE_LIMIT_RETRIES = 3
+#: At most this many files of one message are taken (Slack allows ten).
+MAX_FILES = 10
 
 
 class SlackSetupError(Exception):
@@ -234,6 +244,7 @@ class SlackAdapter:
         app = self.app
         app.middleware(self._skip_retried_events)
         app.event("message", matchers=[self._is_dm])(self._on_dm)
+        app.event("message", matchers=[self._is_file_share])(self._on_file_share)
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
         app.command("/huddle")(self._on_command)
@@ -257,6 +268,9 @@ class SlackAdapter:
     async def _is_dm(self, event: dict[str, Any]) -> bool:
         return translate.is_person_dm(event)
 
+    async def _is_file_share(self, event: dict[str, Any]) -> bool:
+        return translate.is_file_share(event)
+
     async def _ignore(self) -> None:
         return None
 
@@ -267,6 +281,68 @@ class SlackAdapter:
                 event["user"], event.get("text") or "", "direct", event["channel"], False, context
             )
             await self.answer(incoming, place)
+
+    async def _on_file_share(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Files sent in a DM: fetched, then answered as one message with the words typed
+        with them (never once more as text). The files are removed when all is done."""
+        async with self.runner.working():
+            place = Place("dm", event["user"], event["channel"], event.get("thread_ts"))
+            refusal = await self.runner.run(
+                self.bot.file_refusal, PLATFORM, event["user"], quick=True
+            )
+            if refusal is not None:  # nothing is fetched for someone who may not import
+                await self.private(place, render.render(refusal))
+                return
+            received = Received()
+            try:
+                try:
+                    await self._fetch(event.get("files") or [], received)
+                except FileProblem as problem:
+                    notice = self.bot.say(problem.key, **problem.values)
+                    await self.private(place, render.render(notice))
+                    return
+                incoming = await self.incoming(
+                    event["user"],
+                    event.get("text") or "",
+                    "direct",
+                    event["channel"],
+                    False,
+                    context,
+                )
+                await self.answer(replace(incoming, files=tuple(received.files)), place)
+            finally:
+                received.remove()
+
+    async def _fetch(self, shared: list[dict[str, Any]], into: Received) -> None:
+        """files.info for each file (Slack Connect files arrive without URLs), then fetch it
+        with the bot token. Raises :class:`FileProblem` for the first that cannot be had."""
+        limit = self.settings.file_limit
+        for item in shared[:MAX_FILES]:
+            file_id = str(item.get("id") or "")
+            shown = str(item.get("name") or item.get("title") or file_id)
+            try:
+                response = await self.client.files_info(file=file_id)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "failed")
+                log.warning("files.info failed for %s: %s", file_id, error)
+                raise FileProblem("files.download_failed", file=shown, reason=error) from None
+            info = response.get("file") or {}
+            name = str(info.get("name") or info.get("title") or shown)
+            url = info.get("url_private_download") or info.get("url_private")
+            if not url or info.get("mode") in ("external", "tombstone"):
+                raise FileProblem("files.no_download", file=name)
+            if int(info.get("size") or 0) > limit:
+                raise too_large(name, int(info["size"]), limit)
+            await download(
+                self._http(),
+                str(url),
+                into,
+                name=name,
+                limit=limit,
+                headers={"Authorization": f"Bearer {self.settings.bot_token}"},
+                sign_in_page="Slack",
+                media_type=str(info.get("mimetype") or ""),
+            )
 
     async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         if not event.get("user"):
@@ -458,6 +534,11 @@ class SlackAdapter:
         if place.trigger_id:
             rendered = await self._open_form(rendered, place.trigger_id)
         await self.deliver(rendered, place)
+        if reply.later is not None:
+            # The long work the answer promised ("Importing 184,000 rows…"): on the work
+            # pool, so everyone else's questions are answered meanwhile.
+            _, done = await self.runner.finish_later(reply, self._rendered)
+            await self.deliver(done, place)
         if reply.changed or refresh_home:
             await self.publish_home(incoming.user_id)
 
@@ -514,6 +595,47 @@ class SlackAdapter:
                     await self.private(place, render.render(notice))
             else:
                 await self.private(place, parts)
+            for attachment in out.message.attachments:
+                await self.send_file(place, attachment)
+
+    async def send_file(self, place: Place, attachment: Attachment) -> bool:
+        """Upload a file the core made into the asker's DM (never a channel: an import's
+        refused rows name people). False, with a note to the person, when it fails."""
+        found = await self.runner.run(self.bot.stored_file, attachment.file_id, quick=True)
+        if found is None:
+            gone = self.bot.say("files.gone", file=attachment.name)
+            await self.private(place, render.render(gone))
+            return False
+        name, _, data = found
+        in_dm = str(place.channel_id or "").startswith("D")
+        channel = place.channel_id if in_dm else await self._dm_channel(place.user_id)
+        try:
+            await self.client.files_upload_v2(
+                channel=channel,
+                content=data,
+                filename=name,
+                title=name,
+                thread_ts=place.thread_ts if in_dm else None,
+            )
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            error = (
+                str(exc.response.get("error") or "failed")
+                if isinstance(exc, SlackApiError)
+                else repr(exc)[:200]
+            )
+            log.warning("uploading %s to %s failed: %s", name, channel, error)
+            await self.runner.run(
+                self.bot.note_delivery_issue, PLATFORM, str(channel), "failed", error, place.user_id
+            )
+            again = (
+                self.bot.templates.md("files.again", words=attachment.again)
+                if attachment.again
+                else Markdown("")
+            )
+            notice = self.bot.say("files.upload_failed", file=name, again=again)
+            await self.private(place, render.render(notice))
+            return False
+        return True
 
     async def private(self, place: Place, parts: list[render.SlackMessage]) -> None:
         """An answer only the asker sees, sent back the way the request came."""

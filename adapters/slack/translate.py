@@ -82,6 +82,18 @@ def is_person_dm(event: Mapping[str, Any]) -> bool:
     )
 
 
+def is_file_share(event: Mapping[str, Any]) -> bool:
+    """Files a person sent in a direct message with the bot (with any words they typed)."""
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") == "im"
+        and event.get("subtype") == "file_share"
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and bool(event.get("files"))
+    )
+
+
 @dataclass(frozen=True)
 class Click:
     """A button click from a block_actions payload."""
