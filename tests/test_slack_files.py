@@ -281,3 +281,17 @@ async def test_a_large_export_answers_first_and_chat_is_answered_while_it_import
     assert upload.data.decode().count("\n") == 51  # the header and 50 refused rows
     assert _completions(slack) == {(p, "comm-101") for p in people}
     print(f"50,000-row export through Slack: {elapsed:.2f} s from the file share to the upload")
+
+
+async def test_an_upload_slack_refuses_says_how_to_get_the_file_again(
+    slack: SlackHarness,
+) -> None:
+    fake = slack.fake
+    fake.fail_next["files.getUploadURLExternal"] = [500]
+    await slack.file_share(SAM, [fake.add_file("export.csv", EXPORT.encode())])
+    posts = _texts(await _posts(slack, SAM, 3))
+    assert "I couldn't send you export-refused-rows.csv here" in posts[2]
+    assert "Say `import errors 1` to get it again." in posts[2]
+    await slack.dm(SAM, "import errors 1")
+    (upload,) = await fake.wait_for(lambda: fake.uploaded("DUSAM"))
+    assert upload.data.startswith(b"line,row,reason")

@@ -323,7 +323,7 @@ class SlackAdapter:
             try:
                 response = await self.client.files_info(file=file_id)
             except SlackApiError as exc:
-                error = str(exc.response.get("error") or "failed")
+                error = _api_error(exc)
                 log.warning("files.info failed for %s: %s", file_id, error)
                 raise FileProblem("files.download_failed", file=shown, reason=error) from None
             info = response.get("file") or {}
@@ -618,11 +618,7 @@ class SlackAdapter:
                 thread_ts=place.thread_ts if in_dm else None,
             )
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            error = (
-                str(exc.response.get("error") or "failed")
-                if isinstance(exc, SlackApiError)
-                else repr(exc)[:200]
-            )
+            error = _api_error(exc) if isinstance(exc, SlackApiError) else repr(exc)[:200]
             log.warning("uploading %s to %s failed: %s", name, channel, error)
             await self.runner.run(
                 self.bot.note_delivery_issue, PLATFORM, str(channel), "failed", error, place.user_id
@@ -722,3 +718,11 @@ class SlackAdapter:
                 )
         except SlackApiError as exc:
             log.warning("could not update the clicked message: %s", exc.response.get("error"))
+
+
+def _api_error(exc: SlackApiError) -> str:
+    """Slack's error code, or the HTTP status when the answer was not Slack's JSON."""
+    data = exc.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {exc.response.status_code}"
