@@ -19,6 +19,7 @@ from adapters.text import progress_bar, split_text, styled_line
 from bot import markup
 from bot.messages import (
     Actions,
+    Attachment,
     Block,
     Divider,
     Fields,
@@ -316,5 +317,6 @@ def plain_text(message: Message) -> tuple[str, list[dict[str, Any]]]:
 
 
 def needs_card(message: Message) -> bool:
-    """Plain paragraphs read best as a normal message; anything richer becomes a card."""
-    return any(not isinstance(b, Text) for b in message.blocks)
+    """Plain paragraphs read best as a normal message; anything richer becomes a card.
+    (A file goes in a message of its own, after.)"""
+    return any(not isinstance(b, Text | Attachment) for b in message.blocks)
