@@ -157,7 +157,7 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/respond/{key}"
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 1024 * 1024)  # uploads of refused rows
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)

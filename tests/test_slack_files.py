@@ -295,3 +295,14 @@ async def test_an_upload_slack_refuses_says_how_to_get_the_file_again(
     await slack.dm(SAM, "import errors 1")
     (upload,) = await fake.wait_for(lambda: fake.uploaded("DUSAM"))
     assert upload.data.startswith(b"line,row,reason")
+
+
+async def test_a_large_refused_rows_file_is_uploaded_whole(slack: SlackHarness) -> None:
+    fake = slack.fake
+    slack.adapter.settings.max_file_mb = 10
+    lines = ["email,course,completed_at"] + [
+        f"nobody{n}@example.org,comm-101,2026-11-20" for n in range(15_000)
+    ]
+    await slack.file_share(SAM, [fake.add_file("ghosts.csv", ("\n".join(lines) + "\n").encode())])
+    (upload,) = await fake.wait_for(lambda: fake.uploaded("DUSAM"))
+    assert len(upload.data) > 1024 * 1024 and upload.data.count(b"\n") == 15_001

@@ -14,12 +14,13 @@ Files sent in a DM (an export or a roster to import) are looked up with
 token into a private temporary folder within the size limit, and handed to the
 core with the words that came with them; the import itself runs on the work
 pool after the first answer. Files the core sends back (an import's refused
-rows) are uploaded into the person's DM with ``files_upload_v2``.
+rows) are uploaded into the person's DM in ``files_upload_v2``'s three steps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +33,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -59,6 +60,7 @@ UNKNOWN_PROFILE_TTL = 300.0
 RATE_LIMIT_RETRIES = 3
 #: At most this many files of one message are taken (Slack allows ten).
 MAX_FILES = 10
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=30)
 
 
 class SlackSetupError(Exception):
@@ -610,13 +612,7 @@ class SlackAdapter:
         in_dm = str(place.channel_id or "").startswith("D")
         channel = place.channel_id if in_dm else await self._dm_channel(place.user_id)
         try:
-            await self.client.files_upload_v2(
-                channel=channel,
-                content=data,
-                filename=name,
-                title=name,
-                thread_ts=place.thread_ts if in_dm else None,
-            )
+            await self._upload(str(channel), name, data, place.thread_ts if in_dm else None)
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             error = _api_error(exc) if isinstance(exc, SlackApiError) else repr(exc)[:200]
             log.warning("uploading %s to %s failed: %s", name, channel, error)
@@ -632,6 +628,24 @@ class SlackAdapter:
             await self.private(place, render.render(notice))
             return False
         return True
+
+    async def _upload(self, channel: str, name: str, data: bytes, thread_ts: str | None) -> None:
+        """The three steps of slack_sdk's ``files_upload_v2``: files.getUploadURLExternal,
+        the bytes POSTed to the URL it gives, files.completeUploadExternal into the channel.
+        The POST is made here with a file-like body, which aiohttp streams: given the
+        whole file as bytes (as files_upload_v2 does) it warns that a body over 1 MB may
+        hold up the event loop, and an import's refused rows can be many megabytes."""
+        step = await self.client.files_getUploadURLExternal(filename=name, length=len(data))
+        upload_url, file_id = str(step["upload_url"]), str(step["file_id"])
+        async with self._http().post(
+            upload_url, data=io.BytesIO(data), timeout=UPLOAD_TIMEOUT
+        ) as response:
+            if response.status != 200:
+                body = (await response.text())[:200]
+                raise SlackRequestError(f"the file upload answered {response.status}: {body}")
+        await self.client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": name}], channel_id=channel, thread_ts=thread_ts
+        )
 
     async def private(self, place: Place, parts: list[render.SlackMessage]) -> None:
         """An answer only the asker sees, sent back the way the request came."""
