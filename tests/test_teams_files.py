@@ -19,7 +19,7 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from adapters.teams.files import UPLOAD_PIECE
+from adapters.teams.files import DOWNLOAD_INFO, UPLOAD_PIECE, consent_answer, files_sent, pieces
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.models import Completion, DeliveryIssue, ImportRun, Person
@@ -334,3 +334,36 @@ async def test_a_large_export_answers_first_and_chat_is_answered_while_it_import
     assert _attachments(card, CONSENT)[0]["content"]["sizeInBytes"] > 0
     assert _completions(teams) == {(p, "comm-101") for p in people}
     print(f"50,000-row export through Teams: {elapsed:.2f} s from the file to the consent card")
+
+
+def test_only_file_attachments_are_files_and_only_our_consent_answers_are_read() -> None:
+    activity = {
+        "attachments": [
+            {"contentType": "image/png", "contentUrl": "https://smba.example/inline.png"},
+            {"contentType": "text/html", "content": "<p>the export</p>"},
+            {
+                "contentType": DOWNLOAD_INFO,
+                "name": "export.csv",
+                "content": {
+                    "downloadUrl": "https://dl.example/x",
+                    "uniqueId": "u",
+                    "fileType": "csv",
+                },
+            },
+            {"contentType": DOWNLOAD_INFO, "name": "broken.csv", "content": {"uniqueId": "v"}},
+        ]
+    }
+    (sent,) = files_sent(activity)
+    assert (sent.name, sent.download_url, sent.unique_id, sent.file_type) == (
+        "export.csv",
+        "https://dl.example/x",
+        "u",
+        "csv",
+    )
+    assert consent_answer("accept") is None
+    assert consent_answer({"action": "accept", "context": {"file": "f1", "for": "29:a"}}) is None
+    assert consent_answer({"action": "maybe", "context": {"file": "f1"}}) is None
+    assert consent_answer({"action": "decline", "context": {}}) is None
+    declined = consent_answer({"action": "decline", "context": {"file": "f1", "for": "29:a"}})
+    assert declined is not None and not declined.accepted and declined.offered_to == "29:a"
+    assert list(pieces(10, 4)) == [(0, 3), (4, 7), (8, 9)] and list(pieces(0)) == []

@@ -56,7 +56,7 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
-from adapters.base import CoreRunner
+from adapters.base import SHUTDOWN_GRACE, CoreRunner
 from adapters.files import FileProblem, Received, download
 from adapters.teams import cards, files, translate
 from adapters.teams.settings import TeamsSettings
@@ -240,6 +240,8 @@ class TeamsAdapter:
         return self._session
 
     async def close(self) -> None:
+        if self._later:  # long work after a turn: let it finish, as answers in flight do
+            await asyncio.wait(set(self._later), timeout=SHUTDOWN_GRACE)
         await self.runner.close()
         if self._session is not None:
             await self._session.close()
