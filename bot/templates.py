@@ -247,6 +247,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "roster.reason.bad_pathway": ("value", "options"),
         "roster.reason.bad_timezone": ("value",),
         "roster.reason.too_many_cells": ("expected",),
+        "roster.reason.bad_username": ("value",),
+        "roster.reason.username_taken": ("value", "email"),
         # Enrolment
         "enrol.usage": (),
         "enrol.done": ("count", "pathway", "scope", "already", "skipped", "due"),

@@ -201,7 +201,9 @@ def add_person(ctx: Ctx, cmd: c.AddPerson) -> list[Message]:
             return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
     before = person_by_email(ctx.session, row.email)
     old = (before.name, before.discipline, before.team_id) if before else None
-    roster.apply(ctx.session, [row], actor=ctx.actor.label, now=ctx.now())
+    report = roster.apply(ctx.session, [row], actor=ctx.actor.label, now=ctx.now())
+    if report.errors:
+        return [ctx.say("person.usage", Text(_reason(ctx, report.errors[0])))]
     person = person_by_email(ctx.session, row.email)
     assert person is not None
     values = {
@@ -248,6 +250,7 @@ def import_roster(ctx: Ctx, cmd: c.ImportRoster) -> list[Message]:
     report = roster.apply(
         ctx.session, rows, actor=ctx.actor.label, now=ctx.now(), progress=ctx.progress
     )
+    errors = sorted([*errors, *report.errors], key=lambda e: e.line)
     ctx.audit(
         "roster.import",
         f"{len(rows) + len(errors)} rows",
