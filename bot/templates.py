@@ -11,6 +11,8 @@ Values are escaped for the Markdown subset when inserted, unless they are
 
 from __future__ import annotations
 
+import functools
+import re
 import string
 from collections.abc import Mapping
 
@@ -526,8 +528,15 @@ class Templates:
     def md(self, key: str, /, **values: Value) -> Markdown:
         """The template as Markdown-subset text, values escaped."""
         text = self._texts[key]
+        literal = _in_code(text)
         safe = {
-            k: v if isinstance(v, Markdown) else markup.escape(_format(v))
+            k: v
+            if isinstance(v, Markdown)
+            # Inside `code` nothing is markup, so nothing is escaped; only a backtick
+            # could end it early.
+            else _format(v).replace("`", "'")
+            if k in literal
+            else markup.escape(_format(v))
             for k, v in values.items()
         }
         rendered = text.format_map(_Strict(key, safe))
@@ -537,6 +546,20 @@ class Templates:
     def plain(self, key: str, /, **values: Value) -> str:
         """The template as plain text (for summaries, labels and buttons)."""
         return markup.to_plain(self.md(key, **values))
+
+
+_CODE = re.compile(r"`[^`\n]*`")
+
+
+@functools.cache
+def _in_code(text: str) -> frozenset[str]:
+    """The fields a template writes inside a code span."""
+    return frozenset(
+        name
+        for span in _CODE.findall(text)
+        for _, name, _, _ in string.Formatter().parse(span)
+        if name
+    )
 
 
 def _format(value: Value) -> str:
