@@ -16,7 +16,7 @@ from bot.privacy import KINDS, screen
         ("acct# 5567123", "record_number"),
         ("call her at (312) 555-0199", "phone"),
         ("SSN 123-45-6789", "ssn"),
-        ("DOB is in the chart", "date"),
+        ("DOB is 3/4/41, per the chart", "date"),
         ("seen on 03/14/1950", "date"),
         ("lives at 42 Elm Street", "address"),
         ("the patient in room 12B", "room"),
