@@ -10,7 +10,7 @@ posted in a thread (Huddle cannot delete it).
 The screen is roster-aware (:func:`staff_for`): the roster's names and team names
 are read once and kept per database, and read again only when the roster changes,
 which one small aggregate query per screen notices (how many people and teams,
-the newest id, the latest update).
+the newest ids, the latest update, the names' total length).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bot.messages import Message, Text
 from bot.models import Person, Team
 from bot.templates import Markdown, Templates
 
-#: (people, newest person id, latest update, teams, newest team id)
+#: (people, newest person id, latest update, length of all names, teams, newest team id)
 _Signature = tuple[object, ...]
 
 _lock = threading.Lock()
@@ -41,7 +41,13 @@ _rosters: weakref.WeakKeyDictionary[Engine, tuple[_Signature, privacy.Roster]] =
 def roster_signature(session: Session) -> _Signature:
     """What changes whenever a person or team is added, removed, renamed or updated."""
     people = session.exec(
-        select(func.count(), func.max(Person.id), func.max(Person.updated_at))
+        select(
+            func.count(),
+            func.max(Person.id),
+            func.max(Person.updated_at),
+            # A rename within the same instant as the last change still shows.
+            func.sum(func.length(Person.name)),
+        )
     ).one()
     teams = session.exec(select(func.count(), func.max(Team.id))).one()
     return (*people, *teams)

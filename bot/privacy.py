@@ -491,6 +491,8 @@ class _Scan:
     def add(self, kind: str, start: int, end: int) -> None:
         while end > start and self.text[end - 1] in " ,;:.":
             end -= 1
+        if kind == "name" and _POSSESSIVE.search(self.text[start:end]):
+            end -= 2
         if end > start and not self.overlaps(start, end):
             self.found.append((start, end, kind))
 
@@ -782,10 +784,12 @@ def _names(scan: _Scan) -> None:
         ):
             continue
         # "Tom Becker's daughter": the word before belongs to the name.
-        prior = re.search(r"([A-Z][a-z]+)\s+$", before)
+        prior = re.search(r"(?<![\w'’])([A-Z][a-z]+)[ \t]+$", before)
         if prior and staff.is_staff_name(f"{prior.group(1)} {word}"):
             continue
-        scan.add("name", m.start(group), m.end(group))
+        known = prior is None or staff.is_known_word(prior.group(1))
+        start = m.start(group) if known or prior is None else m.start(group) - len(prior.group(0))
+        scan.add("name", start, m.end(group))
     if _looks_like_title(text):
         return
     for start, end, words in _runs(scan):
