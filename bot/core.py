@@ -224,7 +224,7 @@ class Bot:
         identifiers: which parts, and that Huddle cannot delete it, so would they edit
         it. None if nothing looks like one. Nothing is stored."""
         with Session(self.engine) as session:
-            note = reply_note(session, self.content, self.templates, text)
+            note = reply_note(session, self.content, self.templates, self.clock.now(), text)
         if note is not None:
             # Who and where, never what: the text itself is not kept, not even in the log.
             log.info("a %s message from %s looked like it held patient details", platform, user_id)

@@ -200,6 +200,8 @@ class Roster:
     parts: frozenset[str] = frozenset()
     emails: frozenset[str] = frozenset()
     teams: tuple[str, ...] = ()
+    #: The team names as one pattern (a team name is never a finding).
+    team_pattern: re.Pattern[str] | None = None
 
     @classmethod
     def of(cls, people: Iterable[tuple[str, str]], teams: Iterable[str] = ()) -> Roster:
@@ -215,7 +217,8 @@ class Roster:
                 parts.update(tokens)
             if email:
                 emails.add(email.strip().casefold())
-        return cls(frozenset(full), frozenset(parts), frozenset(emails), tuple(teams))
+        names = tuple(teams)
+        return cls(frozenset(full), frozenset(parts), frozenset(emails), names, _phrases(names))
 
 
 @dataclass(frozen=True)
@@ -254,10 +257,6 @@ class Staff:
 
     known: Known = field(default_factory=Known)
     roster: Roster = field(default_factory=Roster)
-
-    @property
-    def team_phrases(self) -> re.Pattern[str] | None:
-        return _phrases(self.roster.teams) if self.roster.teams else None
 
     def is_staff_name(self, words: str) -> bool:
         return _fold(words) in self.roster.full_names
@@ -534,7 +533,7 @@ def screen(text: str, staff: Staff = NOBODY) -> list[Finding]:
 
 def _mark_ours(scan: _Scan) -> None:
     """Places, allowed phrases, team names, staff names and @mentions are never findings."""
-    for pattern in (scan.staff.known.phrases, scan.staff.team_phrases):
+    for pattern in (scan.staff.known.phrases, scan.staff.roster.team_pattern):
         if pattern is not None:
             scan.safe += [m.span() for m in pattern.finditer(scan.text)]
     # Slack's and Teams' mention markup, and "@Name Surname" as typed.

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from bot.guard import roster_for
+from bot.guard import RECHECK, roster_for
 from bot.messages import ChannelRef, Mention
 from bot.models import AuditEntry
 from bot.privacy import KINDS, Finding, Known, Pattern, Roster, Rules, Staff, screen
@@ -174,17 +174,28 @@ def test_the_staff_aware_screen_never_raises(text: str) -> None:
 
 
 def test_the_roster_is_read_again_only_when_it_changes(chat: FakeChat) -> None:
+    now = chat.clock.now
     with Session(chat.bot.engine) as s:
-        first = roster_for(s)
-        assert roster_for(s) is first
+        first = roster_for(s, now())
+        assert roster_for(s, now()) is first
         assert "ana ruiz" in first.full_names and "ICU" in first.teams
+    # Someone added shows at once.
     chat.person(SAM).says("add priya.shah@example.org, Priya Shah, physician, ICU")
     with Session(chat.bot.engine) as s:
-        second = roster_for(s)
+        second = roster_for(s, now())
         assert second is not first and "priya shah" in second.full_names
+    # A rename shows once the roster is looked at again (within RECHECK).
+    chat.clock.advance(seconds=5)
     chat.person(SAM).says("add priya.shah@example.org, Priya Shah-Lee, physician, ICU")
     with Session(chat.bot.engine) as s:
-        assert "priya shah-lee" in roster_for(s).full_names
+        assert roster_for(s, now()) is second
+    chat.clock.advance(seconds=RECHECK.total_seconds())
+    with Session(chat.bot.engine) as s:
+        third = roster_for(s, now())
+        assert "priya shah-lee" in third.full_names and "priya shah" not in third.full_names
+    chat.clock.advance(seconds=RECHECK.total_seconds())
+    with Session(chat.bot.engine) as s:
+        assert roster_for(s, now()) is third  # nothing changed since: not read again
 
 
 # --- through the chat ----------------------------------------------------------------------
