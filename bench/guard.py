@@ -135,8 +135,13 @@ def main() -> None:
     print("| screen | half | caught | false alarms | hard caught | hard false alarms |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, screen in screens.items():
-        for half in ("tuning", "held-out", "all"):
-            s = corpus.score(screen, [i for i in items if half in ("all", i.half)])
+        for half in ("tuning", "held-out", "fresh", "all"):
+            chosen = [
+                i
+                for i in items
+                if half == "all" or (i.fresh if half == "fresh" else i.half == half)
+            ]
+            s = corpus.score(screen, chosen)
             print(
                 f"| {name} | {half} | {s.caught}/{s.positives} ({s.recall:.0%}) | "
                 f"{s.flagged}/{s.negatives} ({s.false_alarm_rate:.0%}) | "

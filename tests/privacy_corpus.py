@@ -36,6 +36,8 @@ class Item:
     kinds: tuple[str, ...]
     positive: bool
     hard: bool
+    #: Written after the screen was tuned.
+    fresh: bool = False
 
     @property
     def half(self) -> str:
@@ -47,9 +49,12 @@ def load() -> tuple[list[Item], list[tuple[str, str]]]:
     """The corpus's messages, and the roster (sample roster plus the corpus's people)."""
     data = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
     items = [
-        Item(e["text"], tuple(e["kinds"]), True, bool(e.get("hard"))) for e in data["positives"]
+        Item(e["text"], tuple(e["kinds"]), True, bool(e.get("hard")), bool(e.get("fresh")))
+        for e in data["positives"]
     ] + [
-        Item(e["text"], tuple(e.get("near") or ()), False, bool(e.get("hard")))
+        Item(
+            e["text"], tuple(e.get("near") or ()), False, bool(e.get("hard")), bool(e.get("fresh"))
+        )
         for e in data["negatives"]
     ]
     with SAMPLE_ROSTER.open(encoding="utf-8") as f:

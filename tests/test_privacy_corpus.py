@@ -1,5 +1,6 @@
 """The screen on the privacy corpus: at least 90% of messages with an identifier caught
-and at most 10% of innocent ones flagged, on each half (tuned, held out) and overall.
+and at most 10% of innocent ones flagged, on each half (tuned, held out), on the
+messages written after tuning, and overall.
 
 Run with ``-s`` to see the counts by category (bench/guard.py prints the same, with the
 old screen beside it and the time a message takes).
@@ -34,9 +35,9 @@ def test_the_corpus_is_as_the_issue_asks() -> None:
         assert sum(i.half == half for i in negatives) >= 60
 
 
-@pytest.mark.parametrize("half", ["tuning", "held-out", "all"])
+@pytest.mark.parametrize("half", ["tuning", "held-out", "fresh", "all"])
 def test_most_identifiers_are_caught_and_few_innocent_messages_flagged(half: str) -> None:
-    items = [i for i in ITEMS if half in ("all", i.half)]
+    items = [i for i in ITEMS if half == "all" or (i.fresh if half == "fresh" else i.half == half)]
     score = corpus.score(_screen, items)
     print()
     print(corpus.report(f"roster-aware screen, {half}", score))
