@@ -66,13 +66,27 @@ class CoreRunner:
             reply = self.bot.respond(incoming)
             return reply, finish(reply)
 
-        reply, done = await self.run(work, incoming, quick=self.bot.is_quick(incoming.text))
+        # A file to import is never a quick question, whatever words came with it.
+        quick = not incoming.files and self.bot.is_quick(incoming.text)
+        reply, done = await self.run(work, incoming, quick=quick)
         if not reply.identified and incoming.email is None:
             found = await lookup(incoming)
             if found is not None and found.email:
                 # A first contact links an identity: a write, so not on the quick lane.
                 reply, done = await self.run(work, found)
         return reply, done
+
+    async def finish_later(self, reply: Reply, finish: Callable[[Reply], R]) -> tuple[Reply, R]:
+        """Run the long work an answer promised (:attr:`Reply.later`) on the work pool, off
+        the event loop and the quick lane, then ``finish`` (rendering) in the same trip."""
+        later = reply.later
+        assert later is not None
+
+        def work() -> tuple[Reply, R]:
+            done = Reply(later(), changed=True)
+            return done, finish(done)
+
+        return await self.run(work)
 
     @staticmethod
     def with_profile(

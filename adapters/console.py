@@ -4,14 +4,23 @@ Renders the neutral message model as terminal text (bold and italics when the
 terminal supports them, links written out in full, buttons numbered), and
 reads what the person types. Typing a button's number presses it, which sends
 the button's words, exactly as if they had been typed.
+
+``/file PATH [words]`` sends a file from this computer (a learning-site export or
+a roster), as a file sent in a Slack or Teams chat would arrive; the words after
+the path go with it (``profile moodle-course``). A file the bot sends back (an
+import's refused rows) is saved beside the file that was sent, or in the current
+folder, and its path shown.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TextIO
 
 from adapters.text import progress_bar, table_lines
@@ -28,6 +37,7 @@ from bot.messages import (
     Heading,
     Image,
     Incoming,
+    IncomingFile,
     Mention,
     Message,
     Outgoing,
@@ -38,6 +48,7 @@ from bot.messages import (
 
 PLATFORM = "console"
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit", ":q"}
+FILE_COMMAND = "/file"
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,15 @@ def _block(block: Block, style: Style, buttons: list[Button], first: int) -> str
     if isinstance(block, Attachment):
         return style.dim(f"[file: {block.name}, {_size(block.size)}]")
     return ""  # pragma: no cover - every block type is handled above
+
+
+def _free_path(wanted: Path) -> Path:
+    """``wanted``, or ``name-2.csv``, ``name-3.csv``… if that is taken."""
+    candidate, number = wanted, 1
+    while candidate.exists():
+        number += 1
+        candidate = wanted.with_name(f"{wanted.stem}-{number}{wanted.suffix}")
+    return candidate
 
 
 def _size(count: int) -> str:
@@ -292,6 +312,9 @@ class ConsoleChat:
         elif stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
             text, via, owner = button.command, "button", button.owner
+        elif stripped == FILE_COMMAND or stripped.startswith(FILE_COMMAND + " "):
+            self._chosen = {}
+            return self.send_file(stripped.removeprefix(FILE_COMMAND).strip())
         mentioned = _Mentioned(text)
         if via != "button" and "@" in text:
             mentioned = resolve_mentions(text, self.bot.people_named, self._chosen)
@@ -302,16 +325,65 @@ class ConsoleChat:
         replies = self.bot.handle(
             self.incoming(mentioned.text, via, owner, tuple(mentioned.mentions))
         )
-        rendered = render_all((self._shown(r) for r in replies), self.style)
+        return self._show(replies, Path.cwd())
+
+    def send_file(self, said: str) -> str:
+        """``/file PATH [words]``: send a file from this computer, with the words after it."""
+        try:
+            parts = shlex.split(said)
+        except ValueError:  # an unclosed quote
+            parts = []
+        if not parts:
+            return render_markdown(self.bot.templates.md("console.file_usage"), self.style)
+        path = Path(parts[0]).expanduser()
+        if not path.is_file():
+            missing = self.bot.templates.md("console.file_missing", path=str(path))
+            return render_markdown(missing, self.style)
+        kind = mimetypes.guess_type(path.name)[0] or ""
+        sent = IncomingFile(path.name, str(path.resolve()), path.stat().st_size, kind)
+        incoming = replace(self.incoming(" ".join(parts[1:])), files=(sent,))
+        # The person's own file is only read: nothing here removes it.
+        return self._show(self.bot.handle(incoming), path.resolve().parent)
+
+    def _show(self, replies: Iterable[Outgoing], folder: Path) -> str:
+        rendered = render_all((self._shown(r, folder) for r in replies), self.style)
         self.buttons = rendered.buttons
         return rendered.text
 
-    def _shown(self, out: Outgoing) -> Message:
-        """A reply as shown here; a post for a team channel says so first."""
+    def _shown(self, out: Outgoing, folder: Path) -> Message:
+        """A reply as shown here: a post for a team channel says so first; a file in it is
+        saved in ``folder`` and its path shown; help says how to send a file here."""
+        message = out.message
+        if any(isinstance(b, Attachment) for b in message.blocks):
+            blocks: list[Block] = []
+            for block in message.blocks:
+                blocks.append(block)
+                if isinstance(block, Attachment):
+                    blocks.append(Text(self._saved(block, folder)))
+            message = replace(message, blocks=tuple(blocks))
+        if message.kind == "help" and self.bot.file_refusal(PLATFORM, self.email) is None:
+            hint = Text(self.bot.templates.md("console.file_usage"))
+            message = replace(message, blocks=(*message.blocks, hint))
         if out.visibility != "public":
-            return out.message
+            return message
         note = Text(self.bot.templates.md("console.posted"))
-        return replace(out.message, blocks=(note, *out.message.blocks))
+        return replace(message, blocks=(note, *message.blocks))
+
+    def _saved(self, attachment: Attachment, folder: Path) -> str:
+        """Save a file the bot sent, without overwriting anything; its path as Markdown."""
+        found = self.bot.stored_file(attachment.file_id)
+        if found is None:
+            return self.bot.templates.md("files.gone", file=attachment.name)
+        name, _, data = found
+        for where in (folder, Path.cwd()):
+            target = _free_path(where / Path(name).name)
+            try:
+                with target.open("xb") as out:
+                    out.write(data)
+            except OSError:
+                continue
+            return self.bot.templates.md("console.file_saved", path=str(target))
+        return self.bot.templates.md("files.upload_failed", file=name, again="")
 
     def _which(self, mentioned: _Mentioned) -> str:
         """Ask which of several people an @name meant (their number picks them)."""

@@ -175,7 +175,8 @@ def chat(
     greeting = [
         f"Huddle: {', '.join(done)}." if done else "",
         f"Talking as {person.name} <{person.email}> on {built.settings.database_url}.",
-        "Type 'next', 'help', or a button's number; Ctrl-D or 'quit' to leave.",
+        "Type 'next', 'help', or a button's number; '/file PATH' sends a file (an export or "
+        "a roster); Ctrl-D or 'quit' to leave.",
     ]
     raise typer.Exit(ConsoleChat(built.bot, email).run([g for g in greeting if g]))
 

@@ -291,6 +291,34 @@ class RecordCompletion(Command):
 
 
 @dataclass(frozen=True)
+class Verify(Command):
+    """A champion's or admin's word that someone finished a course they reported."""
+
+    email: str
+    course: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class ListUnverified(Command):
+    """The self-reported completions still to verify, for a team (a champion's own)."""
+
+    scope: str = ""
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class VerifyAll(Command):
+    """Verify every self-report listed: those in the scope up to a completion id (the
+    last one the list showed, so nothing reported since is verified unseen)."""
+
+    scope: str = ""
+    up_to: int | None = None
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
 class Shoutout(Command):
     """A champion's public thanks to someone on their team, posted in the team channel."""
 

@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused
 from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
+from bot.guard import reply_note
 from bot.handlers import HANDLERS, PERSONAL
 from bot.handlers.imports import import_to
 from bot.imports import Options, Outcome
@@ -217,12 +218,37 @@ class Bot:
         with Session(self.engine) as session:
             return [(p.email, p.name, team) for p, team in people_named(session, words)]
 
+    def screen_reply(self, platform: str, user_id: str, text: str) -> Message | None:
+        """The private (ephemeral) note for someone whose message, already posted in a
+        thread Huddle follows (a case discussion), looks like it holds patient
+        identifiers: which parts, and that Huddle cannot delete it, so would they edit
+        it. None if nothing looks like one. Nothing is stored."""
+        with Session(self.engine) as session:
+            note = reply_note(session, self.content, self.templates, self.clock.now(), text)
+        if note is not None:
+            # Who and where, never what: the text itself is not kept, not even in the log.
+            log.info("a %s message from %s looked like it held patient details", platform, user_id)
+        return note
+
     def stored_file(self, file_id: str) -> tuple[str, str, bytes] | None:
         """(name, media type, bytes) of a file the core made for sending (see
         :class:`bot.messages.Attachment`), or None once it is gone."""
         with Session(self.engine) as session:
             found = session.get(StoredFile, file_id)
             return (found.name, found.media_type, found.content) if found else None
+
+    def file_refusal(self, platform: str, user_id: str) -> Message | None:
+        """The answer for someone who may not send files to import (the role
+        :class:`bot.commands.ImportFile` needs), so an adapter need not fetch their file
+        first; None when they may, or are not linked yet (the core asks them first)."""
+        with Session(self.engine) as session:
+            person = person_for_identity(session, platform, user_id)
+            if person is None:
+                return None
+            roles = roles_of(session, person.id or 0)
+            actor = Actor(label=person.email, roles=roles, person=person)
+            ctx = Ctx(session, self.content, self.clock, self.templates, actor)
+            return self._refusal(ctx, c.ImportFile())
 
     def knows(self, platform: str, user_id: str) -> bool:
         """Whether this platform user is already linked to a person on the roster."""

@@ -113,6 +113,9 @@ class Attachment:
     name: str
     size: int
     media_type: str = "text/csv"
+    #: The words that send the file again (``import errors 3``), for a platform that must
+    #: say where else to get it when it could not be sent, or the person said no to it.
+    again: str = ""
 
 
 @dataclass(frozen=True)

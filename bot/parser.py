@@ -257,6 +257,22 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.RecordCompletion(email=m.group("email"), course=m.group("course").strip()),
     ),
     (
+        r"verify\s+all(?:\s+(?!up\s+to\b)(?:in\s+|for\s+)?(?P<scope>.+?))?"
+        r"(?:\s+up\s+to\s+#?(?P<n>\d{1,12}))?",
+        lambda m, _: c.VerifyAll(
+            scope=(m.group("scope") or "").strip(),
+            up_to=int(m.group("n")) if m.group("n") else None,
+        ),
+    ),
+    (
+        rf"verify\s+(?P<email>{_EMAIL})\s+(?P<course>.+)",
+        lambda m, _: c.Verify(email=m.group("email"), course=m.group("course").strip()),
+    ),
+    (
+        r"(?:verify|unverified|to verify)(?:\s+(?:for\s+|in\s+)?(?P<scope>.+))?",
+        lambda m, _: c.ListUnverified(scope=(m.group("scope") or "").strip()),
+    ),
+    (
         r"(?:report|enrolled|who'?s enrolled|who is enrolled|enrolments|enrollments)"
         r"(?:\s+(?:for\s+)?(?P<scope>.+))?",
         lambda m, _: c.Report(scope=(m.group("scope") or "").strip()),
@@ -303,6 +319,7 @@ VOCABULARY = (
     "grant",
     "revoke",
     "record",
+    "verify",
     "report",
     "audit",
     "home",

@@ -2,7 +2,8 @@
 
 Columns (header names are matched loosely): ``email``, ``name``,
 ``discipline``, ``team`` and optionally ``role`` (several joined with ``;``),
-``pathway`` (several joined with ``;``) and ``timezone``. Every bad row is
+``pathway`` (several joined with ``;``), ``timezone`` and ``username`` (the
+person's login on the learning site, for exports and xAPI that name people so). Every bad row is
 reported with its line number and a reason code; good rows are applied; the
 same file applied twice changes nothing the second time. Roles in a roster are
 added, never taken away: revoking is an explicit admin action.
@@ -26,7 +27,9 @@ from bot.models import DISCIPLINES, ROLES, Enrolment, Person, PersonRole, Team
 from bot.timeparse import find_zone
 
 REQUIRED = ("email", "name", "discipline", "team")
-OPTIONAL = ("role", "pathway", "timezone")
+#: A learning-site login: compared without regard to case, no spaces.
+USERNAME_MAX = 200
+OPTIONAL = ("role", "pathway", "timezone", "username")
 
 _HEADER_ALIASES = {
     "e-mail": "email",
@@ -42,6 +45,12 @@ _HEADER_ALIASES = {
     "time zone": "timezone",
     "tz": "timezone",
     "profession": "discipline",
+    "user name": "username",
+    "login": "username",
+    "login id": "username",
+    "lms username": "username",
+    "lms id": "username",
+    "sis login id": "username",
 }
 
 DISCIPLINE_ALIASES: dict[str, str] = {
@@ -140,6 +149,7 @@ class Row:
     roles: tuple[str, ...]
     pathways: tuple[str, ...]
     timezone: str | None
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +197,7 @@ def read(
     rows: list[Row] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
+    usernames: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in raw):
@@ -195,11 +206,13 @@ def read(
             errors.append(RowError(line, "too_many_cells", {"expected": str(len(columns))}))
             continue
         values = dict(zip(columns, (cell.strip() for cell in raw), strict=False))
-        result = _check(line, values, content, seen)
+        result = _check(line, values, content, seen, usernames)
         if isinstance(result, RowError):
             errors.append(result)
         else:
             seen[result.email] = line
+            if result.username:
+                usernames[result.username] = line
             rows.append(result)
     return rows, errors, None
 
@@ -209,7 +222,11 @@ def _split(value: str) -> list[str]:
 
 
 def _check(
-    line: int, v: Mapping[str, str], content: Content, seen: Mapping[str, int]
+    line: int,
+    v: Mapping[str, str],
+    content: Content,
+    seen: Mapping[str, int],
+    usernames: Mapping[str, int],
 ) -> Row | RowError:
     email = v.get("email", "").lower()
     if not EMAIL_RE.match(email) or len(email) > 320:
@@ -242,8 +259,24 @@ def _check(
         zone, _ = find_zone(v["timezone"])
         if zone is None:
             return RowError(line, "bad_timezone", {"value": v["timezone"]})
+    username = v.get("username", "").strip().lower() or None
+    if username is not None:
+        if len(username) > USERNAME_MAX or any(ch.isspace() for ch in username):
+            return RowError(line, "bad_username", {"value": v.get("username", "")})
+        if username in usernames:
+            return RowError(
+                line, "duplicate", {"value": username, "first_line": str(usernames[username])}
+            )
     return Row(
-        line, email, name, discipline, team, tuple(roles or ["clinician"]), tuple(pathways), zone
+        line,
+        email,
+        name,
+        discipline,
+        team,
+        tuple(roles or ["clinician"]),
+        tuple(pathways),
+        zone,
+        username,
     )
 
 
@@ -286,6 +319,7 @@ def apply(
 ) -> RosterReport:
     """Create or update people from checked rows; enrol and add roles as the rows say."""
     report = RosterReport()
+    rows, report.errors = _usernames_free(session, rows)
     teams, report.new_teams = ensure_teams(session, (r.team for r in rows), now)
     chunk = 500
     for start in range(0, len(rows), chunk):
@@ -304,6 +338,7 @@ def apply(
                     discipline=row.discipline,
                     team_id=team_id,
                     timezone=row.timezone,
+                    username=row.username,
                     created_at=now,
                     updated_at=now,
                 )
@@ -314,6 +349,8 @@ def apply(
                 changes = {"name": row.name, "discipline": row.discipline, "team_id": team_id}
                 if row.timezone:
                     changes["timezone"] = row.timezone
+                if row.username:
+                    changes["username"] = row.username
                 if any(getattr(person, k) != val for k, val in changes.items()):
                     for k, val in changes.items():
                         setattr(person, k, val)
@@ -342,3 +379,31 @@ def apply(
         if progress:
             progress(min(start + chunk, len(rows)), len(rows))
     return report
+
+
+def _usernames_free(session: Session, rows: list[Row]) -> tuple[list[Row], list[RowError]]:
+    """The rows whose username nobody else on the roster has, and an error for each other."""
+    wanted = {r.username: r for r in rows if r.username}
+    if not wanted:
+        return rows, []
+    holders: dict[str, str] = {}
+    names = list(wanted)
+    for start in range(0, len(names), 500):
+        for username, email in session.exec(
+            select(Person.username, Person.email).where(
+                col(Person.username).in_(names[start : start + 500])
+            )
+        ):
+            if username is not None:
+                holders[username] = email
+    good: list[Row] = []
+    errors: list[RowError] = []
+    for row in rows:
+        holder = holders.get(row.username or "")
+        if holder is not None and holder != row.email:
+            errors.append(
+                RowError(row.line, "username_taken", {"value": row.username or "", "email": holder})
+            )
+        else:
+            good.append(row)
+    return good, errors

@@ -82,6 +82,37 @@ def completed_by(session: Session, person_id: int) -> dict[str, datetime]:
     return dict(_rows(session, _COMPLETED, pid=person_id))
 
 
+def unverified_courses(session: Session, person_id: int) -> list[str]:
+    """The courses the person reported finishing that nothing has verified yet."""
+    return list(
+        session.exec(
+            select(Completion.course_id)
+            .where(col(Completion.person_id) == person_id, col(Completion.verified).is_(False))
+            .order_by(col(Completion.completed_at))
+        )
+    )
+
+
+def completions_by_team(
+    session: Session, team_ids: list[int] | None = None, discipline: str | None = None
+) -> dict[int | None, tuple[int, int]]:
+    """(verified, self-reported) completions of each team's people (of one discipline)."""
+    query = select(Person.team_id, Completion.verified, func.count()).join(
+        Person, col(Person.id) == col(Completion.person_id)
+    )
+    if team_ids is not None:
+        query = query.where(col(Person.team_id).in_(team_ids))
+    if discipline is not None:
+        query = query.where(col(Person.discipline) == discipline)
+    found: dict[int | None, tuple[int, int]] = {}
+    for team_id, verified, count in session.exec(
+        query.group_by(col(Person.team_id), col(Completion.verified))
+    ):
+        yes, no = found.get(team_id, (0, 0))
+        found[team_id] = (yes + count, no) if verified else (yes, no + count)
+    return found
+
+
 def conversation_state(
     session: Session, platform: str, conversation_id: str
 ) -> tuple[str, bool, bool] | None:

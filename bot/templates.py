@@ -11,6 +11,8 @@ Values are escaped for the Markdown subset when inserted, unless they are
 
 from __future__ import annotations
 
+import functools
+import re
 import string
 from collections.abc import Mapping
 
@@ -134,6 +136,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "progress.status_open": ("next",),
         "progress.tier": ("tier", "designation", "credits"),
         "progress.no_tier": ("credits",),
+        "progress.unverified": ("courses", "count"),
         "progress.none": ("discipline",),
         # Pathways
         "pathways.heading": ("discipline",),
@@ -247,6 +250,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "roster.reason.bad_pathway": ("value", "options"),
         "roster.reason.bad_timezone": ("value",),
         "roster.reason.too_many_cells": ("expected",),
+        "roster.reason.bad_username": ("value",),
+        "roster.reason.username_taken": ("value", "email"),
         # Enrolment
         "enrol.usage": (),
         "enrol.done": ("count", "pathway", "scope", "already", "skipped", "due"),
@@ -272,11 +277,30 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "record.done": ("name", "title"),
         "record.already": ("name", "title", "date"),
         "record.verified": ("name", "title", "date"),
+        "verify.none": ("scope",),
+        "verify.list": ("count", "scope"),
+        "verify.columns": (),
+        "verify.button_all": ("count",),
+        "verify.button_one": ("name", "course"),
+        "verify.button_list": ("count",),
+        "verify.why": (),
+        "verify.not_reported": ("name", "title", "email", "course"),
+        "verify.done": ("count", "scope"),
+        "verify.more_left": ("count",),
+        "verify.already": (),
         # Reports
         "report.heading": ("scope",),
         "report.people_columns": (),
         "report.team_columns": (),
-        "report.summary": ("people", "enrolled", "started", "finished", "percent"),
+        "report.summary": (
+            "people",
+            "enrolled",
+            "started",
+            "finished",
+            "percent",
+            "verified",
+            "self_reported",
+        ),
         "report.empty": ("scope",),
         "report.more": ("count",),
         # Team channels, shout-outs, home
@@ -345,6 +369,21 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "home.trouble": ("count", "teams"),
         "console.which_person": ("name",),
         "console.posted": (),
+        "console.file_usage": (),
+        "console.file_missing": ("path",),
+        "console.file_saved": ("path",),
+        # Files sent in chat, and files sent back
+        "files.too_large": ("file", "size", "limit"),
+        "files.sign_in_page": ("file", "platform"),
+        "files.download_failed": ("file", "reason"),
+        "files.no_download": ("file",),
+        "files.upload_failed": ("file", "again"),
+        "files.again": ("words",),
+        "files.offer": ("file",),
+        "files.declined": ("file", "again"),
+        "files.personal_only": ("file", "again"),
+        "files.not_yours": (),
+        "files.gone": ("file",),
         "shoutout.team_channel": ("team",),
         "preview.buttons": ("labels",),
         "install.channel": ("initiative",),
@@ -474,7 +513,9 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "import.reason.future_date": ("value", "formats"),
         "outbox.summary": ("failed", "pending"),
         # Privacy screen
-        "privacy.blocked": ("kinds", "text"),
+        "privacy.blocked": ("kinds", "parts", "text"),
+        "privacy.reply_note": ("kinds", "parts"),
+        "privacy.part": ("text",),
         **{f"privacy.kind.{k}": () for k in PRIVACY_KINDS},
         # Audit
         "audit.heading": ("first", "last"),
@@ -524,8 +565,15 @@ class Templates:
     def md(self, key: str, /, **values: Value) -> Markdown:
         """The template as Markdown-subset text, values escaped."""
         text = self._texts[key]
+        literal = _in_code(text)
         safe = {
-            k: v if isinstance(v, Markdown) else markup.escape(_format(v))
+            k: v
+            if isinstance(v, Markdown)
+            # Inside `code` nothing is markup, so nothing is escaped; only a backtick
+            # could end it early.
+            else _format(v).replace("`", "'")
+            if k in literal
+            else markup.escape(_format(v))
             for k, v in values.items()
         }
         rendered = text.format_map(_Strict(key, safe))
@@ -535,6 +583,20 @@ class Templates:
     def plain(self, key: str, /, **values: Value) -> str:
         """The template as plain text (for summaries, labels and buttons)."""
         return markup.to_plain(self.md(key, **values))
+
+
+_CODE = re.compile(r"`[^`\n]*`")
+
+
+@functools.cache
+def _in_code(text: str) -> frozenset[str]:
+    """The fields a template writes inside a code span."""
+    return frozenset(
+        name
+        for span in _CODE.findall(text)
+        for _, name, _, _ in string.Formatter().parse(span)
+        if name
+    )
 
 
 def _format(value: Value) -> str:

@@ -21,7 +21,7 @@ from bot.counts import initiative_totals
 from bot.messages import Block, Button, Divider, Field, Fields, Heading, Message, ProgressBar, Text
 from bot.models import ROLES, DeliveryIssue, HelpRequest, Person, Team
 from bot.progress import highest_tier, next_step, suggest_next_pathway, sum_credits
-from bot.store import status_of, team_of
+from bot.store import completions_by_team, status_of, team_of, unverified_courses
 from bot.templates import Markdown
 from bot.timeparse import format_date
 
@@ -125,6 +125,13 @@ def progress(ctx: Ctx) -> list[Message]:
         )
     else:
         blocks.append(Text(ctx.md("progress.no_tier", credits=all_credits)))
+    unverified = unverified_courses(ctx.session, person.id or 0)
+    if unverified:
+        titles = ", ".join(
+            ctx.content.courses[cid].title if cid in ctx.content.courses else cid
+            for cid in unverified
+        )
+        blocks.append(Text(ctx.md("progress.unverified", courses=titles, count=len(unverified))))
     buttons = [ctx.button("button.next", "next", "primary")] if next_step(found) else []
     buttons.append(ctx.button("button.pathways", "pathways"))
     summary = "; ".join(f"{s.pathway.title}: {len(s.done)}/{s.total}" for s in found)
@@ -278,6 +285,7 @@ def admin_summary(ctx: Ctx) -> Message:
     """A short initiative summary and recent delivery problems, for admins and leaders."""
     people, enrolled, started, finished = initiative_totals(ctx)
     percent = f"{100 * finished / people:.0f}%" if people else "-"
+    ledger_counts = completions_by_team(ctx.session).values()
     blocks: list[Block] = [
         Heading(ctx.plain("home.admin_heading")),
         Text(
@@ -288,6 +296,8 @@ def admin_summary(ctx: Ctx) -> Message:
                 started=started,
                 finished=finished,
                 percent=percent,
+                verified=sum(v for v, _ in ledger_counts),
+                self_reported=sum(s for _, s in ledger_counts),
             )
         ),
     ]

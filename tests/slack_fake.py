@@ -6,6 +6,12 @@ token and the arguments as Slack would (an unknown channel is
 ``missing_text`` warning, blocks over Slack's limits are ``invalid_blocks``),
 records every call, can answer 429 with Retry-After, and serves the
 ``response_url`` endpoints that slash commands and buttons answer through.
+
+Files too: ``files.info``, the private download (which needs the bot token and,
+as Slack does, answers a sign-in page in HTML without it), and the three steps
+of an upload (``files.getUploadURLExternal``, the POST of the bytes to the URL
+it gave, ``files.completeUploadExternal``), recording what was uploaded where.
+A call can be held until the test lets it go (:meth:`FakeSlack.hold`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,35 @@ from aiohttp import web
 BOT_TOKEN = "xoxb-test-huddle"
 APP_TOKEN = "xapp-test-huddle"
 BOT_USER = "UHUDDLEBOT"
+SIGN_IN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Slack</title></head>"
+    "<body><h1>Sign in to Huddle Test</h1></body></html>"
+)
+
+
+@dataclass
+class SharedFile:
+    """A file someone shared, as Slack keeps it."""
+
+    id: str
+    name: str
+    content: bytes
+    mimetype: str = "text/csv"
+    #: A Slack Connect file: the event carries only its id (``file_access``).
+    connect: bool = False
+    mode: str = "hosted"
+
+
+@dataclass
+class Uploaded:
+    """A file the bot uploaded and shared (files.completeUploadExternal)."""
+
+    file_id: str
+    filename: str
+    title: str
+    data: bytes
+    channel: str
+    thread_ts: str | None = None
 
 
 @dataclass
@@ -65,6 +100,13 @@ class FakeSlack:
         self._window: list[float] = []
         self.fail_next: dict[str, list[int]] = {}  # method -> statuses for its next calls
         self.socket_url = ""
+        self.files: dict[str, SharedFile] = {}
+        #: The token the file server takes (another one gets the sign-in page).
+        self.file_token = BOT_TOKEN
+        self.uploads: list[Uploaded] = []
+        self._upload_bytes: dict[str, bytes | None] = {}
+        self._upload_names: dict[str, str] = {}
+        self._holds: list[tuple[Callable[[str, dict[str, Any]], bool], asyncio.Event]] = []
         self._random = random.Random(42)
         self._ts = itertools.count(1)
         self._last_ts = 0
@@ -81,6 +123,32 @@ class FakeSlack:
     def add_channel(self, channel_id: str, state: str = "member") -> None:
         self.channels[channel_id] = state
 
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        mimetype: str = "text/csv",
+        *,
+        connect: bool = False,
+        mode: str = "hosted",
+    ) -> dict[str, Any]:
+        """Keep a file someone shares; returns it as a file_share event lists it."""
+        shared = SharedFile(f"F{next(self._ts):08d}", name, content, mimetype, connect, mode)
+        self.files[shared.id] = shared
+        if connect:
+            return {"id": shared.id, "file_access": "check_file_info"}
+        return self._file_object(shared)
+
+    def hold(self, match: Callable[[str, dict[str, Any]], bool]) -> asyncio.Event:
+        """Hold every API call that ``match(method, args)`` until the event is set; each
+        one is recorded as ``held:<method>`` when it arrives."""
+        release = asyncio.Event()
+        self._holds.append((match, release))
+        return release
+
+    def uploaded(self, channel: str | None = None) -> list[Uploaded]:
+        return [u for u in self.uploads if channel is None or u.channel == channel]
+
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
@@ -89,10 +157,12 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/respond/{key}"
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 1024 * 1024)  # uploads of refused rows
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/files-pri/{file_id}/download/{name}", self._download)
+        app.router.add_post("/upload/v1/{upload_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -169,7 +239,7 @@ class FakeSlack:
                 args.update(json.loads(raw or "{}"))
             else:
                 args.update({k: v[0] for k, v in parse_qs(raw).items()})
-        for key in ("blocks", "view", "users", "metadata"):
+        for key in ("blocks", "view", "users", "metadata", "files"):
             if isinstance(args.get(key), str) and args[key][:1] in "[{":
                 args[key] = json.loads(args[key])
         return args
@@ -177,6 +247,10 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        for match, release in list(self._holds):
+            if match(method, args):
+                await self._record(Call(f"held:{method}", dict(args), time.monotonic()))
+                await release.wait()
         call = Call(method, args, time.monotonic())
         if self.fail_next.get(method):
             call.status = self.fail_next[method].pop(0)
@@ -216,6 +290,99 @@ class FakeSlack:
         self.responses.setdefault(key, []).append(payload)
         await self._record(Call("response_url", {"key": key, **payload}, time.monotonic()))
         return web.Response(text="ok")
+
+    # --- files ---------------------------------------------------------------------------
+
+    def _file_object(self, shared: SharedFile) -> dict[str, Any]:
+        base = f"http://127.0.0.1:{self.port}/files-pri/T0TEST-{shared.id}"
+        found: dict[str, Any] = {
+            "id": shared.id,
+            "name": shared.name,
+            "title": shared.name,
+            "mimetype": shared.mimetype,
+            "filetype": shared.name.rsplit(".", 1)[-1] if "." in shared.name else "binary",
+            "size": len(shared.content),
+            "mode": shared.mode,
+            "is_external": shared.mode == "external",
+        }
+        if shared.mode == "hosted":
+            found["url_private"] = f"{base}/{shared.name}"
+            found["url_private_download"] = f"{base}/download/{shared.name}"
+        return found
+
+    def _files_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        shared = self.files.get(str(args.get("file", "")))
+        if shared is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": self._file_object(shared)}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """The private download: the file with the right bearer token, Slack's sign-in page
+        (HTML, status 200) without it."""
+        file_id = request.match_info["file_id"].removeprefix("T0TEST-")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        shared = self.files.get(file_id)
+        allowed = token == self.file_token and shared is not None
+        await self._record(
+            Call("download", {"file": file_id, "authorized": allowed}, time.monotonic())
+        )
+        if not allowed or shared is None:
+            return web.Response(text=SIGN_IN_PAGE, content_type="text/html")
+        return web.Response(body=shared.content, content_type=shared.mimetype)
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        length = str(args.get("length") or "")
+        if not args.get("filename") or not length.isdigit() or int(length) < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        upload_id = f"F{next(self._ts):08d}"
+        self._upload_bytes[upload_id] = None
+        self._upload_names[upload_id] = str(args["filename"])
+        return {
+            "ok": True,
+            "upload_url": f"http://127.0.0.1:{self.port}/upload/v1/{upload_id}",
+            "file_id": upload_id,
+        }
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload_id = request.match_info["upload_id"]
+        data = await request.read()
+        known = upload_id in self._upload_bytes
+        if known:
+            self._upload_bytes[upload_id] = data
+        await self._record(
+            Call("upload", {"file_id": upload_id, "bytes": len(data)}, time.monotonic())
+        )
+        if not known:
+            return web.Response(status=404, text="unknown upload")
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _files_completeUploadExternal(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        files = args.get("files")
+        channel = str(args.get("channel_id") or "")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        if channel:
+            problem = self._check_channel(channel)
+            if problem:
+                return {"ok": False, "error": problem}
+        done = []
+        for item in files:
+            data = self._upload_bytes.get(str(item.get("id")))
+            if data is None:
+                return {"ok": False, "error": "file_not_found"}
+            done.append((str(item["id"]), str(item.get("title") or ""), data))
+        for file_id, title, data in done:
+            self.uploads.append(
+                Uploaded(
+                    file_id,
+                    self._upload_names[file_id],
+                    title,
+                    data,
+                    channel,
+                    args.get("thread_ts") or None,
+                )
+            )
+        return {"ok": True, "files": [{"id": f, "title": t} for f, t, _ in done]}
 
     def _auth_test(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         return {

@@ -120,6 +120,27 @@ class SlackHarness:
             retry,
         )
 
+    async def file_share(
+        self, user: str, files: list[dict[str, Any]], text: str = "", event_id: str | None = None
+    ) -> Sent:
+        """A person sends files (from :meth:`FakeSlack.add_file`) in their DM with the bot."""
+        ts = f"{int(time.time())}.{next(self._ids):06d}"
+        return await self.event(
+            {
+                "type": "message",
+                "subtype": "file_share",
+                "channel_type": "im",
+                "channel": "D" + user,
+                "user": user,
+                "text": text,
+                "files": files,
+                "upload": False,
+                "display_as_bot": False,
+                "ts": ts,
+            },
+            event_id,
+        )
+
     async def mention(self, user: str, channel: str, text: str) -> tuple[Sent, str]:
         ts = f"{int(time.time())}.{next(self._ids):06d}"
         sent = await self.event(
@@ -232,9 +253,11 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-async def start(bot: Bot, fake: FakeSlack) -> tuple[SlackHarness, web.AppRunner]:
+async def start(bot: Bot, fake: FakeSlack, **settings_: Any) -> tuple[SlackHarness, web.AppRunner]:
     secret = secrets.token_hex(16)
-    settings = SlackSettings(bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.api_url)
+    settings = SlackSettings(
+        bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.api_url, **settings_
+    )
     adapter = SlackAdapter(bot, settings)
     runner = web.AppRunner(build(bot, Platforms(slack=adapter)), access_log=None)
     await runner.setup()
@@ -253,8 +276,10 @@ async def sample_slack(
     clock: FrozenClock,
     users: Iterable[SlackUserSpec],
     channels: Iterable[tuple[str, str]] = (),
+    **settings: Any,
 ) -> AsyncIterator[SlackHarness]:
-    """The sample initiative and roster behind a running Huddle, with a Slack for it."""
+    """The sample initiative and roster behind a running Huddle, with a Slack for it
+    (``settings``: SlackSettings fields to change, such as ``max_file_mb``)."""
     fake = FakeSlack()
     await fake.start()
     for user_id, email, name, tz in users:
@@ -263,7 +288,7 @@ async def sample_slack(
         fake.add_channel(channel_id, state)
     bot = Bot(content, engine, clock)
     FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake)
+    harness, runner = await start(bot, fake, **settings)
     try:
         yield harness
     finally:

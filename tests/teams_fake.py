@@ -1,8 +1,13 @@
 """A local HTTP server that plays the Bot Connector (the service a Teams bot calls back).
 
 It answers the calls Huddle makes through the Agents SDK (send and reply,
-update, member look-up), records every activity the bot sends, and can answer
+update, delete, member look-up), records every activity the bot sends, and can answer
 403 (the person blocked the bot) or 429 / 412 / 5xx with Retry-After on demand.
+
+It also plays the OneDrive side of files in a personal chat: a short-lived download
+URL for a file someone sends (no token needed), and upload sessions that take a
+file's bytes by PUT with ``Content-Range``, as the bot does after a FileConsentCard
+is accepted. A send can be held until the test lets it go (:meth:`hold`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,20 @@ class Sent:
 
 
 @dataclass
+class UploadSession:
+    """An upload URL handed to the bot (in a fileConsent/invoke), and what it received."""
+
+    name: str
+    data: bytearray = field(default_factory=bytearray)
+    total: int | None = None
+    puts: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.total is not None and len(self.data) == self.total
+
+
+@dataclass
 class Failure:
     status: int
     retry_after: str | None = None
@@ -48,11 +67,16 @@ class FakeConnector:
     sent: list[Sent] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     port: int = 0
+    downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
+    uploads: dict[str, UploadSession] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._holds: list[tuple[Callable[[dict[str, Any]], bool], asyncio.Event]] = []
 
     @property
     def url(self) -> str:
@@ -69,17 +93,40 @@ class FakeConnector:
             "userRole": "user",
         }
 
+    def add_download(self, name: str, content: bytes) -> str:
+        """Keep a file someone sends; returns its (short-lived, token-free) download URL."""
+        key = f"d{next(self._ids)}"
+        self.downloads[key] = (name, content)
+        return f"{self.url}onedrive/download/{key}"
+
+    def upload_url(self, name: str) -> str:
+        """A new upload session, as Teams puts in a fileConsent/invoke when someone accepts."""
+        key = f"u{next(self._ids)}"
+        self.uploads[key] = UploadSession(name)
+        return f"{self.url}onedrive/upload/{key}"
+
+    def hold(self, match: Callable[[dict[str, Any]], bool]) -> asyncio.Event:
+        """Hold every activity the bot sends that ``match`` until the event is set (each is
+        recorded with the method ``HELD`` when it arrives)."""
+        release = asyncio.Event()
+        self._holds.append((match, release))
+        return release
+
     def fail_next(
         self, status: int, count: int = 1, retry_after: str | None = None, code: str = ""
     ) -> None:
         self.failures += [Failure(status, retry_after, code) for _ in range(count)]
 
     async def start(self) -> None:
-        app = web.Application()
+        # OneDrive takes up to 60 MiB in one PUT of an upload session.
+        app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        app.router.add_delete("/v3/conversations/{cid}/activities/{aid}", self._delete)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/onedrive/download/{key}", self._download)
+        app.router.add_put("/onedrive/upload/{key}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -141,6 +188,10 @@ class FakeConnector:
     async def _send(self, request: web.Request) -> web.Response:
         activity = await request.json()
         cid = request.match_info["cid"]
+        for match, release in list(self._holds):
+            if match(activity):
+                await self._record(Sent("HELD", request.path, cid, activity, 0, time.monotonic()))
+                await release.wait()
         refused = self._failure()
         sent = Sent(
             "POST",
@@ -169,6 +220,49 @@ class FakeConnector:
         )
         await self._record(sent)
         return refused or web.json_response({"id": request.match_info["aid"]})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        self.deleted.append(request.match_info["aid"])
+        await self._record(
+            Sent("DELETE", request.path, request.match_info["cid"], {}, 200, time.monotonic())
+        )
+        return web.Response(status=200)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        found = self.downloads.get(request.match_info["key"])
+        self.fetched.append(request.match_info["key"])
+        if found is None:
+            return web.Response(status=404, text="expired")
+        return web.Response(body=found[1], content_type="application/octet-stream")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """One PUT to an upload session: ``Content-Range: bytes first-last/total`` and a
+        ``Content-Length`` that match the body, pieces in order; 202 until complete."""
+        session = self.uploads.get(request.match_info["key"])
+        body = await request.read()
+        headers = {k: request.headers.get(k, "") for k in ("Content-Range", "Content-Length")}
+        if session is None:
+            return web.json_response({"error": {"code": "itemNotFound"}}, status=404)
+        session.puts.append(headers)
+        given = headers["Content-Range"].removeprefix("bytes ").replace("/", "-").split("-")
+        ok = (
+            len(given) == 3
+            and all(g.isdigit() for g in given)
+            and int(given[0]) == len(session.data)
+            and int(given[1]) - int(given[0]) + 1 == len(body)
+            and headers["Content-Length"] == str(len(body))
+            and session.total in (None, int(given[2]))
+        )
+        if not ok:
+            await self._record(Sent("UPLOAD", request.path, "", headers, 416, time.monotonic()))
+            return web.json_response({"error": {"code": "invalidRange"}}, status=416)
+        session.total = int(given[2])
+        session.data += body
+        status = 201 if session.complete else 202
+        await self._record(Sent("UPLOAD", request.path, "", headers, status, time.monotonic()))
+        if session.complete:
+            return web.json_response({"id": "item-1", "name": session.name}, status=201)
+        return web.json_response({"nextExpectedRanges": [f"{len(session.data)}-"]}, status=202)
 
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["mid"])

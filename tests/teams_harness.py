@@ -22,7 +22,9 @@ from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
 from tests.fakechat import FakeChat
-from tests.teams_fake import BOT_ID, TENANT, FakeConnector
+from tests.teams_fake import BOT_ID, TENANT, FakeConnector, Sent
+
+CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 
 
 @dataclass
@@ -81,6 +83,53 @@ class TeamsHarness:
         """An Action.Submit: a message with the button's data as value, replying to the card."""
         return await self.post(self.activity(user, value=data, replyToId=card_activity_id))
 
+    async def sends_file(self, user: TeamsUser, name: str, content: bytes, text: str = "") -> int:
+        """A file sent in the personal chat, as Teams delivers it (a download.info attachment)."""
+        attachment = {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "contentUrl": f"https://contoso.sharepoint.com/personal/{user.aad}/Documents/{name}",
+            "name": name,
+            "content": {
+                "downloadUrl": self.fake.add_download(name, content),
+                "uniqueId": f"unique-{next(self._ids)}",
+                "fileType": name.rsplit(".", 1)[-1],
+                "etag": "1",
+            },
+        }
+        return await self.post(
+            self.activity(user, text=text, textFormat="plain", attachments=[attachment])
+        )
+
+    async def answers_consent(
+        self, user: TeamsUser, card: Sent, accept: bool = True, upload_url: str = ""
+    ) -> tuple[int, str]:
+        """The person accepts (or declines) a FileConsentCard the bot sent: Teams' invoke,
+        with an upload URL of the fake's (or ``upload_url``) when accepted. Returns
+        (status, upload key)."""
+        (consent,) = [
+            a for a in card.activity.get("attachments") or [] if a["contentType"] == CONSENT
+        ]
+        value: dict[str, Any] = {"type": "fileUpload", "action": "accept" if accept else "decline"}
+        key = ""
+        if accept:
+            value["context"] = consent["content"]["acceptContext"]
+            url = upload_url or self.fake.upload_url(consent["name"])
+            key = url.rsplit("/", 1)[-1]
+            value["uploadInfo"] = {
+                "contentUrl": f"https://contoso.sharepoint.com/personal/{user.aad}/{consent['name']}",
+                "name": consent["name"],
+                "uploadUrl": url,
+                "uniqueId": f"unique-{next(self._ids)}",
+                "fileType": consent["name"].rsplit(".", 1)[-1],
+                "etag": "1",
+            }
+        else:
+            value["context"] = consent["content"]["declineContext"]
+        invoke = self.activity(
+            user, "invoke", name="fileConsent/invoke", value=value, replyToId=card.activity_id
+        )
+        return await self.post(invoke), key
+
     async def in_channel(
         self, user: TeamsUser, channel: str, text: str, mentions: list[dict[str, Any]] | None = None
     ) -> int:
@@ -112,9 +161,11 @@ class TeamsHarness:
 
 
 async def start(
-    bot: Bot, fake: FakeConnector, **adapter_options: Any
+    bot: Bot, fake: FakeConnector, settings: dict[str, Any] | None = None, **adapter_options: Any
 ) -> tuple[TeamsHarness, web.AppRunner]:
-    adapter = TeamsAdapter(bot, TeamsSettings(anonymous=True), **adapter_options)
+    adapter = TeamsAdapter(
+        bot, TeamsSettings(anonymous=True, **(settings or {})), **adapter_options
+    )
     runner = web.AppRunner(build(bot, Platforms(teams=adapter)), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -129,10 +180,12 @@ async def sample_teams(
     content: Content,
     clock: FrozenClock,
     members: Iterable[tuple[TeamsUser, str]],
+    **settings: Any,
 ) -> AsyncIterator[TeamsHarness]:
     """The sample initiative and roster behind a running Huddle, with a Teams connector.
 
-    ``members``: (user, email) the connector can look up.
+    ``members``: (user, email) the connector can look up; ``settings``: TeamsSettings
+    fields to change (``max_file_mb``).
     """
     fake = FakeConnector()
     await fake.start()
@@ -140,7 +193,7 @@ async def sample_teams(
         fake.add_member(user.id, user.name, email, user.aad)
     bot = Bot(content, engine, clock)
     FakeChat(bot, clock).load_sample_roster()
-    harness, runner = await start(bot, fake, backoff_base=0.02)
+    harness, runner = await start(bot, fake, settings, backoff_base=0.02)
     try:
         yield harness
     finally:

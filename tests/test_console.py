@@ -63,3 +63,66 @@ def test_an_unknown_at_name_is_left_as_typed(chat: FakeChat) -> None:
     shown = ben.answer("shoutout @Zed for everything")
     assert "Posted" not in shown
     assert _shoutout_posts(chat.bot) == []
+
+
+EXPORT = (
+    "email,course,completed_at\n"
+    "ana.ruiz@example.org,comm-101,2026-11-20\n"
+    "nobody@example.org,comm-101,2026-11-20\n"
+)
+SAM = "sam.okafor@example.org"  # an admin
+
+
+def test_a_file_sent_in_the_terminal_is_imported_and_its_refused_rows_saved_beside_it(
+    chat: FakeChat,
+    tmp_path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    folder = tmp_path / "my exports"
+    folder.mkdir()
+    export = folder / "completion-comm101.csv"
+    export.write_text(EXPORT)
+    sam = _console(chat, SAM)
+    shown = sam.answer(f"/file '{export}' profile plain")
+    assert "Importing 2 rows from completion-comm101.csv (plain layout" in shown, shown
+    assert "1 new completions" in shown and "1 rows were refused" in shown
+    saved = folder / "completion-comm101-refused-rows.csv"
+    assert f"[file: completion-comm101-refused-rows.csv, {saved.stat().st_size} bytes]" in shown
+    assert f"Saved to {saved}" in shown
+    assert saved.read_text().splitlines() == [
+        "line,row,reason",
+        '3,"nobody@example.org,comm-101,2026-11-20",nobody@example.org is not on the roster',
+    ]
+    assert export.read_text() == EXPORT  # the person's own file is left as it was
+    # Fetched again later: saved in the current folder, beside nothing it would overwrite.
+    monkeypatch.chdir(folder)
+    again = sam.answer("import errors 1")
+    assert f"Saved to {folder / 'completion-comm101-refused-rows-2.csv'}" in again, again
+
+
+def test_file_in_the_terminal_explains_itself_and_checks_the_path(
+    chat: FakeChat,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    sam = _console(chat, SAM)
+    assert "Type /file and the path of a file" in sam.answer("/file")
+    assert f"There is no file at {tmp_path / 'nope.csv'}" in sam.answer(
+        f"/file {tmp_path}/nope.csv"
+    )
+    assert "/file" in sam.answer("help")  # help says how to send a file here
+    assert "/file" not in _console(chat, "ana.ruiz@example.org").answer("help")
+
+
+def test_a_roster_file_in_the_terminal_and_a_clinicians_file(
+    chat: FakeChat,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "email,name,discipline,team,role,pathway\n"
+        "zed.new@example.org,Zed New,nurse,ICU,clinician,essentials\n"
+    )
+    shown = _console(chat, SAM).answer(f"/file {roster}")
+    assert "Importing the roster in roster.csv" in shown and "Roster imported: 1 added" in shown
+    refused = _console(chat, "ana.ruiz@example.org").answer(f"/file {roster}")
+    assert "That needs the champion role" in refused

@@ -78,6 +78,9 @@ def _commands() -> Iterator[str]:
         "unenrol person001@example.org from essentials",
         "add new.person@example.org, New Person, nurse, ICU",
         "record person002@example.org comm-101",
+        "verify",  # forty self-reports: a long list
+        "verify person005@example.org comm-101",
+        "verify all",
         "report",
         f"report team:{LONG.lower().replace(' ', '-')}-01",
         "teams",

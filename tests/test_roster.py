@@ -118,3 +118,32 @@ def test_long_team_names_that_begin_alike_are_different_teams(chat) -> None:  # 
     chat.operator(f"roster import\nemail,name,discipline,team\n{rows}")
     with Session(chat.bot.engine) as s:
         assert len([t for t in s.exec(select(Team)) if t.name.startswith(long)]) == 3
+
+
+def test_a_username_column_names_people_on_the_learning_site(chat: FakeChat) -> None:
+    reply = chat.operator(
+        "roster import\n"
+        "Email,Name,Discipline,Team,Login\n"
+        "zoe.fox@example.org,Zoe Fox,RN,ICU,ZFox\n"
+        "yan.li@example.org,Yan Li,RN,ICU,zfox\n"
+        "xavi.ros@example.org,Xavi Ros,RN,ICU,x ros\n"
+        "will.ng@example.org,Will Ng,RN,ICU,wng\n"
+    )
+    assert "2 added" in reply, reply
+    assert "line 3: zfox appears again (first on line 2)" in reply
+    assert 'line 4: "x ros" is not a username' in reply
+    with Session(chat.bot.engine) as s:
+        zoe = person_by_email(s, "zoe.fox@example.org")
+        assert zoe is not None and zoe.username == "zfox"
+    # A username someone else has already is refused; the person's own is kept.
+    reply = chat.operator(
+        "roster import\n"
+        "email,name,discipline,team,username\n"
+        "zoe.fox@example.org,Zoe Fox,RN,ICU,\n"
+        "will.ng@example.org,Will Ng,RN,ICU,zfox\n"
+    )
+    assert "line 3: the username zfox belongs to zoe.fox@example.org already" in reply, reply
+    assert "1 unchanged" in reply and "1 rows with problems" in reply
+    with Session(chat.bot.engine) as s:
+        will = person_by_email(s, "will.ng@example.org")
+        assert will is not None and will.username == "wng"

@@ -16,8 +16,10 @@ def test_manifest_matches_what_the_bot_uses() -> None:
         "channels:history",  # reconciling scheduled posts after a crash (message metadata)
         "chat:write",
         "commands",
+        "files:read",  # files.info and the private download of a file sent in a DM
+        "files:write",  # an import's refused rows uploaded back (files_upload_v2)
         "groups:history",
-        "im:history",
+        "im:history",  # message.im, file shares in the DM included
         "im:read",
         "im:write",
         "users:read",
@@ -26,6 +28,8 @@ def test_manifest_matches_what_the_bot_uses() -> None:
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
+        "message.channels",  # replies in threads under Huddle's posts, screened for patient details
+        "message.groups",  # the same in private channels
         "message.im",
     }
     (command,) = data["features"]["slash_commands"]

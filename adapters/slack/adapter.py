@@ -8,11 +8,19 @@ buttons cannot be pressed again. Events Slack retries are acted on once, by
 the event ids recorded in the database. Slack's refusals (``not_in_channel``,
 ``channel_not_found``, ``account_inactive``, ``is_archived``) are logged and
 kept for the admins' summary; they never crash a handler.
+
+Files sent in a DM (an export or a roster to import) are looked up with
+``files.info`` (Slack Connect files come without URLs), fetched with the bot
+token into a private temporary folder within the size limit, and handed to the
+core with the words that came with them; the import itself runs on the work
+pool after the first answer. Files the core sends back (an import's refused
+rows) are uploaded into the person's DM in ``files_upload_v2``'s three steps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,7 +33,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -35,10 +43,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.base import CoreRunner
+from adapters.files import FileProblem, Received, download, too_large
 from adapters.slack import render, translate
 from adapters.slack.settings import SlackSettings
 from bot.core import Bot
-from bot.messages import Incoming, Mention, Outgoing, Reply, Via
+from bot.messages import Attachment, Incoming, Mention, Outgoing, Reply, Via
 from bot.templates import Markdown
 
 log = logging.getLogger("huddle.slack")
@@ -49,6 +58,9 @@ REFUSALS = frozenset({"not_in_channel", "channel_not_found", "account_inactive",
 PROFILE_TTL = 3600.0
 UNKNOWN_PROFILE_TTL = 300.0
 RATE_LIMIT_RETRIES = 3
+#: At most this many files of one message are taken (Slack allows ten).
+MAX_FILES = 10
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=30)
 
 
 class SlackSetupError(Exception):
@@ -141,6 +153,8 @@ class SlackAdapter:
         self.profiles = Profiles(self.client)
         self.runner = CoreRunner(bot)
         self._session: aiohttp.ClientSession | None = None
+        #: The bot's own user id (auth.test, else each event's authorizations).
+        self.bot_user: str | None = None
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or None,
@@ -167,7 +181,8 @@ class SlackAdapter:
         """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
         self._http()
         try:
-            await self.client.auth_test()
+            found = await self.client.auth_test()
+            self.bot_user = found.get("user_id") or None
         except SlackApiError as exc:
             raise SlackSetupError(
                 f"Slack refused HUDDLE_SLACK_BOT_TOKEN ({exc.response.get('error')}): check the "
@@ -234,6 +249,8 @@ class SlackAdapter:
         app = self.app
         app.middleware(self._skip_retried_events)
         app.event("message", matchers=[self._is_dm])(self._on_dm)
+        app.event("message", matchers=[self._is_file_share])(self._on_file_share)
+        app.event("message", matchers=[self._is_thread_reply])(self._on_thread_reply)
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
         app.command("/huddle")(self._on_command)
@@ -257,8 +274,35 @@ class SlackAdapter:
     async def _is_dm(self, event: dict[str, Any]) -> bool:
         return translate.is_person_dm(event)
 
+    async def _is_file_share(self, event: dict[str, Any]) -> bool:
+        return translate.is_file_share(event)
+
+    async def _is_thread_reply(self, event: dict[str, Any], context: AsyncBoltContext) -> bool:
+        return translate.is_thread_reply(event, self.bot_user or context.bot_user_id)
+
     async def _ignore(self) -> None:
         return None
+
+    async def _on_thread_reply(self, event: dict[str, Any]) -> None:
+        """A reply under Huddle's post that looks like it holds patient details gets a
+        note only its author sees: Huddle cannot delete it, so would they edit it."""
+        async with self.runner.working():
+            note = await self.runner.run(
+                self.bot.screen_reply, PLATFORM, event["user"], event.get("text") or "", quick=True
+            )
+            if note is None:
+                return
+            for part in render.render(note):
+                try:
+                    await self.client.chat_postEphemeral(
+                        channel=event["channel"],
+                        user=event["user"],
+                        text=part.text,
+                        blocks=part.blocks,
+                        thread_ts=event.get("thread_ts"),
+                    )
+                except SlackApiError as exc:
+                    log.warning("could not send the privacy note: %s", _api_error(exc))
 
     async def _on_dm(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         async with self.runner.working():
@@ -267,6 +311,68 @@ class SlackAdapter:
                 event["user"], event.get("text") or "", "direct", event["channel"], False, context
             )
             await self.answer(incoming, place)
+
+    async def _on_file_share(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Files sent in a DM: fetched, then answered as one message with the words typed
+        with them (never once more as text). The files are removed when all is done."""
+        async with self.runner.working():
+            place = Place("dm", event["user"], event["channel"], event.get("thread_ts"))
+            refusal = await self.runner.run(
+                self.bot.file_refusal, PLATFORM, event["user"], quick=True
+            )
+            if refusal is not None:  # nothing is fetched for someone who may not import
+                await self.private(place, render.render(refusal))
+                return
+            received = Received()
+            try:
+                try:
+                    await self._fetch(event.get("files") or [], received)
+                except FileProblem as problem:
+                    notice = self.bot.say(problem.key, **problem.values)
+                    await self.private(place, render.render(notice))
+                    return
+                incoming = await self.incoming(
+                    event["user"],
+                    event.get("text") or "",
+                    "direct",
+                    event["channel"],
+                    False,
+                    context,
+                )
+                await self.answer(replace(incoming, files=tuple(received.files)), place)
+            finally:
+                received.remove()
+
+    async def _fetch(self, shared: list[dict[str, Any]], into: Received) -> None:
+        """files.info for each file (Slack Connect files arrive without URLs), then fetch it
+        with the bot token. Raises :class:`FileProblem` for the first that cannot be had."""
+        limit = self.settings.file_limit
+        for item in shared[:MAX_FILES]:
+            file_id = str(item.get("id") or "")
+            shown = str(item.get("name") or item.get("title") or file_id)
+            try:
+                response = await self.client.files_info(file=file_id)
+            except SlackApiError as exc:
+                error = _api_error(exc)
+                log.warning("files.info failed for %s: %s", file_id, error)
+                raise FileProblem("files.download_failed", file=shown, reason=error) from None
+            info = response.get("file") or {}
+            name = str(info.get("name") or info.get("title") or shown)
+            url = info.get("url_private_download") or info.get("url_private")
+            if not url or info.get("mode") in ("external", "tombstone"):
+                raise FileProblem("files.no_download", file=name)
+            if int(info.get("size") or 0) > limit:
+                raise too_large(name, int(info["size"]), limit)
+            await download(
+                self._http(),
+                str(url),
+                into,
+                name=name,
+                limit=limit,
+                headers={"Authorization": f"Bearer {self.settings.bot_token}"},
+                sign_in_page="Slack",
+                media_type=str(info.get("mimetype") or ""),
+            )
 
     async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         if not event.get("user"):
@@ -458,6 +564,11 @@ class SlackAdapter:
         if place.trigger_id:
             rendered = await self._open_form(rendered, place.trigger_id)
         await self.deliver(rendered, place)
+        if reply.later is not None:
+            # The long work the answer promised ("Importing 184,000 rows…"): on the work
+            # pool, so everyone else's questions are answered meanwhile.
+            _, done = await self.runner.finish_later(reply, self._rendered)
+            await self.deliver(done, place)
         if reply.changed or refresh_home:
             await self.publish_home(incoming.user_id)
 
@@ -514,6 +625,55 @@ class SlackAdapter:
                     await self.private(place, render.render(notice))
             else:
                 await self.private(place, parts)
+            for attachment in out.message.attachments:
+                await self.send_file(place, attachment)
+
+    async def send_file(self, place: Place, attachment: Attachment) -> bool:
+        """Upload a file the core made into the asker's DM (never a channel: an import's
+        refused rows name people). False, with a note to the person, when it fails."""
+        found = await self.runner.run(self.bot.stored_file, attachment.file_id, quick=True)
+        if found is None:
+            gone = self.bot.say("files.gone", file=attachment.name)
+            await self.private(place, render.render(gone))
+            return False
+        name, _, data = found
+        in_dm = str(place.channel_id or "").startswith("D")
+        channel = place.channel_id if in_dm else await self._dm_channel(place.user_id)
+        try:
+            await self._upload(str(channel), name, data, place.thread_ts if in_dm else None)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            error = _api_error(exc) if isinstance(exc, SlackApiError) else repr(exc)[:200]
+            log.warning("uploading %s to %s failed: %s", name, channel, error)
+            await self.runner.run(
+                self.bot.note_delivery_issue, PLATFORM, str(channel), "failed", error, place.user_id
+            )
+            again = (
+                self.bot.templates.md("files.again", words=attachment.again)
+                if attachment.again
+                else Markdown("")
+            )
+            notice = self.bot.say("files.upload_failed", file=name, again=again)
+            await self.private(place, render.render(notice))
+            return False
+        return True
+
+    async def _upload(self, channel: str, name: str, data: bytes, thread_ts: str | None) -> None:
+        """The three steps of slack_sdk's ``files_upload_v2``: files.getUploadURLExternal,
+        the bytes POSTed to the URL it gives, files.completeUploadExternal into the channel.
+        The POST is made here with a file-like body, which aiohttp streams: given the
+        whole file as bytes (as files_upload_v2 does) it warns that a body over 1 MB may
+        hold up the event loop, and an import's refused rows can be many megabytes."""
+        step = await self.client.files_getUploadURLExternal(filename=name, length=len(data))
+        upload_url, file_id = str(step["upload_url"]), str(step["file_id"])
+        async with self._http().post(
+            upload_url, data=io.BytesIO(data), timeout=UPLOAD_TIMEOUT
+        ) as response:
+            if response.status != 200:
+                body = (await response.text())[:200]
+                raise SlackRequestError(f"the file upload answered {response.status}: {body}")
+        await self.client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": name}], channel_id=channel, thread_ts=thread_ts
+        )
 
     async def private(self, place: Place, parts: list[render.SlackMessage]) -> None:
         """An answer only the asker sees, sent back the way the request came."""
@@ -600,3 +760,11 @@ class SlackAdapter:
                 )
         except SlackApiError as exc:
             log.warning("could not update the clicked message: %s", exc.response.get("error"))
+
+
+def _api_error(exc: SlackApiError) -> str:
+    """Slack's error code, or the HTTP status when the answer was not Slack's JSON."""
+    data = exc.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {exc.response.status_code}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -14,7 +14,8 @@ class SlackSettings(BaseSettings):
     ``bot_token`` (xoxb-...) is always needed. Over HTTP, Slack signs every
     request with ``signing_secret``. With ``app_token`` (xapp-...) Huddle uses
     Socket Mode instead: no public URL, good for a pilot. ``api_url`` is the Web
-    API base (GovSlack and the tests use another).
+    API base (GovSlack and the tests use another). ``max_file_mb``: the largest file
+    (an export or a roster) Huddle takes when someone sends it in a DM.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_SLACK_", extra="ignore")
@@ -23,6 +24,7 @@ class SlackSettings(BaseSettings):
     signing_secret: str = ""
     app_token: str = ""
     api_url: str = DEFAULT_API_URL
+    max_file_mb: int = Field(default=200, ge=1, le=1024)
 
     @field_validator("bot_token")
     @classmethod
@@ -62,6 +64,11 @@ class SlackSettings(BaseSettings):
     def configured(self) -> bool:
         """Whether Slack is meant to be served at all (any of its settings is given)."""
         return bool(self.bot_token or self.signing_secret or self.app_token)
+
+    @property
+    def file_limit(self) -> int:
+        """The largest file taken in chat, in bytes."""
+        return self.max_file_mb * 1024 * 1024
 
     @property
     def socket_mode(self) -> bool:

@@ -12,11 +12,19 @@ later. The connector's refusals are handled here, because the SDK neither
 retries nor interprets them: 403 marks the conversation unreachable (the
 person blocked or removed the bot) and stops messages there; 429, 412 and
 502/503/504 are retried after Retry-After, or with backoff and jitter.
+
+Files work in personal chats (:mod:`adapters.teams.files`): a file someone sends is
+fetched from its short-lived download URL into a private temporary folder, within the
+size limit, and handed to the core; long work the answer promised (an import) runs on
+the work pool after the turn, its answers sent proactively. A file the core sends back
+is offered with a FileConsentCard; on the person's ``fileConsent/invoke`` (accept) its
+bytes are PUT to the upload URL Teams gave, and a FileInfoCard shows it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import random
@@ -27,8 +35,14 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+import aiohttp
 from aiohttp import ClientResponseError, web
-from microsoft_agents.activity import Activity, ActivityTypes, ConversationReference
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    ConversationReference,
+    InvokeResponse,
+)
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import (
     AgentApplication,
@@ -42,11 +56,12 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
-from adapters.base import CoreRunner
-from adapters.teams import cards, translate
+from adapters.base import SHUTDOWN_GRACE, CoreRunner
+from adapters.files import FileProblem, Received, download
+from adapters.teams import cards, files, translate
 from adapters.teams.settings import TeamsSettings
 from bot.core import Bot
-from bot.messages import Incoming, Mention, Message, Outgoing, Reply
+from bot.messages import Attachment, Incoming, Mention, Message, Outgoing, Reply
 from bot.templates import Markdown
 
 log = logging.getLogger("huddle.teams")
@@ -59,6 +74,9 @@ REMEMBER_FOR = 300.0
 REMEMBER_MAX = 10_000
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
+#: At most this many files of one message are taken.
+MAX_FILES = 10
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=30)
 
 # The SDK logs a warning on every anonymous turn about a user token client it does
 # not need, and sets str keys on aiohttp apps; neither is a problem worth seeing.
@@ -135,6 +153,9 @@ async def _malformed(request: web.Request) -> str | None:
 class TeamsAdapter:
     """Huddle's Agents SDK application and the way its answers reach Teams."""
 
+    #: Bytes per PUT to a OneDrive upload session (a multiple of 320 KiB).
+    upload_piece = files.UPLOAD_PIECE
+
     def __init__(
         self,
         bot: Bot,
@@ -152,6 +173,9 @@ class TeamsAdapter:
         #: conversation id -> (reference, when saved): to skip rewriting unchanged references.
         self._remembered: dict[str, tuple[dict[str, Any], float]] = {}
         self.connections, self.auth_config = _connections(settings)
+        self._session: aiohttp.ClientSession | None = None
+        #: Long work answers promised, running after their turn (kept so they are not lost).
+        self._later: set[asyncio.Task[None]] = set()
         self.cloud = CloudAdapter(connection_manager=self.connections)
         self.cloud.on_turn_error = self._on_turn_error
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
@@ -164,6 +188,7 @@ class TeamsAdapter:
         self.app.message()(self._on_message)
         self.app.activity("conversationUpdate")(self._on_conversation_update)
         self.app.activity("installationUpdate")(self._on_installation_update)
+        self.app.invoke(files.CONSENT_INVOKE)(self._on_file_consent)
         self.app.error(self._on_error)
 
     # --- hosting ------------------------------------------------------------------------
@@ -208,8 +233,18 @@ class TeamsAdapter:
 
         web_app.router.add_post(path, verified)
 
+    def _http(self) -> aiohttp.ClientSession:
+        """The HTTP session for files, made inside the running event loop on first use."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
     async def close(self) -> None:
+        if self._later:  # long work after a turn: let it finish, as answers in flight do
+            await asyncio.wait(set(self._later), timeout=SHUTDOWN_GRACE)
         await self.runner.close()
+        if self._session is not None:
+            await self._session.close()
 
     # --- inbound ------------------------------------------------------------------------
 
@@ -222,14 +257,162 @@ class TeamsAdapter:
             await self._mark_chosen(context, activity)
         if incoming.mentions:
             incoming = await self._with_mention_emails(context, incoming)
-        # The reference is saved (or checked) in the same worker trip as the answer.
-        reply, rendered = await self.runner.ask(
-            incoming,
-            self._activities_for,
-            lambda inc: self._lookup(context, inc),
-            before=self._remembering(activity),
+        sent = files.files_sent(activity) if command is None else []
+        personal = translate.conversation_kind(activity) == "personal"
+        received: Received | None = Received() if sent else None
+        try:
+            if sent and received is not None:
+                refusal = await self.runner.run(
+                    self.bot.file_refusal, PLATFORM, incoming.user_id, quick=True
+                )
+                if refusal is not None:  # nothing is fetched for someone who may not import
+                    await self._say_in_turn(context, refusal)
+                    return
+                try:
+                    await self._fetch(sent, received)
+                except FileProblem as problem:
+                    await self._say_in_turn(context, self.bot.say(problem.key, **problem.values))
+                    return
+                incoming = replace(incoming, files=tuple(received.files))
+            # The reference is saved (or checked) in the same worker trip as the answer.
+            reply, rendered = await self.runner.ask(
+                incoming,
+                partial(self._activities_for, to_user=incoming.user_id, personal=personal),
+                lambda inc: self._lookup(context, inc),
+                before=self._remembering(activity),
+            )
+            await self._deliver(context, reply, rendered)
+            if reply.later is not None:
+                self._finish_later(reply, _conversation(activity), received)
+                received = None  # removed once that work is done
+        finally:
+            if received is not None:
+                received.remove()
+
+    async def _fetch(self, sent: list[files.SentFile], into: Received) -> None:
+        """Fetch each file from its download URL (short-lived; it needs no token)."""
+        for item in sent[:MAX_FILES]:
+            await download(
+                self._http(),
+                item.download_url,
+                into,
+                name=item.name,
+                limit=self.settings.file_limit,
+            )
+
+    def _finish_later(self, reply: Reply, conversation_id: str, received: Received | None) -> None:
+        """Run the work an answer promised after this turn (Teams wants the turn answered
+        at once), on the work pool; its answers go to the same conversation proactively."""
+
+        async def finish() -> None:
+            async with self.runner.working():
+                try:
+                    done, _ = await self.runner.finish_later(reply, lambda _: None)
+                    for out in done.outgoing:
+                        public = out.visibility == "public" and out.channel_id
+                        target = out.channel_id if public and out.channel_id else conversation_id
+                        try:
+                            await self.send(target, out.message)
+                        except (Unreachable, DeliveryFailed) as exc:
+                            log.warning("could not send the end of long work: %s", exc)
+                finally:
+                    if received is not None:
+                        received.remove()
+
+        task = asyncio.create_task(finish())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def _say_in_turn(self, context: TurnContext, message: Message) -> None:
+        for activity in self._activities(message):
+            await self._send_in_turn(context, activity)
+
+    # --- files sent back ----------------------------------------------------------------
+
+    async def _on_file_consent(self, context: TurnContext, state: TurnState) -> None:
+        """The person answered a FileConsentCard: upload the file if they said yes (and are
+        the one it was offered to), or say where else to get it. The invoke gets a 200."""
+        activity = _json(context.activity)
+        answer = files.consent_answer(activity.get("value"))
+        user_id = str((activity.get("from") or {}).get("id") or "")
+        async with self.runner.working():
+            if answer is None:
+                log.warning("a fileConsent/invoke that is not for one of Huddle's files")
+                await self._invoke_done(context, 400)
+                return
+            if answer.offered_to != user_id:
+                log.warning("a file offered to %s was answered by %s", answer.offered_to, user_id)
+                await self._say_in_turn(context, self.bot.say("files.not_yours"))
+            elif not answer.accepted:
+                notice = self.bot.say(
+                    "files.declined", file=answer.name, again=self._again(answer.again)
+                )
+                await self._say_in_turn(context, notice)
+            else:
+                await self._upload(context, answer, activity)
+            await self._invoke_done(context, 200)
+
+    async def _upload(
+        self, context: TurnContext, answer: files.ConsentAnswer, activity: dict[str, Any]
+    ) -> None:
+        found = await self.runner.run(self.bot.stored_file, answer.file_id, quick=True)
+        if found is None:
+            await self._say_in_turn(context, self.bot.say("files.gone", file=answer.name))
+            return
+        name, _, data = found
+        upload = answer.upload
+        assert upload is not None
+        problem = await self._put(upload.upload_url, data)
+        if problem is not None:
+            log.warning("uploading %s failed: %s", name, problem)
+            await self.runner.run(
+                self.bot.note_delivery_issue,
+                PLATFORM,
+                _conversation(activity),
+                "failed",
+                f"file upload: {problem}",
+                answer.offered_to,
+            )
+            notice = self.bot.say("files.upload_failed", file=name, again=self._again(answer.again))
+            await self._say_in_turn(context, notice)
+            return
+        shown = Activity(type=ActivityTypes.message, attachments=[files.info_card(upload)])
+        await self._send_in_turn(context, shown)
+        card_id = activity.get("replyToId")
+        if card_id:  # the consent card has done its work: no second upload of the same file
+            try:
+                await context.delete_activity(str(card_id))
+            except ClientResponseError as exc:
+                log.info("could not remove the file consent card %s: %s", card_id, exc.status)
+
+    async def _put(self, url: str, data: bytes) -> str | None:
+        """PUT the bytes to an upload session, piece by piece. None, or what went wrong."""
+        total = len(data)
+        ranges = list(files.pieces(total, self.upload_piece)) or [(0, -1)]
+        try:
+            for first, last in ranges:
+                piece = data[first : last + 1]
+                headers = {"Content-Length": str(len(piece))}
+                if total:
+                    headers["Content-Range"] = f"bytes {first}-{last}/{total}"
+                # A file-like body: aiohttp streams it instead of holding up the event loop.
+                async with self._http().put(
+                    url, data=io.BytesIO(piece), headers=headers, timeout=UPLOAD_TIMEOUT
+                ) as response:
+                    if response.status not in (200, 201, 202):
+                        return f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return repr(exc)[:200]
+        return None
+
+    def _again(self, words: str) -> Markdown:
+        return self.bot.templates.md("files.again", words=words) if words else Markdown("")
+
+    @staticmethod
+    async def _invoke_done(context: TurnContext, status: int) -> None:
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status))
         )
-        await self._deliver(context, reply, rendered)
 
     async def _on_conversation_update(self, context: TurnContext, state: TurnState) -> None:
         activity = _json(context.activity)
@@ -344,11 +527,15 @@ class TeamsAdapter:
 
     # --- outbound -----------------------------------------------------------------------
 
-    def _activities(self, message: Message) -> list[Activity]:
-        """A neutral message as Teams activities: a card when it has more than text."""
+    def _activities(
+        self, message: Message, to_user: str = "", personal: bool = False
+    ) -> list[Activity]:
+        """A neutral message as Teams activities: a card when it has more than text, then a
+        FileConsentCard for each file in it (in a personal chat with ``to_user``; files
+        cannot be sent anywhere else, so elsewhere that is said instead)."""
         if not cards.needs_card(message):
             text, mentions = cards.plain_text(message)
-            return [
+            shown = [
                 Activity(
                     type=ActivityTypes.message,
                     text=text or message.summary,
@@ -356,19 +543,35 @@ class TeamsAdapter:
                     entities=mentions or None,
                 )
             ]
-        return [
-            Activity(
-                type=ActivityTypes.message,
-                attachments=[_attachment(card.content)],
-                summary=card.summary[:250],
-                entities=card.mentions or None,
-            )
-            for card in cards.cards_for(message)
-        ]
+        else:
+            shown = [
+                Activity(
+                    type=ActivityTypes.message,
+                    attachments=[_attachment(card.content)],
+                    summary=card.summary[:250],
+                    entities=card.mentions or None,
+                )
+                for card in cards.cards_for(message)
+            ]
+        for attachment in message.attachments:
+            shown += self._offer(attachment, to_user if personal else "")
+        return shown
 
-    def _activities_for(self, reply: Reply) -> list[tuple[Outgoing, list[Activity]]]:
+    def _offer(self, attachment: Attachment, to_user: str) -> list[Activity]:
+        if not to_user:
+            notice = self.bot.say(
+                "files.personal_only", file=attachment.name, again=self._again(attachment.again)
+            )
+            return self._activities(notice)
+        description = self.bot.templates.plain("files.offer", file=attachment.name)
+        card = files.consent_card(attachment, description, to_user)
+        return [Activity(type=ActivityTypes.message, attachments=[card])]
+
+    def _activities_for(
+        self, reply: Reply, to_user: str = "", personal: bool = False
+    ) -> list[tuple[Outgoing, list[Activity]]]:
         # Runs in the worker thread with the core, keeping card building off the event loop.
-        return [(out, self._activities(out.message)) for out in reply.outgoing]
+        return [(out, self._activities(out.message, to_user, personal)) for out in reply.outgoing]
 
     async def _deliver(
         self,
@@ -431,7 +634,8 @@ class TeamsAdapter:
         if saved.unreachable:
             raise Unreachable(f"Teams conversation {conversation_id} is marked unreachable")
         sent = ""
-        for activity in self._activities(message):
+        to_user = str(saved.reference.get("user_id") or "")
+        for activity in self._activities(message, to_user, saved.kind == "personal"):
             try:
                 sent = await self._with_retries(partial(self._proactive, saved.reference, activity))
             except ClientResponseError as exc:

@@ -19,6 +19,7 @@ from adapters.text import progress_bar, split_text, styled_line
 from bot import markup
 from bot.messages import (
     Actions,
+    Attachment,
     Block,
     Divider,
     Fields,
@@ -58,6 +59,8 @@ MAX_TABLE_ROWS = 60
 MAX_CARD_BYTES = 20_000
 #: Rows per Table element, so a long table can be spread over cards.
 TABLE_CHUNK = 20
+#: JSON bytes of rows per Table element (under half a card, with its header row).
+TABLE_BYTES = MAX_CARD_BYTES // 2
 #: Characters per TextBlock, so a long paragraph can be too.
 MAX_TEXT = 4000
 
@@ -151,12 +154,11 @@ def _elements(
             {
                 "type": "Table",
                 "columns": [{"width": 1} for _ in block.columns],
-                "rows": [_row(block.columns, header=True)]
-                + [_row(r) for r in shown[start : start + TABLE_CHUNK]],
+                "rows": [_row(block.columns, header=True), *rows],
                 "firstRowAsHeader": True,
                 "gridStyle": "default",
             }
-            for start in range(0, max(len(shown), 1), TABLE_CHUNK)
+            for rows in _table_chunks([_row(r) for r in shown])
         ]
         more = block.more + max(0, len(block.rows) - MAX_TABLE_ROWS)
         if more:
@@ -287,6 +289,21 @@ def _packed(body: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return parts
 
 
+def _table_chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Rows in runs of at most TABLE_CHUNK, and of at most TABLE_BYTES of JSON (wide
+    rows of long names), so each Table element fits in a card."""
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for row in rows:
+        row_size = len(json.dumps(row, ensure_ascii=False).encode())
+        if chunks[-1] and (len(chunks[-1]) >= TABLE_CHUNK or size + row_size > TABLE_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row)
+        size += row_size
+    return chunks
+
+
 def _all_text(element: Any) -> str:
     if isinstance(element, dict):
         return " ".join(_all_text(v) for v in element.values())
@@ -316,5 +333,6 @@ def plain_text(message: Message) -> tuple[str, list[dict[str, Any]]]:
 
 
 def needs_card(message: Message) -> bool:
-    """Plain paragraphs read best as a normal message; anything richer becomes a card."""
-    return any(not isinstance(b, Text) for b in message.blocks)
+    """Plain paragraphs read best as a normal message; anything richer becomes a card.
+    (A file goes in a message of its own, after.)"""
+    return any(not isinstance(b, Text | Attachment) for b in message.blocks)

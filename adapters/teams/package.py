@@ -2,7 +2,8 @@
 
 Upload it in Teams (Apps > Manage your apps > Upload an app) or in the Teams
 admin centre. The manifest follows the current schema (v1.30), declares the
-bot for personal chats, teams and group chats, and lists Huddle's main
+bot for personal chats, teams and group chats (with files in personal chats:
+exports and rosters to import, refused rows sent back), and lists Huddle's main
 commands so Teams can suggest them.
 """
 
@@ -86,7 +87,7 @@ def manifest(info: AppInfo) -> dict[str, Any]:
             {
                 "botId": info.bot_id,
                 "scopes": ["personal", "team", "groupChat"],
-                "supportsFiles": False,
+                "supportsFiles": True,  # exports and rosters sent in a personal chat
                 "isNotificationOnly": False,
                 "commandLists": [
                     {

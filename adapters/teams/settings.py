@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -19,6 +19,7 @@ class TeamsSettings(BaseSettings):
     secret) or ``managed_identity`` (the client id of a user-assigned managed
     identity). ``anonymous`` turns token checks off entirely: for local
     development and tests only, and only on a server listening on localhost.
+    ``max_file_mb``: the largest file (an export or a roster) Huddle takes in a chat.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_TEAMS_", extra="ignore")
@@ -28,6 +29,7 @@ class TeamsSettings(BaseSettings):
     tenant_id: str = ""
     managed_identity: str = ""
     anonymous: bool = False
+    max_file_mb: int = Field(default=200, ge=1, le=1024)
 
     @field_validator("app_id", "tenant_id", "managed_identity")
     @classmethod
@@ -52,6 +54,11 @@ class TeamsSettings(BaseSettings):
                 "HUDDLE_TEAMS_MANAGED_IDENTITY to a user-assigned managed identity's client id"
             )
         return self
+
+    @property
+    def file_limit(self) -> int:
+        """The largest file taken in chat, in bytes."""
+        return self.max_file_mb * 1024 * 1024
 
     @property
     def configured(self) -> bool:

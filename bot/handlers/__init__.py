@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import commands as c
 from bot.context import Ctx
-from bot.handlers import admin, imports, learner, nudges, personal, team
+from bot.handlers import admin, imports, learner, nudges, personal, team, verification
 from bot.messages import Message, Outgoing
 
 #: A handler answers with messages for the asker, or addressed Outgoing posts.
@@ -48,6 +48,9 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.Unenrol: admin.unenrol,
     c.AddPerson: admin.add_person,
     c.RecordCompletion: admin.record_completion,
+    c.Verify: verification.verify,
+    c.ListUnverified: verification.list_unverified,
+    c.VerifyAll: verification.verify_all,
     c.Report: admin.report,
     c.ListTeams: admin.list_teams,
     c.AddTeam: admin.add_team,

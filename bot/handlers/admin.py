@@ -37,7 +37,15 @@ from bot.models import (
     TeamChannel,
 )
 from bot.scopes import Scope, limit_to_own_team, own_team_name, parse_scope, people_in
-from bot.store import admin_count, find_team, person_by_email, roles_of, status_of
+from bot.store import (
+    admin_count,
+    completions_by_team,
+    find_team,
+    person_by_email,
+    roles_of,
+    status_of,
+    unverified_courses,
+)
 from bot.templates import Markdown
 from bot.timeparse import format_date
 
@@ -201,7 +209,9 @@ def add_person(ctx: Ctx, cmd: c.AddPerson) -> list[Message]:
             return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
     before = person_by_email(ctx.session, row.email)
     old = (before.name, before.discipline, before.team_id) if before else None
-    roster.apply(ctx.session, [row], actor=ctx.actor.label, now=ctx.now())
+    report = roster.apply(ctx.session, [row], actor=ctx.actor.label, now=ctx.now())
+    if report.errors:
+        return [ctx.say("person.usage", Text(_reason(ctx, report.errors[0])))]
     person = person_by_email(ctx.session, row.email)
     assert person is not None
     values = {
@@ -248,6 +258,7 @@ def import_roster(ctx: Ctx, cmd: c.ImportRoster) -> list[Message]:
     report = roster.apply(
         ctx.session, rows, actor=ctx.actor.label, now=ctx.now(), progress=ctx.progress
     )
+    errors = sorted([*errors, *report.errors], key=lambda e: e.line)
     ctx.audit(
         "roster.import",
         f"{len(rows) + len(errors)} rows",
@@ -394,12 +405,22 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     rows: list[tuple[str, ...]] = []
     for person in people:
         found, completed, _ = status_of(ctx.session, ctx.content, person.id or 0)
+        self_reported = str(len(unverified_courses(ctx.session, person.id or 0)))
         if scope.pathway:
             found = [s for s in found if s.pathway.id == scope.pathway]
         last = max(completed.values(), default=None)
         last_text = format_date(last.astimezone(ctx.zone).date()) if last else "-"
         if not found:
-            rows.append((person.name, discipline_name(ctx, person.discipline), "-", "-", last_text))
+            rows.append(
+                (
+                    person.name,
+                    discipline_name(ctx, person.discipline),
+                    "-",
+                    "-",
+                    self_reported,
+                    last_text,
+                )
+            )
         for status in found:
             rows.append(
                 (
@@ -407,6 +428,7 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
                     discipline_name(ctx, person.discipline),
                     status.pathway.title,
                     f"{len(status.done)}/{status.total}",
+                    self_reported,
                     last_text,
                 )
             )
@@ -425,9 +447,13 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     counts = team_counts(ctx, scope)
     teams = {t.id: t for t in ctx.session.exec(select(Team))}
     order = sorted(counts.people, key=lambda tid: teams[tid].name if tid in teams else "~")
+    ledger_counts = completions_by_team(
+        ctx.session, [t for t in order if t is not None], scope.discipline
+    )
     rows: list[tuple[str, ...]] = []
     for tid in order:
         total = counts.people[tid]
+        verified, self_reported = ledger_counts.get(tid, (0, 0))
         name = teams[tid].name if tid in teams else "-"
         pct = f"{100 * counts.finished[tid] / total:.0f}%" if total else "-"
         rows.append(
@@ -438,6 +464,8 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
                 str(counts.started[tid]),
                 str(counts.finished[tid]),
                 pct,
+                str(verified),
+                str(self_reported),
             )
         )
     if not rows:
@@ -451,6 +479,8 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
         started=sum(counts.started.values()),
         finished=finished,
         percent=f"{100 * finished / all_people:.0f}%" if all_people else "-",
+        verified=sum(v for v, _ in ledger_counts.values()),
+        self_reported=sum(s for _, s in ledger_counts.values()),
     )
     columns = tuple(ctx.plain("report.team_columns").split("|"))
     table = Table(columns, tuple(rows[:MAX_ROWS]), more=max(0, len(rows) - MAX_ROWS))

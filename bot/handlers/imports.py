@@ -13,7 +13,7 @@ import hashlib
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
@@ -218,6 +218,7 @@ def _import(ctx: Ctx, path: Path, name: str, options: Options) -> list[Message]:
                 ctx=ctx,
             )
             _link_errors(ctx.engine, outcome.run_id, attachment.file_id)
+            attachment = replace(attachment, again=f"import errors {outcome.run_id}")
         return summary(ctx, outcome, attachment=attachment)
 
 
@@ -325,5 +326,11 @@ def import_errors(ctx: Ctx, cmd: c.ImportErrors) -> list[Message]:
     if stored is None:
         key = "import.no_refused_rows" if not found.refused else "import.errors_gone"
         return [ctx.say(key, run=cmd.run, file=found.file_name)]
-    attachment = Attachment(stored.id, stored.name, len(stored.content), stored.media_type)
+    attachment = Attachment(
+        stored.id,
+        stored.name,
+        len(stored.content),
+        stored.media_type,
+        again=f"import errors {cmd.run}",
+    )
     return [ctx.say("import.errors_again", attachment, run=cmd.run, file=found.file_name)]

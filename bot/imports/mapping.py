@@ -42,6 +42,8 @@ EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 #: The date examples in a refused row's reason are written on (5 March 2026, 14:07).
 SAMPLE_DATE = datetime(2026, 3, 5, 14, 7, tzinfo=UTC)
+#: Dates before this year are misreadings (a two-digit year read as four).
+MIN_YEAR = 1900
 #: A completion dated further ahead than this is a mistake in the file.
 FUTURE_GRACE = timedelta(days=1)
 
@@ -469,6 +471,13 @@ class Mapper:
             if not pc.any(todo).as_py():
                 break
             parsed = pc.strptime(cleaned.filter(todo), format=fmt, unit="us", error_is_null=True)
+            # %Y reads "26" as the year 26: no completion is that old, so a later format
+            # (%y) gets its turn.
+            parsed = pc.if_else(
+                pc.fill_null(pc.less(pc.year(parsed), MIN_YEAR), False),
+                pa.scalar(None, parsed.type),
+                parsed,
+            )
             if "%z" not in fmt:
                 parsed = pc.assume_timezone(
                     parsed, timezone=self.zone, ambiguous="earliest", nonexistent="earliest"

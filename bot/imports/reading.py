@@ -191,15 +191,28 @@ def _metadata_rows(rows: Sequence[Sequence[str]], index: int, profile: Profile) 
     """Rows under the header before the first one about a person: no person in them (as
     Canvas's "Points Possible"), or matching the profile's ``skip`` patterns."""
     folded = [fold(c) for c in rows[index]]
-    person = next((folded.index(p.column) for p in profile.people if p.column in folded), None)
+    key = next((p for p in profile.people if p.column in folded), None)
+    person = folded.index(key.column) if key is not None else None
     skipped = 0
     for row in rows[index + 1 : index + 1 + MAX_METADATA_ROWS]:
         cell = row[person].strip() if person is not None and person < len(row) else ""
         first = next((c.strip() for c in row if c.strip()), "")
-        if cell and not any(re.search(p, first) for p in profile.skip):
+        if _names_someone(cell, key.by if key else "") and not any(
+            re.search(p, first) for p in profile.skip
+        ):
             break
         skipped += 1
     return skipped
+
+
+def _names_someone(cell: str, by: str) -> bool:
+    """Whether a cell could name a person: an email has an @, a username no spaces (so
+    "Points Possible" under the header is not somebody)."""
+    if not cell:
+        return False
+    if by == "email":
+        return "@" in cell
+    return not any(ch.isspace() for ch in cell)
 
 
 def _no_header(wanted: Profile | None, profiles: Sequence[Profile]) -> ReadProblem:
