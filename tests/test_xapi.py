@@ -46,7 +46,7 @@ from adapters.server import Platforms, build
 from adapters.xapi import XapiReceiver
 from bot.clock import FrozenClock
 from bot.core import Bot
-from bot.db import make_engine, session_scope
+from bot.db import make_engine
 from bot.models import (
     AuditEntry,
     Celebration,
@@ -306,10 +306,9 @@ async def test_result_completion_true_counts_whatever_the_verb(sender: Sender) -
 
 async def test_an_account_is_matched_through_sources_yaml(sender: Sender) -> None:
     engine = sender.bot.engine
-    with session_scope(engine) as session:
-        ana = session.exec(select(Person).where(Person.email == ANA)).one()
-        ana.username = "ARuiz"
-        session.add(ana)
+    roster = "email,name,discipline,team,username\n" + f"{ANA},Ana Ruiz,nurse,ICU,ARuiz\n"
+    sender.chat.operator("roster import\n" + roster)  # the learning site's login
+    assert _person(engine, ANA).username == "aruiz"
     known = statement()
     known["actor"] = {"account": {"homePage": "https://learning.example.org/", "name": "aruiz"}}
     elsewhere = statement(course="pain-101")
