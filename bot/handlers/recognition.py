@@ -422,8 +422,8 @@ def _edit_form(ctx: Ctx, row: Shoutout, who: str) -> Message:
     return ctx.message(
         "shoutout.edit",
         [
-            Heading(form.title),
             Text(ctx.md("shoutout.edit_intro", who=who, message=row.text)),
+            Heading(form.title),
             form,
             Text(ctx.md("shoutout.form_example", id=row.id or 0)),
             ctx.actions(
