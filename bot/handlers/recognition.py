@@ -36,6 +36,9 @@ from bot.templates import Markdown
 
 #: Suggestions shown at once by ``shoutouts`` (each with its three buttons).
 LIST_LIMIT = 5
+#: The longest shout-out, in characters: it reads well in a channel, and fits a form
+#: that holds it for editing.
+MAX_WORDS = 1000
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,12 @@ def _may_give(ctx: Ctx) -> bool:
     return ctx.actor.is_admin or ctx.actor.has("champion")
 
 
+def _check_length(ctx: Ctx, words: str) -> str:
+    if len(words) > MAX_WORDS:
+        raise Refused(ctx.say("shoutout.too_long", count=len(words), limit=MAX_WORDS))
+    return words
+
+
 def _read(ctx: Ctx, text: str) -> Draft:
     """The team, people and words of a ``shoutout``, or a refusal naming what is missing."""
     incoming = ctx.incoming
@@ -64,7 +73,7 @@ def _read(ctx: Ctx, text: str) -> Draft:
             team = team_named(ctx, typed or "-")  # the closest teams, or a refusal naming them
         if not words:
             raise Refused(ctx.say("shoutout.usage"))
-        return Draft(team, (), words)
+        return Draft(team, (), _check_length(ctx, words))
     if not mentions:
         raise Refused(ctx.say("shoutout.usage"))
     people = mentioned_people(ctx)
@@ -80,7 +89,7 @@ def _read(ctx: Ctx, text: str) -> Draft:
         raise Refused(ctx.say("shoutout.one_team", teams=", ".join(names)))
     team = team_of(ctx.session, people[0].team_id)
     assert team is not None
-    return Draft(team, tuple(people), words)
+    return Draft(team, tuple(people), _check_length(ctx, words))
 
 
 def _who(ctx: Ctx, row: Shoutout, people: list[Person], team: Team) -> str:
@@ -380,6 +389,7 @@ def review(ctx: Ctx, cmd: c.ShoutoutReview) -> list[Message | Outgoing]:
         words = without_mentions(ctx, cmd.text)
         if not words:
             return [_edit_form(ctx, row, who)]
+        _check_length(ctx, words)
         blocked = privacy_refusal(ctx, words)
         if blocked is not None:
             return [blocked]

@@ -148,7 +148,7 @@ def _worth_celebrating(
                 who=", ".join(p.name for p in g.people)
                 if g.people
                 else ctx.plain("shoutout.whole_team", team=team.name),
-                message=g.shoutout.text,
+                message=_short(g.shoutout.text),
                 sender=g.giver.name if g.giver else g.shoutout.giver,
             )
             for g in given[:15]
@@ -156,6 +156,13 @@ def _worth_celebrating(
         items = Markdown("\n".join(lines))
         blocks.append(Text(ctx.md("digest.shoutouts", items=items, count=len(given))))
     return blocks
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """A shout-out's words, cut at a word near ``limit`` characters for the list."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 KIND = Kind(
