@@ -170,7 +170,7 @@ def _publish(
     row.channel_id = channel_id or ""
     ctx.session.add(row)
     target = ", ".join(p.email for p in people) if people else f"team:{team.key}"
-    ctx.audit("shoutout", f"#{row.id} {target}", row.text[:500])
+    ctx.audit("shoutout", target, f"#{row.id}: {row.text[:500]}")
     where = (
         channel_md(ChannelRef(channel_id, ""))
         if channel_id
