@@ -320,10 +320,61 @@ class VerifyAll(Command):
 
 @dataclass(frozen=True)
 class Shoutout(Command):
-    """A champion's public thanks to someone on their team, posted in the team channel."""
+    """Public thanks to people (mentioned) or a whole team (``team:icu``), posted in the
+    team channel by a champion or an admin; anyone else is offered to suggest it."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class ShoutoutSuggest(Command):
+    """A teammate's shout-out (offered when they typed it), sent to their champion."""
+
+    shoutout_id: int
+
+
+@dataclass(frozen=True)
+class ShoutoutPrivately(Command):
+    """A shout-out that cannot be posted (someone it thanks prefers not to be celebrated
+    publicly), sent to the people it thanks privately instead."""
+
+    shoutout_id: int
+
+
+@dataclass(frozen=True)
+class ShoutoutReview(Command):
+    """A champion's answer to a suggested shout-out: approve, edit (new words) or decline."""
+
+    action: str
+    shoutout_id: int
+    text: str = ""
     needs: ClassVar[Need] = "champion"
+
+    @property
+    def only_answers(self) -> bool:
+        return self.action == "edit" and not self.text  # shows the words to edit
+
+
+@dataclass(frozen=True)
+class ShoutoutList(Command):
+    """The suggested shout-outs waiting for a champion (their own team's)."""
+
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RecordAttendance(Command):
+    """Who came to a group session or a case discussion: ``who`` is mentions, emails or
+    ``all`` (everyone who said they'd join); without it, a list to tap."""
+
+    schedule_id: int | None = None
+    who: str = ""
+    needs: ClassVar[Need] = "champion"
+
+    @property
+    def only_answers(self) -> bool:
+        return not self.who  # without names it only shows the list
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,8 @@ class FormField:
     placeholder: str = ""
     optional: bool = False
     multiline: bool = False
+    #: What a text field holds when the form opens (words to edit), if anything.
+    value: str = ""
 
 
 @dataclass(frozen=True)

@@ -466,3 +466,85 @@ class SessionRsvp(SQLModel, table=True):
     schedule_id: int = Field(foreign_key="schedule.id", primary_key=True)
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     created_at: datetime
+
+
+SHOUTOUT_STATUSES: tuple[str, ...] = (
+    "offered",  # a teammate typed it; waiting for them to tap "Suggest it"
+    "suggested",  # waiting for a champion: approve, edit or decline
+    "posted",  # in the team channel
+    "held",  # not posted: someone named prefers not to be celebrated publicly
+    "private",  # sent to the people named privately instead
+    "declined",  # a champion decided not to post it
+)
+
+
+class Shoutout(SQLModel, table=True):
+    """A shout-out: thanks to people or a whole team, posted in the team's channel by a
+    champion or an admin, or suggested by a teammate for a champion to approve.
+
+    Every one is kept, whatever became of it (see :data:`SHOUTOUT_STATUSES`), so the
+    digest and the monthly recognition post can count them.
+    """
+
+    __tablename__ = "shoutout"
+    __table_args__ = (
+        Index("ix_shoutout_team_created", "team_id", "created_at"),
+        Index("ix_shoutout_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: Who gave it (for a suggestion: who suggested it); None for the server operator.
+    giver_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    giver: str = Field(max_length=255)
+    #: The team thanked, or whose members are thanked (where it is posted).
+    team_id: int = Field(foreign_key="team.id")
+    #: Thanks to the whole team rather than to people (then there are no recipients).
+    whole_team: bool = False
+    text: str = Field(max_length=4000)
+    status: str = Field(default="posted", max_length=16)
+    #: True when it came from a teammate's suggestion.
+    suggested: bool = False
+    #: True when a champion changed the suggested words before posting.
+    edited: bool = False
+    decided_by: str = Field(default="", max_length=255)
+    decided_at: datetime | None = None
+    platform: str = Field(default="", max_length=32)
+    channel_id: str = Field(default="", max_length=255)
+    created_at: datetime
+    posted_at: datetime | None = None
+
+
+class ShoutoutRecipient(SQLModel, table=True):
+    """A person a shout-out thanks."""
+
+    __tablename__ = "shoutout_recipient"
+    __table_args__ = (Index("ix_shoutout_recipient_person", "person_id"),)
+
+    shoutout_id: int = Field(foreign_key="shoutout.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+
+
+class Attendance(SQLModel, table=True):
+    """Someone was at a group session, or at a case discussion, as a champion recorded.
+
+    ``occurrence`` is the session's local start time (or the case post's occurrence),
+    so one schedule's sessions are told apart; each person is recorded once for each.
+    """
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "occurrence", "person_id", name="uq_attendance"),
+        Index("ix_attendance_held_at", "held_at"),
+        Index("ix_attendance_person", "person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(foreign_key="schedule.id")
+    occurrence: str = Field(max_length=32)
+    person_id: int = Field(foreign_key="person.id")
+    #: The case discussed (content/cases/), for a case discussion; "" for a session.
+    case_id: str = Field(default="", max_length=64)
+    #: When the session began, or the case was posted (UTC).
+    held_at: datetime
+    recorded_by: str = Field(max_length=255)
+    at: datetime

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot import commands as c
 
@@ -25,6 +26,9 @@ _POLITE = re.compile(r"^(?:please|pls|plz|can you|could you|would you)\s+", re.I
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 _TRAILING_POLITE = re.compile(r"\s+(?:please|pls|plz|thanks|thank you)$", re.I)
 _SHOUTOUT_WORD = re.compile(r"^(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+", re.I)
+_REVIEW_WORDS = re.compile(
+    r"^(?:shout ?out|shout-out|kudos)\s+(?:approve|decline|edit)\s+#?\d{1,9}\s*", re.I
+)
 _SCHEDULE_WORD = re.compile(r"^(?:nudge schedule|schedule nudge|nudge|schedule)(?:\s+|$)", re.I)
 _EMAIL = r"[^\s@,;<>]+@[^\s@,;<>]+"
 
@@ -214,8 +218,37 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.LinkChannel(args=(m.group("args") or m.group("channel")).strip()),
     ),
     (
+        r"(?:shout ?outs|shout-outs|shout ?out suggestions|suggested shout ?outs)",
+        lambda m, _: c.ShoutoutList(),
+    ),
+    (
+        r"(?:shout ?out|shout-out|kudos)\s+suggest\s+#?(?P<id>\d{1,9})",
+        lambda m, _: c.ShoutoutSuggest(shoutout_id=int(m.group("id"))),
+    ),
+    (
+        r"(?:shout ?out|shout-out|kudos)\s+(?:send\s+)?(?:private|privately)\s+#?(?P<id>\d{1,9})",
+        lambda m, _: c.ShoutoutPrivately(shoutout_id=int(m.group("id"))),
+    ),
+    (
+        r"(?:shout ?out|shout-out|kudos)\s+(?P<action>approve|decline|edit)\s+#?(?P<id>\d{1,9})"
+        r"(?:\s+(?P<text>.+))?",
+        lambda m, _: c.ShoutoutReview(
+            action=m.group("action").lower(),
+            shoutout_id=int(m.group("id")),
+            text=(m.group("text") or "").strip(),
+        ),
+    ),
+    (
         r"(?:shout ?out|shout-out|kudos)(?:\s+to)?\s+(?P<text>.+)",
         lambda m, _: c.Shoutout(text=m.group("text").strip()),
+    ),
+    (
+        r"(?:attendance|record attendance|who came)(?:\s+(?:for|at|of)\s+)?(?:\s*#?(?P<id>\d{1,9})"
+        r"(?:\s+(?P<who>.+))?)?",
+        lambda m, _: c.RecordAttendance(
+            schedule_id=int(m.group("id")) if m.group("id") else None,
+            who=(m.group("who") or "").strip(),
+        ),
     ),
     (
         r"(?:team add|add team|new team|create team)\s+(?P<name>.+)",
@@ -325,6 +358,8 @@ VOCABULARY = (
     "home",
     "team link",
     "shoutout",
+    "shoutouts",
+    "attendance",
     "nudge",
     "weekends",
     "completions import",
@@ -366,6 +401,9 @@ def parse(text: str) -> c.Command:
             if isinstance(command, c.Shoutout):
                 words = _SHOUTOUT_WORD.sub("", raw, count=1).strip()
                 command = c.Shoutout(text="\n".join(filter(None, [words, body.strip()])))
+            elif isinstance(command, c.ShoutoutReview) and command.text:
+                words = _REVIEW_WORDS.sub("", raw, count=1).strip()
+                command = replace(command, text="\n".join(filter(None, [words, body.strip()])))
             elif isinstance(command, c.NudgeSchedule):
                 command = c.NudgeSchedule(text=_SCHEDULE_WORD.sub("", raw, count=1).strip())
             return command

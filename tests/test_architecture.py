@@ -35,6 +35,7 @@ BOT = PROJECT_ROOT / "bot"
 
 #: Modules below planning: the rules that handlers and planning both use.
 RULES = (
+    "bot.attendance",
     "bot.audience",
     "bot.catalog",
     "bot.celebrations",
@@ -43,8 +44,10 @@ RULES = (
     "bot.counts",
     "bot.guard",
     "bot.mentions",
+    "bot.notices",
     "bot.progress",
     "bot.scopes",
+    "bot.shoutouts",
     "bot.store",
 )
 #: Above planning, below the handlers.

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.messages import Message
+from bot.messages import Mention, Message
 from bot.models import Completion, Person
 from tests.fakechat import FakeChat
-from tests.nudging import ANA, BEN, SAM, join, link_channel, schedule, tick_at, utc
+from tests.nudging import ANA, BEN, CARLA, SAM, join, link_channel, schedule, tick_at, utc
 
 #: Commands a button on a channel post may carry: each acts for whoever presses it.
 FOR_WHOEVER_PRESSES = ("rsvp ",)
@@ -74,6 +74,7 @@ def test_posts_to_team_channels_carry_only_buttons_for_whoever_presses(chat: Fak
         "case to channel:icu every tuesday 11:00",
         "leaderboard to channel:icu every friday 15:00",
         "custom to channel:icu every wednesday 10:00 say Journal club at noon",
+        "recognition to channel:icu every thursday 09:00",
         "session to channel:icu tomorrow 09:00 session dec 3 12:00 https://meet.example.org/x "
         "Goals-of-care practice",
     ):
@@ -82,9 +83,31 @@ def test_posts_to_team_channels_carry_only_buttons_for_whoever_presses(chat: Fak
     tick_at(chat, [utc(2026, 11, 23, 15, 5), *(utc(2026, 11, d, 22) for d in range(24, 28))])
     posts: list[Message] = [m for _, m in chat.delivered["C-icu"]]
     kinds = {m.kind for m in posts}
-    assert {"case", "leaderboard", "custom.message", "session.announce"} <= kinds, kinds
+    assert {"case", "leaderboard", "custom.message", "session.announce", "recognition"} <= kinds
     assert any(m.kind.startswith("celebrate") for m in posts), kinds
     for post in posts:
         for button in post.buttons:
             assert button.command.startswith(FOR_WHOEVER_PRESSES), (post.kind, button)
             assert button.owner == ""
+
+
+def test_a_notice_for_someone_else_carries_their_buttons_and_public_posts_none(
+    chat: FakeChat,
+) -> None:
+    link_channel(chat, "icu", "ICU")
+    ana, ben = join(chat, ANA), join(chat, BEN)
+    carla = Mention(user_id="U-carla.diaz@example.org", name="Carla Diaz", email=CARLA)
+    offer = ana.says("shoutout @Carla Diaz for the handover", mentions=(carla,))
+    assert {b.owner for b in offer.buttons} == {ana.user_id}
+    ana.clicks("Suggest it")
+    chat.run_scheduler()
+    # The suggestion reached Ben, not Ana: its buttons act for Ben only.
+    (review,) = [m for _, m in chat.delivered[ben.user_id]]
+    assert review.buttons and {b.owner for b in review.buttons} == {ben.user_id}
+    assert "someone else's message" in ana.clicks("Approve", on=review)
+    ben.clicks("Approve", on=review)
+    chat.run_scheduler()
+    (told,) = [m for _, m in chat.delivered[ana.user_id]]
+    assert told.buttons == ()
+    (post,) = [o.message for o in chat.posts if o.message.kind == "shoutout.post"]
+    assert post.buttons == ()

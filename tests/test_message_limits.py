@@ -24,13 +24,15 @@ from adapters.slack.render import MAX_BLOCKS, render
 from adapters.teams.cards import MAX_ACTIONS, MAX_CARD_BYTES, cards_for
 from bot import commands as c
 from bot.handlers import HANDLERS
-from bot.messages import Message
+from bot.messages import Mention, Message
 from bot.parser import parse
 from tests.fakechat import FakeChat
-from tests.nudging import SAM, link_channel, schedule, tick_at, utc
+from tests.nudging import SAM, link_channel, schedule, text, tick_at, utc
 from tests.teams_cards import card_problems
 
 LONG = "Department of Palliative and Supportive Care Medicine and Family Services"
+#: A shout-out as long as one may be.
+WORDS = ("Thank you for everything you did on the unit this week, " * 20)[:1000].strip()
 TEAMS = 60
 PEOPLE = 300
 
@@ -49,7 +51,7 @@ def _big_organisation(chat: FakeChat) -> None:
     assert "300 added" in reply.text and "0 rows with problems" in reply.text, reply.text
 
 
-def _commands() -> Iterator[str]:
+def _commands(session: int) -> Iterator[str]:
     """Words for every command in the handler table, at the largest answer each can give."""
     yield from (
         "help",
@@ -93,6 +95,16 @@ def _commands() -> Iterator[str]:
         "audit 200",
         "home",
         "shoutout @Alexandra for leading the family meeting",
+        f"shoutout team:icu {WORDS}",
+        "shoutouts",  # five long suggestions, each with its buttons
+        "shoutout suggest 1",
+        "shoutout edit 1",  # a form holding a long shout-out
+        "shoutout approve 1",  # many people, long names, in the channel
+        f"shoutout edit 2 {WORDS[:-12]} and so much!",
+        "shoutout approve 3",
+        "shoutout private 3",
+        f"attendance {session}",  # forty people said they'd join: a long list to tap
+        f"attendance {session} all",
         "nudge new",
         "nudge schedule next-course to everyone every monday 09:00",
         "nudge list",
@@ -119,6 +131,35 @@ def _commands() -> Iterator[str]:
         "completions import\nemail,course,completed_at\n"
         + "\n".join(f"nobody{n}@example.org,comm-101,2026-11-20" for n in range(300)),
     )
+
+
+def _icu(n: int) -> Mention:
+    email = f"person{n:03d}@example.org"
+    return Mention(f"U-{email}", f"Alexandra-Maria Konstantinopoulou-Smythe {n:03d}", email)
+
+
+def _recognition_and_a_session(chat: FakeChat) -> int:
+    """A group session forty people said they'd join, begun by the time the commands run
+    (its number is returned); six long suggested shout-outs, each for many people, are
+    waiting (#1 to #6)."""
+    sid = schedule(
+        chat,
+        "session to team:icu 2026-11-23 09:01 once session 2026-11-23 09:02 "
+        f"https://meet.example.org/x {LONG}",
+    )
+    for n in range(40):
+        chat.person(f"person{n:03d}@example.org").says(f"rsvp {sid}")
+    suggester = chat.person("person001@example.org")
+    for number in range(1, 7):
+        people = tuple(_icu(n) for n in (*range(2, 30), 31 if number == 3 else 2) if n % 5)
+        people = tuple(dict.fromkeys(people))
+        words = " ".join(f"@{m.name}" for m in people) + " " + WORDS
+        offer = suggester.says(f"shoutout {words}", mentions=people)
+        assert "Shall I suggest" in offer, offer.text
+        suggester.clicks("Suggest it")
+    chat.person("person031@example.org").says("celebrate me: no")  # #3 is held when approved
+    chat.clock.set(utc(2026, 11, 23, 15, 3))
+    return sid
 
 
 def _problems(message: Message) -> list[str]:
@@ -167,10 +208,11 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         schedule(chat, f"anyway custom to everyone every day {n % 24:02d}:{n % 60:02d} say {LONG}")
     for n in range(40):  # many finish at once: one celebration digest
         chat.person(f"person{n:03d}@example.org").says("done comm-101")
+    session = _recognition_and_a_session(chat)
 
     answers: list[tuple[str, Message]] = []
     ran: set[type[c.Command]] = set()
-    for words in _commands():
+    for words in _commands(session):
         ran.add(type(parse(words)))
         reply = sam.says(words)
         answers += [(words.split("\n")[0], m) for m in reply.messages]
@@ -198,13 +240,37 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         "session to channel:icu tomorrow 09:00 session next friday 12:00 "
         f"https://meet.example.org/x {LONG}",
         f"custom to channel:icu every wednesday 10:00 say {'A long message. ' * 150}",
+        "recognition to channel:icu first tuesday of the month 09:00",
     ):
         schedule(chat, kind)
-    tick_at(chat, [utc(2026, 11, 23, 15, 5), *(utc(2026, 11, d, 22) for d in range(24, 31))])
+    tick_at(chat, [utc(2026, 11, 23, 15, 5)])
+    # The week's shout-outs, long, for the digest; November's, for many teams, for the
+    # recognition post of 1 December.
+    chat.clock.set(utc(2026, 11, 24, 16))
+    for _ in range(20):
+        sam.says(f"shoutout team:icu {WORDS}")
+    for n in range(30):
+        link_channel(chat, f"long-{n:02d}", f"{LONG} {n:02d}")
+        assert "posted in" in sam.says(f'shoutout team:"{LONG} {n:02d}" {WORDS}')
+    tick_at(chat, [*(utc(2026, 11, d, 22) for d in range(24, 31)), utc(2026, 12, 1, 22)])
     delivered = [(target, m) for target, items in chat.delivered.items() for _, m in items]
     kinds = {m.kind for _, m in delivered}
-    for expected in ("leaderboard", "case", "digest", "session.announce", "custom.message"):
+    for expected in (
+        "leaderboard",
+        "case",
+        "digest",
+        "session.announce",
+        "custom.message",
+        "recognition",
+        "shoutout.review",
+        "shoutout.told_posted",
+        "shoutout.told_edited",
+    ):
         assert expected in kinds, (expected, kinds)
+    digests = [m for _, m in delivered if m.kind == "digest"]
+    assert any("Shout-outs this week (20)" in text(m) for m in digests)
+    (recognition,) = [m for _, m in delivered if m.kind == "recognition"]
+    assert "… +12" in text(recognition)  # 32 teams: 20 shown, by name
     assert any(k.startswith("celebrate") for k in kinds), kinds
 
     problems = {

@@ -273,6 +273,7 @@ def form_value(form: Form) -> str:
                     "p": f.placeholder,
                     "o": f.optional,
                     "m": f.multiline,
+                    **({"v": f.value} if f.value else {}),
                 }
                 for f in form.fields
             ],
@@ -298,6 +299,7 @@ def form_from_value(value: str) -> Form | None:
                     placeholder=str(f.get("p") or ""),
                     optional=bool(f.get("o")),
                     multiline=bool(f.get("m")),
+                    value=str(f.get("v") or ""),
                 )
                 for f in raw["f"]
             ),
@@ -343,6 +345,7 @@ def _input(f: FormField) -> StaticSelectElement | PlainTextInputElement:
     return PlainTextInputElement(
         action_id=f.name,
         placeholder=placeholder,
+        initial_value=f.value[:MAX_INPUT] or None,
         multiline=f.multiline or None,
         max_length=MAX_INPUT,
     )

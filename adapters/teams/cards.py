@@ -205,6 +205,8 @@ def _form(form: Form, counter: list[int], summary: str) -> list[dict[str, Any]]:
             )
         else:
             element.update(type="Input.Text", isMultiline=f.multiline, maxLength=MAX_INPUT)
+            if f.value:
+                element["value"] = f.value[:MAX_INPUT]
         if f.placeholder:
             element["placeholder"] = f.placeholder
         if not f.optional:

@@ -7,7 +7,17 @@ from typing import Any
 
 from bot import commands as c
 from bot.context import Ctx
-from bot.handlers import admin, imports, learner, nudges, personal, team, verification
+from bot.handlers import (
+    admin,
+    attendance,
+    imports,
+    learner,
+    nudges,
+    personal,
+    recognition,
+    team,
+    verification,
+)
 from bot.messages import Message, Outgoing
 
 #: A handler answers with messages for the asker, or addressed Outgoing posts.
@@ -60,7 +70,12 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ShowAudit: admin.show_audit,
     c.Home: team.home,
     c.LinkChannel: team.link_channel,
-    c.Shoutout: team.shoutout,
+    c.Shoutout: recognition.shoutout,
+    c.ShoutoutSuggest: recognition.suggest,
+    c.ShoutoutPrivately: recognition.privately,
+    c.ShoutoutReview: recognition.review,
+    c.ShoutoutList: recognition.list_waiting,
+    c.RecordAttendance: attendance.record_attendance,
     c.NudgeNew: nudges.nudge_new,
     c.NudgeSchedule: nudges.nudge_schedule,
     c.NudgeList: nudges.nudge_list,
@@ -90,6 +105,7 @@ PERSONAL: frozenset[type[c.Command]] = frozenset(
         c.Resume,
         c.Snooze,
         c.Rsvp,
+        c.ShoutoutSuggest,
         c.SetWeekends,
         c.SetTimezone,
         c.SetQuietHours,

@@ -14,8 +14,8 @@ from dataclasses import replace
 from sqlalchemy import func
 from sqlmodel import col, delete, select
 
+from bot import attendance, ledger, roster
 from bot import commands as c
-from bot import ledger, roster
 from bot.catalog import find_course, find_pathway
 from bot.completions import record
 from bot.compose import discipline_name
@@ -403,7 +403,10 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     if not people:
         return [ctx.say("report.empty", scope=described)]
     rows: list[tuple[str, ...]] = []
+    teams = None if scope.team is None else [scope.team.id or 0]
+    sessions = attendance.attended(ctx.session, teams)
     for person in people:
+        went = str(sessions.get(person.id or 0, 0))
         found, completed, _ = status_of(ctx.session, ctx.content, person.id or 0)
         self_reported = str(len(unverified_courses(ctx.session, person.id or 0)))
         if scope.pathway:
@@ -419,6 +422,7 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
                     "-",
                     self_reported,
                     last_text,
+                    went,
                 )
             )
         for status in found:
@@ -430,6 +434,7 @@ def _people_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
                     f"{len(status.done)}/{status.total}",
                     self_reported,
                     last_text,
+                    went,
                 )
             )
     columns = tuple(ctx.plain("report.people_columns").split("|"))
@@ -451,6 +456,7 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
         ctx.session, [t for t in order if t is not None], scope.discipline
     )
     rows: list[tuple[str, ...]] = []
+    went = attendance.by_team(ctx.session)
     for tid in order:
         total = counts.people[tid]
         verified, self_reported = ledger_counts.get(tid, (0, 0))
@@ -466,6 +472,7 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
                 pct,
                 str(verified),
                 str(self_reported),
+                str(went[tid] if tid is not None else 0),
             )
         )
     if not rows:

@@ -1,4 +1,5 @@
-"""Handlers for team channels: linking a channel, champions' shout-outs, and home views."""
+"""Handlers for team channels: linking a channel, a team's standing meeting, and home views
+(shout-outs are in :mod:`bot.handlers.recognition`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ from sqlmodel import col, delete, select
 
 from bot import commands as c
 from bot import views
-from bot.context import Ctx, Refused
-from bot.guard import privacy_refusal
-from bot.markup import escape
-from bot.mentions import channel_md, mention
+from bot.context import Ctx
+from bot.mentions import channel_md
 from bot.messages import ChannelRef, Message, Outgoing
-from bot.models import Person, TeamChannel
+from bot.models import TeamChannel
 from bot.scopes import Scope, limit_to_own_team, team_named
-from bot.store import link_identity, person_by_email, person_for_identity, team_of
-from bot.templates import Markdown
+from bot.store import team_of
 from bot.timeparse import parse_clock
 
 _CHANNEL_TOKEN = re.compile(r"^#(?P<name>\S+)\s*")
@@ -74,90 +72,6 @@ def link_channel(ctx: Ctx, cmd: c.LinkChannel) -> list[Message | Outgoing]:
         Outgoing(ctx.say("link.hello", team=team.name), visibility="public", channel_id=ref.id)
     )
     return answer
-
-
-def _mentioned_people(ctx: Ctx) -> list[Person]:
-    incoming = ctx.incoming
-    assert incoming is not None
-    people: list[Person] = []
-    for m in incoming.mentions:
-        person = person_for_identity(ctx.session, incoming.platform, m.user_id)
-        if person is None and m.email:
-            person = person_by_email(ctx.session, m.email)
-            if person is not None:
-                link_identity(ctx.session, incoming.platform, m.user_id, person.id or 0, ctx.now())
-        if person is None:
-            raise Refused(ctx.say("shoutout.unknown_person", name=m.name or m.user_id))
-        if person not in people:
-            people.append(person)
-    return people
-
-
-def _without_mentions(ctx: Ctx, text: str) -> str:
-    incoming = ctx.incoming
-    assert incoming is not None
-    for m in incoming.mentions:
-        for token in (f"@{m.name}", f"@{m.user_id}"):
-            text = text.replace(token, " ")
-    return " ".join(text.split()).strip(" :,-–")
-
-
-def shoutout(ctx: Ctx, cmd: c.Shoutout) -> list[Message | Outgoing]:
-    """A champion thanks teammates publicly, in the team's channel, with real mentions."""
-    incoming = ctx.incoming
-    if incoming is None:
-        return [ctx.say("link.needs_chat")]
-    if not incoming.mentions:
-        return [ctx.say("shoutout.usage")]
-    people = _mentioned_people(ctx)
-    words = _without_mentions(ctx, cmd.text)
-    if not words:
-        return [ctx.say("shoutout.usage")]
-    blocked = privacy_refusal(ctx, words)
-    if blocked is not None:
-        return [blocked]
-    for person in people:
-        limit_to_own_team(ctx, Scope(person=person))
-    default = ctx.content.initiative.defaults.celebrate_publicly
-    private = [
-        p
-        for p in people
-        if not (p.celebrate_publicly if p.celebrate_publicly is not None else default)
-    ]
-    if private:
-        return [ctx.say("shoutout.private", name=", ".join(p.name for p in private))]
-    team = team_of(ctx.session, people[0].team_id)
-    link = (
-        ctx.session.exec(
-            select(TeamChannel).where(
-                TeamChannel.team_id == (team.id if team else -1),
-                TeamChannel.platform == incoming.platform,
-            )
-        ).first()
-        if team
-        else None
-    )
-    channel_id: str | None
-    if link is not None:
-        channel_id = link.channel_id
-    elif incoming.in_channel and incoming.conversation_id:
-        channel_id = incoming.conversation_id
-    elif not incoming.has_channels:
-        channel_id = None  # the terminal: shown here, as the team channel would show it
-    else:
-        return [ctx.say("shoutout.no_channel", team=team.name if team else "-")]
-    who = Markdown(", ".join(mention(ctx, p, incoming.platform) for p in people))
-    sender = ctx.actor.person.name if ctx.actor.person else ctx.actor.label
-    post = ctx.say("shoutout.post", who=who, message=words, sender=sender)
-    ctx.audit("shoutout", ", ".join(p.email for p in people), words[:500])
-    sent = ctx.say(
-        "shoutout.sent",
-        who=", ".join(p.name for p in people),
-        channel=channel_md(ChannelRef(channel_id, ""))
-        if channel_id
-        else Markdown(escape(ctx.plain("shoutout.team_channel", team=team.name if team else "-"))),
-    )
-    return [Outgoing(post, visibility="public", channel_id=channel_id), sent]
 
 
 # --- home ----------------------------------------------------------------------------------
