@@ -18,8 +18,9 @@ reads as "not completed", so neither recorded nor refused). Then, in one run:
   (e) for reference, Python's csv module alone reading the file.
 
 Each Huddle import runs in its own child process, which reports its own peak RSS
-(``ru_maxrss``) for the whole process (imports, content, the import) and the peak of the
-import alone (the peak reset with ``/proc/self/clear_refs`` before it starts).
+(VmHWM, since ``ru_maxrss`` would include this parent's, see :func:`peak_mib`) for the
+whole process (imports, content, the import) and the peak of the import alone (the peak
+reset with ``/proc/self/clear_refs`` before it starts).
 
 The export's 7 columns: ``email,name,course,completed_at,score,credits,credit_type``
 (Huddle's course ids; ISO 8601 times in UTC with a ``Z``, as the plain profile's own
@@ -173,16 +174,27 @@ def make_export(
     return export
 
 
-def prepare(engine: Engine, people: int) -> None:
-    """The schema and the roster: PEOPLE people in TEAMS teams, each a clinician."""
+def prepare(engine: Engine, people: int, content_dir: Path, seed: int) -> None:
+    """The schema and the roster: PEOPLE people in TEAMS teams, each a clinician enrolled
+    in one or two of the pathways open to their discipline (as bench/dataset.py does)."""
+    from bot import content as content_mod
+    from bot.models import DISCIPLINES
+
     upgrade(engine)
+    content = content_mod.load(content_dir)
+    rng = random.Random(seed)
     ts = NOW.isoformat()
     teams = [(i, f"team-{i}", f"Team {i}", ts) for i in range(1, TEAMS + 1)]
-    disciplines = ("physician", "nurse", "social_worker", "chaplain", "app")
-    persons = [
-        (pid, f"p{pid}@example.org", f"Person {pid}", disciplines[pid % 5], pid % TEAMS + 1, ts, ts)
-        for pid in range(1, people + 1)
-    ]
+    persons = []
+    enrolments = []
+    for pid in range(1, people + 1):
+        discipline = DISCIPLINES[pid % len(DISCIPLINES)]
+        persons.append(
+            (pid, f"p{pid}@example.org", f"Person {pid}", discipline, pid % TEAMS + 1, ts, ts)
+        )
+        open_paths = [p.id for p in content.pathways.values() if p.open_to(discipline)]
+        for path in rng.sample(open_paths, k=min(rng.choice((1, 2)), len(open_paths))):
+            enrolments.append((pid, path, ts, "bench"))
     tables = [
         ("team", "id, key, name, created_at", teams),
         ("person", "id, email, name, discipline, team_id, created_at, updated_at", persons),
@@ -191,6 +203,7 @@ def prepare(engine: Engine, people: int) -> None:
             "person_id, role, granted_at, granted_by",
             [(p[0], "clinician", ts, "bench") for p in persons],
         ),
+        ("enrolment", "person_id, pathway_id, enrolled_at, enrolled_by", enrolments),
     ]
     raw = engine.raw_connection()
     try:
@@ -288,6 +301,22 @@ def csv_alone(path: Path) -> float:
 # --- Huddle's import, in a child process --------------------------------------------------
 
 
+def peak_mib() -> float:
+    """This process's peak resident memory since exec (or the last reset), in MiB.
+
+    Read from /proc (VmHWM), not ``ru_maxrss``: Linux carries ``ru_maxrss`` across
+    fork and exec, so a child of this big parent would start with the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(spec: dict[str, Any]) -> None:
     """Run one import and print what it did as JSON (the last line of output)."""
     from bot import content as content_mod
@@ -297,7 +326,7 @@ def child(spec: dict[str, Any]) -> None:
 
     engine = make_engine(spec["url"])
     bot = Bot(content_mod.load(Path(spec["content"])), engine, FrozenClock(NOW))
-    setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    setup_peak = peak_mib()
     try:
         Path("/proc/self/clear_refs").write_text("5")  # the peak starts over from here
         reset = True
@@ -311,8 +340,7 @@ def child(spec: dict[str, Any]) -> None:
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     assert outcome is not None
-    with open("/proc/self/status") as f:
-        hwm = next((int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM")), 0.0)
+    import_peak = peak_mib()
     engine.dispose()
     print(
         json.dumps(
@@ -320,11 +348,8 @@ def child(spec: dict[str, Any]) -> None:
                 "seconds": seconds,
                 "cpu": cpu,
                 "setup_peak_mib": setup_peak,
-                "import_peak_mib": hwm if reset else None,
-                # (clear_refs resets ru_maxrss too, so the process's peak is the larger)
-                "process_peak_mib": max(
-                    setup_peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                ),
+                "import_peak_mib": import_peak if reset else None,
+                "process_peak_mib": max(setup_peak, import_peak),
                 "rows": outcome.rows,
                 "added": outcome.added,
                 "refused": outcome.refused,
@@ -468,14 +493,14 @@ def sqlite_runs(
     folder: Path, content_dir: Path, export: Export, args: argparse.Namespace
 ) -> list[Any]:
     base_engine = make_engine(f"sqlite:///{folder}/baseline.db")
-    prepare(base_engine, args.people)
+    prepare(base_engine, args.people, content_dir, args.seed)
     base = sqlite_baseline(base_engine, export)
     base_table = completions(base_engine)
     base_engine.dispose()
     print(f"# SQLite executemany: {base:.2f} s", flush=True)
     url = f"sqlite:///{folder}/huddle.db"
     engine = make_engine(url)
-    prepare(engine, args.people)
+    prepare(engine, args.people, content_dir, args.seed)
     engine.dispose()
     got = run_child(url, content_dir, export, folder / "refused-sqlite.csv", args.profile)
     engine = make_engine(url)
@@ -492,12 +517,12 @@ def postgres_runs(
     folder: Path, content_dir: Path, export: Export, args: argparse.Namespace
 ) -> list[Any]:
     with Database() as db:
-        prepare(db.engine, args.people)
+        prepare(db.engine, args.people, content_dir, args.seed)
         base = postgres_baseline(db.engine, export)
         base_table = completions(db.engine)
     print(f"# PostgreSQL COPY: {base:.2f} s", flush=True)
     with Database() as db:
-        prepare(db.engine, args.people)
+        prepare(db.engine, args.people, content_dir, args.seed)
         db.engine.dispose()
         got = run_child(db.url, content_dir, export, folder / "refused-pg.csv", args.profile)
         check("PostgreSQL", got, export, completions(db.engine), base_table)
