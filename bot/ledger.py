@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 import pyarrow as pa
@@ -186,7 +187,14 @@ def as_batch(rows: Sequence[tuple[int, str, datetime]]) -> pa.Table:
 
 
 def record_many(
-    session: Session, rows: pa.Table, *, kind: str, ref: str, now: datetime, actor: str
+    session: Session,
+    rows: pa.Table,
+    *,
+    kind: str,
+    ref: str,
+    now: datetime,
+    actor: str,
+    new_since: datetime | None = None,
 ) -> Batch:
     """Record a batch from one kind of source, in bulk: columns ``person_id``,
     ``course_id``, ``completed_at`` (UTC) and, optionally, ``ref`` (one reference per
@@ -195,123 +203,221 @@ def record_many(
     A completion already there from another source gains this one as a confirmation
     (and is verified); one from this same source changes nothing. Within the batch,
     the earliest date of a person and course counts.
+
+    ``Batch.new`` lists every completion added; with ``new_since``, only those completed
+    at or after it (what celebrations look at: an import of a million rows of history
+    then keeps a few thousand in hand instead of a million tuples).
     """
     if not rows.num_rows:
         return Batch()
-    if "ref" not in rows.column_names:
+    one_ref = "ref" not in rows.column_names
+    if one_ref:
         rows = rows.append_column("ref", pa.repeat(pa.scalar(ref[:255]), rows.num_rows))
     for name in ("score", "credits"):
         if name not in rows.column_names:
             rows = rows.append_column(name, pa.nulls(rows.num_rows, pa.float64()))
-    grouped = rows.group_by(["person_id", "course_id"], use_threads=False).aggregate(
-        [("completed_at", "min"), ("ref", "first"), ("score", "max"), ("credits", "max")]
-    )
-    unique = pa.table(
-        {
-            "person_id": grouped.column("person_id"),
-            "course_id": grouped.column("course_id"),
-            "completed_at": grouped.column("completed_at_min"),
-            "ref": grouped.column("ref_first"),
-            "score": grouped.column("score_max").cast(pa.float64()),
-            "credits": grouped.column("credits_max").cast(pa.float64()),
-        }
-    )
+    # In the order of the unique key (person, course): each row's index entry then lands
+    # beside the previous one's, so the database touches a few index pages in turn
+    # instead of a random one per row (a batch arrives in the file's order, which for a
+    # big import is no order at all). Several times faster on SQLite for a million rows.
+    key = [("person_id", "ascending"), ("course_id", "ascending")]
+    columns = ["person_id", "course_id", "completed_at", "ref", "score", "credits"]
+    rows = rows.select(columns)
+    order = pc.sort_indices(rows.select(["person_id", "course_id"]), sort_keys=key)
+    view = _Sorted(rows, order)
+    repeated = _repeated(rows.select(["person_id", "course_id"]).take(order))
+    if repeated is not None:
+        # A person and course more than once: the earliest date, the first reference (in
+        # the batch's order), the highest score and credits. Aggregated for those rows
+        # alone: Arrow's hash aggregation of a whole 200,000-row batch needs about 100 MB.
+        where = order.filter(repeated)  # their places in the batch, in the batch's order:
+        again = rows.take(pc.take(where, pc.sort_indices(where)))
+        grouped = again.group_by(["person_id", "course_id"], use_threads=False).aggregate(
+            [("completed_at", "min"), ("ref", "first"), ("score", "max"), ("credits", "max")]
+        )
+        merged = pa.table(
+            {
+                "person_id": grouped.column("person_id"),
+                "course_id": grouped.column("course_id"),
+                "completed_at": grouped.column("completed_at_min"),
+                "ref": grouped.column("ref_first"),
+                "score": grouped.column("score_max").cast(pa.float64()),
+                "credits": grouped.column("credits_max").cast(pa.float64()),
+            }
+        )
+        once = rows.take(order.filter(pc.invert(repeated)))
+        view = _Sorted(pa.concat_tables([once, merged.cast(once.schema)]).sort_by(key))
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        batch = _bulk_postgresql(connection, unique, kind, now, actor)
+        batch = _bulk_postgresql(connection, view, kind, now, actor, new_since)
     else:
-        batch = _bulk_sqlite(connection, unique, kind, now, actor)
-    batch.already += rows.num_rows - unique.num_rows
+        batch = _bulk_sqlite(connection, view, kind, now, actor, new_since, one_ref)
+    batch.already += rows.num_rows - len(view)
     return batch
 
 
-def _bulk_sqlite(connection: Any, rows: pa.Table, kind: str, now: datetime, actor: str) -> Batch:
+#: Rows turned into Python values (or CSV) at a time by the bulk paths, the rest staying
+#: in Arrow: memory stays small however big the batch.
+SLICE_ROWS = 20_000
+
+
+class _Sorted:
+    """A batch's rows, one per person and course, in the key's order: the table and the
+    order of its rows (or, with no order, the table is in order already). Taken a slice
+    at a time, so a sorted copy of the whole batch is never made."""
+
+    def __init__(self, rows: pa.Table, order: pa.Array | None = None) -> None:
+        self.rows = rows
+        self.order = order
+
+    def __len__(self) -> int:
+        return self.rows.num_rows if self.order is None else len(self.order)
+
+    def slices(self) -> Iterator[pa.Table]:
+        for start in range(0, len(self), SLICE_ROWS):
+            if self.order is None:
+                yield self.rows.slice(start, SLICE_ROWS)
+            else:
+                yield self.rows.take(self.order.slice(start, SLICE_ROWS))
+
+    def recent(self, since: datetime | None) -> list[tuple[int, str, datetime]]:
+        """(person, course, completed at) of the rows completed at or after ``since``."""
+        rows = self.rows  # every row of it is one in the order (or it is in order)
+        if since is not None:
+            at = pa.scalar(since.astimezone(UTC), pa.timestamp("us", tz="UTC"))
+            rows = rows.filter(pc.greater_equal(rows.column("completed_at"), at))
+        return list(
+            zip(
+                rows.column("person_id").to_pylist(),
+                rows.column("course_id").to_pylist(),
+                rows.column("completed_at").to_pylist(),
+                strict=True,
+            )
+        )
+
+
+def _repeated(rows: pa.Table) -> pa.Array | None:
+    """In a table sorted by person and course, the rows whose pair is there more than
+    once (side by side, then); None when every pair is there once, as usual."""
+    if rows.num_rows < 2:
+        return None
+    people, courses = rows.column("person_id"), rows.column("course_id")
+    before, after = slice(0, rows.num_rows - 1), slice(1, rows.num_rows)
+    same = pc.and_(
+        pc.equal(people[after], people[before]), pc.equal(courses[after], courses[before])
+    ).combine_chunks()
+    if not pc.any(same).as_py():
+        return None
+    no = pa.array([False])
+    # A row is repeated if it is the same as the one before it or the one after it.
+    return pc.or_(pa.concat_arrays([no, same]), pa.concat_arrays([same, no]))
+
+
+def _bulk_sqlite(
+    connection: Any,
+    rows: _Sorted,
+    kind: str,
+    now: datetime,
+    actor: str,
+    new_since: datetime | None,
+    one_ref: bool,
+) -> Batch:
     raw = connection.connection.driver_connection
     verified = int(kind != SELF_REPORT)
     stamp = now.astimezone(UTC).strftime(SQLITE_TIME)
-    people = rows.column("person_id").to_pylist()
-    courses = rows.column("course_id").to_pylist()
-    stamps = pc.strftime(rows.column("completed_at"), format="%Y-%m-%d %H:%M:%S").to_pylist()
-    refs = rows.column("ref").to_pylist()
+    same_ref = rows.rows.column("ref")[0].as_py() if one_ref else None
+
+    def values() -> Iterator[tuple[Any, ...]]:
+        # A slice at a time, the values every row shares repeated rather than copied.
+        for part in rows.slices():
+            yield from zip(
+                part.column("person_id").to_pylist(),
+                part.column("course_id").to_pylist(),
+                _stamps(part),
+                repeat(stamp),
+                repeat(kind),
+                repeat(verified),
+                repeat(actor[:255]),
+                repeat(same_ref) if one_ref else part.column("ref").to_pylist(),
+                part.column("score").to_pylist(),
+                part.column("credits").to_pylist(),
+            )
+
     before = raw.total_changes
     raw.executemany(
         "INSERT INTO completion (person_id, course_id, completed_at, recorded_at, source, "
         "verified, recorded_by, source_ref, score, credits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (person_id, course_id) DO NOTHING",
-        zip(
-            people,
-            courses,
-            stamps,
-            _same(stamp),
-            _same(kind),
-            _same(verified),
-            _same(actor[:255]),
-            refs,
-            rows.column("score").to_pylist(),
-            rows.column("credits").to_pylist(),
-            strict=False,
-        ),
+        values(),
     )
     added = raw.total_changes - before
-    dates = rows.column("completed_at").to_pylist()
-    if added == len(people):  # nothing was there before: the usual first import
-        return Batch(added=added, new=list(zip(people, courses, dates, strict=True)))
-    # Some were there already: which, and from what source?
-    pairs = json.dumps(list(zip(people, courses, strict=True)))
-    existing = raw.execute(
-        "SELECT c.id, c.person_id, c.course_id, c.source, c.source_ref, c.recorded_at, "
-        "c.completed_at, c.verified FROM json_each(?) AS j JOIN completion AS c "
-        "ON c.person_id = json_extract(j.value, '$[0]') "
-        "AND c.course_id = json_extract(j.value, '$[1]')",
-        (pairs,),
-    ).fetchall()
-    index = {(p, c): i for i, (p, c) in enumerate(zip(people, courses, strict=True))}
+    if added == len(rows):  # nothing was there before: the usual first import
+        return Batch(added=added, new=rows.recent(new_since))
+    # Some were there already: which, and from what source? A slice at a time.
     batch = Batch(added=added)
-    confirm: list[tuple[Any, ...]] = []
-    earlier: list[tuple[str, int]] = []
-    for cid, person, course, source, source_ref, recorded_at, completed_at, _ in existing:
-        i = index[(person, course)]
-        if source == kind and source_ref == refs[i]:
-            if recorded_at == stamp:
-                batch.new.append((person, course, dates[i]))  # added by this very batch
-            continue
-        confirm.append((cid, kind, refs[i], stamp, stamps[i]))
-        if stamps[i] < completed_at:
-            earlier.append((stamps[i], cid))
-    if confirm:
-        before = raw.total_changes
-        raw.executemany(
-            "INSERT INTO completion_source (completion_id, kind, ref, at, completed_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (completion_id, kind, ref) DO NOTHING",
-            confirm,
-        )
-        batch.confirmed = raw.total_changes - before
-        if verified:
+    since = new_since.astimezone(UTC) if new_since is not None else None
+    for part in rows.slices():
+        people = part.column("person_id").to_pylist()
+        courses = part.column("course_id").to_pylist()
+        stamps = _stamps(part)
+        refs = part.column("ref").to_pylist()
+        dates = part.column("completed_at").to_pylist()
+        pairs = json.dumps(list(zip(people, courses, strict=True)))
+        existing = raw.execute(
+            "SELECT c.id, c.person_id, c.course_id, c.source, c.source_ref, c.recorded_at, "
+            "c.completed_at, c.verified FROM json_each(?) AS j JOIN completion AS c "
+            "ON c.person_id = json_extract(j.value, '$[0]') "
+            "AND c.course_id = json_extract(j.value, '$[1]')",
+            (pairs,),
+        ).fetchall()
+        index = {(p, c): i for i, (p, c) in enumerate(zip(people, courses, strict=True))}
+        confirm: list[tuple[Any, ...]] = []
+        earlier: list[tuple[str, int]] = []
+        for cid, person, course, source, source_ref, recorded_at, completed_at, _ in existing:
+            i = index[(person, course)]
+            if source == kind and source_ref == refs[i]:
+                if recorded_at == stamp and (since is None or dates[i] >= since):
+                    batch.new.append((person, course, dates[i]))  # added by this very batch
+                continue
+            confirm.append((cid, kind, refs[i], stamp, stamps[i]))
+            if stamps[i] < completed_at:
+                earlier.append((stamps[i], cid))
+        if confirm:
+            before = raw.total_changes
             raw.executemany(
-                "UPDATE completion SET verified = 1 WHERE id = ? AND verified = 0",
-                [(r[0],) for r in confirm],
+                "INSERT INTO completion_source (completion_id, kind, ref, at, completed_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (completion_id, kind, ref) DO NOTHING",
+                confirm,
             )
-        raw.executemany("UPDATE completion SET completed_at = ? WHERE id = ?", earlier)
-    batch.already = len(people) - batch.added - batch.confirmed
+            batch.confirmed += raw.total_changes - before
+            if verified:
+                raw.executemany(
+                    "UPDATE completion SET verified = 1 WHERE id = ? AND verified = 0",
+                    [(r[0],) for r in confirm],
+                )
+            raw.executemany("UPDATE completion SET completed_at = ? WHERE id = ?", earlier)
+    batch.already = len(rows) - batch.added - batch.confirmed
     return batch
 
 
-def _same(value: Any) -> Any:
-    while True:
-        yield value
+def _stamps(rows: pa.Table) -> list[str]:
+    """Completion times as the SQLite bulk path writes them."""
+    text = pc.strftime(rows.column("completed_at"), format="%Y-%m-%d %H:%M:%S")
+    stamps: list[str] = text.to_pylist()
+    return stamps
 
 
 def _bulk_postgresql(
-    connection: Any, rows: pa.Table, kind: str, now: datetime, actor: str
+    connection: Any,
+    rows: _Sorted,
+    kind: str,
+    now: datetime,
+    actor: str,
+    new_since: datetime | None,
 ) -> Batch:
     raw = connection.connection.driver_connection
     verified = kind != SELF_REPORT
-    buffer = io.BytesIO()
-    pa_csv.write_csv(
-        rows.select(["person_id", "course_id", "completed_at", "ref", "score", "credits"]),
-        buffer,
-        pa_csv.WriteOptions(include_header=False, quoting_style="needed"),
-    )
+    columns = ["person_id", "course_id", "completed_at", "ref", "score", "credits"]
     with raw.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS huddle_batch (person_id INTEGER, course_id TEXT, "
@@ -322,19 +428,47 @@ def _bulk_postgresql(
             "COPY huddle_batch (person_id, course_id, completed_at, ref, score, credits) "
             "FROM STDIN (FORMAT csv)"
         ) as copy:
-            copy.write(buffer.getbuffer())
+            for part in rows.slices():  # written by Arrow (C++), a slice at a time
+                buffer = io.BytesIO()
+                pa_csv.write_csv(
+                    part.select(columns),
+                    buffer,
+                    pa_csv.WriteOptions(include_header=False, quoting_style="needed"),
+                )
+                copy.write(buffer.getbuffer())
+        # In the key's order (see record_many); the count of rows added and, as arrays in
+        # one row, the new completions asked for (not a million rows sent back one by one
+        # for celebrations that look at a few thousand).
         cursor.execute(
-            "INSERT INTO completion (person_id, course_id, completed_at, recorded_at, source, "
-            "verified, recorded_by, source_ref, score, credits) "
-            "SELECT person_id, course_id, completed_at, %s, %s, %s, %s, ref, score, credits "
-            "FROM huddle_batch "
+            "WITH added AS (INSERT INTO completion (person_id, course_id, completed_at, "
+            "recorded_at, source, verified, recorded_by, source_ref, score, credits) "
+            "SELECT person_id, course_id, completed_at, %(now)s, %(kind)s, %(verified)s, "
+            "%(actor)s, ref, score, credits FROM huddle_batch ORDER BY person_id, course_id "
             "ON CONFLICT (person_id, course_id) DO NOTHING "
-            "RETURNING person_id, course_id, completed_at",
-            (now, kind, verified, actor[:255]),
+            "RETURNING person_id, course_id, completed_at) "
+            "SELECT count(*), "
+            "array_agg(person_id) FILTER (WHERE %(since)s::timestamptz IS NULL "
+            "OR completed_at >= %(since)s::timestamptz), "
+            "array_agg(course_id) FILTER (WHERE %(since)s::timestamptz IS NULL "
+            "OR completed_at >= %(since)s::timestamptz), "
+            "array_agg(completed_at) FILTER (WHERE %(since)s::timestamptz IS NULL "
+            "OR completed_at >= %(since)s::timestamptz) FROM added",
+            {
+                "now": now,
+                "kind": kind,
+                "verified": verified,
+                "actor": actor[:255],
+                "since": new_since,
+            },
         )
-        new = [(p, c, w.astimezone(UTC)) for p, c, w in cursor.fetchall()]
-        if len(new) == rows.num_rows:
-            return Batch(added=len(new), new=new)
+        found = cursor.fetchone()
+        added = int(found[0])
+        new = [
+            (p, c, w.astimezone(UTC))
+            for p, c, w in zip(found[1] or [], found[2] or [], found[3] or [], strict=True)
+        ]
+        if added == len(rows):
+            return Batch(added=added, new=new)
         cursor.execute(
             "INSERT INTO completion_source (completion_id, kind, ref, at, completed_at) "
             "SELECT c.id, %s, b.ref, %s, b.completed_at FROM huddle_batch AS b "
@@ -352,6 +486,6 @@ def _bulk_postgresql(
             "AND (NOT c.verified AND %s OR b.completed_at < c.completed_at)",
             (verified, kind, verified),
         )
-    batch = Batch(added=len(new), confirmed=confirmed, new=new)
-    batch.already = rows.num_rows - batch.added - batch.confirmed
+    batch = Batch(added=added, confirmed=confirmed, new=new)
+    batch.already = len(rows) - batch.added - batch.confirmed
     return batch

@@ -467,10 +467,23 @@ class Mapper:
         cleaned = cleaned.combine_chunks() if isinstance(cleaned, pa.ChunkedArray) else cleaned
         result = pa.nulls(len(cleaned), pa.timestamp("us", tz="UTC"))
         todo = pc.not_equal(cleaned, "")
+        holds: dict[str, pa.Array] = {}  # which cells hold a mark, found once a batch
         for fmt in self.formats:
             if not pc.any(todo).as_py():
                 break
-            parsed = pc.strptime(cleaned.filter(todo), format=fmt, unit="us", error_is_null=True)
+            # Only cells with every mark the format writes ("/", "-", ":" ...) can be read
+            # by it, so the others are not tried: a file of ISO dates then skips the
+            # profile's formats with slashes in one pass each rather than six
+            # strptime passes that fail. (Letters and spaces are not checked: strptime
+            # lets a space match any, and may not care about case.)
+            maybe = todo
+            for mark in _marks(fmt):
+                if mark not in holds:
+                    holds[mark] = pc.match_substring(cleaned, mark)
+                maybe = pc.and_(maybe, holds[mark])
+            if not pc.any(maybe).as_py():
+                continue
+            parsed = pc.strptime(cleaned.filter(maybe), format=fmt, unit="us", error_is_null=True)
             # %Y reads "26" as the year 26: no completion is that old, so a later format
             # (%y) gets its turn.
             parsed = pc.if_else(
@@ -483,7 +496,7 @@ class Mapper:
                     parsed, timezone=self.zone, ambiguous="earliest", nonexistent="earliest"
                 )
             parsed = parsed.cast(pa.timestamp("us", tz="UTC"))
-            result = pc.replace_with_mask(result, todo, parsed)
+            result = pc.replace_with_mask(result, maybe, parsed)
             todo = pc.and_(todo, pc.is_null(result))
         return result
 
@@ -520,6 +533,12 @@ class Mapper:
         text = pc.replace_substring(text, ",", ".")
         numeric = pc.match_substring_regex(text, NUMBER)
         return pc.if_else(numeric, text, pa.scalar(None, pa.string())).cast(pa.float64())
+
+
+def _marks(fmt: str) -> set[str]:
+    """The punctuation a strptime format writes outside its %-directives."""
+    outside = re.sub(r"%.", "", fmt)
+    return {c for c in outside if not c.isalnum() and not c.isspace()}
 
 
 def _index(header: Sequence[str], name: str) -> int | None:

@@ -11,9 +11,11 @@ by openpyxl in read-only mode.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +28,27 @@ from openpyxl import load_workbook
 
 from bot.sources import Profile, fold
 
+# Arrow's memory pool, for the whole process: jemalloc where this build of Arrow has it
+# (Linux and macOS wheels), unless the operator chose one (ARROW_DEFAULT_MEMORY_POOL).
+# The default, mimalloc, keeps the memory of batches already done: a million-row import
+# peaked at about 280 MB of RSS with it and 205 MB with jemalloc (which Arrow sets up to
+# give freed pages back at once), for the same CPU time.
+if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+    with contextlib.suppress(NotImplementedError):  # a build without it (Windows)
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+
 #: How far down a file its header row may be.
 HEADER_SEARCH_ROWS = 30
 #: Metadata rows under the header before the first row about a person.
 MAX_METADATA_ROWS = 10
 HEAD_BYTES = 256 * 1024
-BLOCK_BYTES = 4 * 1024 * 1024
+#: The CSV reader's block: a batch is one block's rows (about 14,000 rows of a plain
+#: export), and batches are recorded in bigger groups (running.RECORD_ROWS). Small, for
+#: memory: Arrow's streaming reader reads up to 32 blocks ahead on its own I/O thread
+#: (as Python bytes, outside Arrow's memory pool), and the parser's buffers grow with
+#: the block. A 70 MB export took about 130 MB of RSS to read at 4 MB blocks, about
+#: 60 MB at 1 MB, for the same speed.
+BLOCK_BYTES = 1024 * 1024
 XLSX_BATCH_ROWS = 20_000
 DELIMITERS = (",", ";", "\t", "|")
 XLSX_MAGIC = b"PK\x03\x04"

@@ -1,12 +1,13 @@
 """One import of a learning-site export, start to finish.
 
 The file's layout is recognised (or the profile asked for is used), then its rows
-stream through in batches: each batch is mapped to completions and recorded in the
-ledger in its own transaction, with the run's counts, so a process killed half-way
-leaves every finished batch whole and nothing of the unfinished one; running the
-file again completes it with nothing doubled (the ledger's key is the person and
-course, and the source is the file). Bad rows go to an error file as they are met,
-so memory stays the same whatever the file's size.
+stream through in batches: each batch is mapped to completions, and the batches are
+recorded in the ledger in groups of about RECORD_ROWS good rows, each group in its own
+transaction with the run's counts, so a process killed half-way leaves every finished
+group whole and nothing of the unfinished one; running the file again completes it
+with nothing doubled (the ledger's key is the person and course, and the source is the
+file). Bad rows go to an error file as each group is recorded, so memory stays the same
+whatever the file's size.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+import pyarrow as pa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -28,14 +30,20 @@ from bot import celebrations, ledger, matching
 from bot.catalog import courses_to_match
 from bot.content import Content, Course
 from bot.db import session_scope
-from bot.imports.mapping import Bad, Mapper, People, Say, fits
-from bot.imports.reading import Layout, ReadProblem, chunks, inspect
+from bot.imports.mapping import Bad, Mapped, Mapper, People, Say, fits
+from bot.imports.reading import Chunk, Layout, ReadProblem, chunks, inspect
 from bot.models import AuditEntry, ImportRun
 from bot.sources import ORDERS, Profile
 from bot.timeparse import zone_or_none
 
 log = logging.getLogger("huddle.imports")
 
+#: Good rows recorded together, in one transaction: the file is read in small batches
+#: (see reading.BLOCK_BYTES) and recorded in bigger groups, since every transaction
+#: costs a commit, its share of index pages written again, and a round of celebrations
+#: (team milestones look at whole teams). 100,000 rows is 10 transactions for a
+#: million-row file, with a few MB of Arrow columns in hand.
+RECORD_ROWS = 100_000
 #: People not on the roster named in the summary (all of them are in the error file).
 UNKNOWN_SHOWN = 5
 UNKNOWN_KEPT = 100_000
@@ -155,28 +163,47 @@ def run(
     outcome = Outcome(name, layout, run_id)
     unknown: dict[str, None] = {}
     errors = _ErrorFile(errors_to)
+    # Celebrations look only at completions this recent, so the ledger need not hand
+    # back the rest (see ledger.record_many).
+    since = now - timedelta(days=content.sources.celebrate_within_days)
+
+    def write(group: _Group) -> None:
+        """One group of batches, in one transaction with the run's counts."""
+        with session_scope(engine) as session:
+            batch = ledger.record_many(
+                session,
+                group.good(),
+                kind="import",
+                ref=ref,
+                now=now,
+                actor=options.actor,
+                new_since=since,
+            )
+            outcome.teams_celebrating |= celebrations.on_many(session, content, batch.new, now)
+            outcome.rows += group.rows
+            outcome.added += batch.added
+            outcome.confirmed += batch.confirmed
+            outcome.already += batch.already
+            outcome.not_completed += group.not_completed
+            outcome.refused += len(group.bad)
+            outcome.ignored += group.ignored
+            for value in group.unknown:
+                if len(unknown) < UNKNOWN_KEPT:
+                    unknown.setdefault(value)
+            _count(session, run_id, outcome, len(unknown), "running")
+        errors.write(group.bad)
+
     try:
+        group = _Group()
         for chunk in chunks(path, layout):
-            mapped = mapper.map(chunk)
-            with session_scope(engine) as session:
-                batch = ledger.record_many(
-                    session, mapped.good, kind="import", ref=ref, now=now, actor=options.actor
-                )
-                outcome.teams_celebrating |= celebrations.on_many(session, content, batch.new, now)
-                outcome.rows += chunk.table.num_rows - mapped.ignored + len(chunk.invalid)
-                outcome.added += batch.added
-                outcome.confirmed += batch.confirmed
-                outcome.already += batch.already
-                outcome.not_completed += mapped.not_completed
-                outcome.refused += len(mapped.bad)
-                outcome.ignored += mapped.ignored
-                for value in mapped.unknown:
-                    if len(unknown) < UNKNOWN_KEPT:
-                        unknown.setdefault(value)
-                _count(session, run_id, outcome, len(unknown), "running")
-            errors.write(mapped.bad)
+            group.add(chunk, mapper.map(chunk))
+            if group.good_rows >= RECORD_ROWS:
+                write(group)
+                group = _Group()
             if progress is not None:
                 progress(chunk.done, chunk.total)
+        if group.batches:
+            write(group)
     finally:
         errors.close()
     outcome.unknown = len(unknown)
@@ -215,6 +242,38 @@ def run(
         outcome.refused,
     )
     return outcome
+
+
+class _Group:
+    """Batches as read, mapped and waiting to be recorded together: the good rows stay in
+    Arrow (about 50 bytes a row), so a group of RECORD_ROWS costs a few MB."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+        self.tables: list[pa.Table] = []
+        self.good_rows = 0
+        self.rows = 0
+        self.bad: list[Bad] = []
+        self.not_completed = 0
+        self.ignored = 0
+        self.unknown: list[str] = []
+
+    def add(self, chunk: Chunk, mapped: Mapped) -> None:
+        self.batches += 1
+        if mapped.good.num_rows:
+            self.tables.append(mapped.good)
+            self.good_rows += mapped.good.num_rows
+        self.rows += chunk.table.num_rows - mapped.ignored + len(chunk.invalid)
+        self.bad += mapped.bad
+        self.not_completed += mapped.not_completed
+        self.ignored += mapped.ignored
+        self.unknown += mapped.unknown
+
+    def good(self) -> pa.Table:
+        if not self.tables:
+            return pa.table({})
+        first = self.tables[0]
+        return pa.concat_tables([first, *(t.cast(first.schema) for t in self.tables[1:])])
 
 
 def _course(content: Content, profile: Profile, wanted: str) -> Course:
