@@ -243,7 +243,33 @@ COLUMNS = (
 )
 
 
-def sqlite_baseline(engine: Engine, export: Export) -> float:
+@dataclass
+class Timing:
+    seconds: float
+    cpu: float  # this process's CPU seconds
+    server_cpu: float | None = None  # PostgreSQL's backends for the database, same host
+
+
+def server_cpu(database: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``database`` (on
+    this host: their command lines name it), or None when they cannot be seen."""
+    total, seen = 0.0, False
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            if not cmdline.startswith("postgres:") or f" {database} " not in cmdline:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        seen = True
+    return total if seen else None
+
+
+def sqlite_baseline(engine: Engine, good: list[tuple[Any, ...]]) -> Timing:
     """The good rows, already parsed into what Huddle writes, by one executemany."""
     recorded = NOW.strftime(SQLITE_TIME)
     rows = [
@@ -259,47 +285,49 @@ def sqlite_baseline(engine: Engine, export: Export) -> float:
             s,
             k,
         )
-        for p, c, w, s, k in export.good
+        for p, c, w, s, k in good
     ]
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         cur.execute("BEGIN")
         cur.executemany(
             f"INSERT INTO completion ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
         raw.commit()
-        return time.perf_counter() - started
+        return Timing(time.perf_counter() - started, time.process_time() - cpu)
     finally:
         raw.close()
 
 
-def postgres_baseline(engine: Engine, export: Export) -> float:
+def postgres_baseline(engine: Engine, good: list[tuple[Any, ...]], database: str) -> Timing:
     """The good rows, already parsed (Python values), by COPY ... FROM STDIN."""
     rows = [
         (p, c, datetime.fromtimestamp(w, UTC), NOW, SOURCE, True, ACTOR, REF, s, k)
-        for p, c, w, s, k in export.good
+        for p, c, w, s, k in good
     ]
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        started = time.perf_counter()
+        server = server_cpu(database)
+        started, cpu = time.perf_counter(), time.process_time()
         with cur.copy(f"COPY completion ({COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
             for row in rows:
                 copy.write_row(row)
         raw.commit()
-        return time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = server_cpu(database)
+        used = after - server if after is not None and server is not None else None
+        return Timing(seconds, cpu, used)
     finally:
         raw.close()
 
 
-def csv_alone(path: Path) -> float:
-    started = time.perf_counter()
+def csv_alone(path: Path) -> None:
     with path.open(encoding="utf-8", newline="") as f:
         count = sum(1 for _ in csv.reader(f))
     assert count > 0
-    return time.perf_counter() - started
 
 
 # --- Huddle's import, in a child process --------------------------------------------------
@@ -330,6 +358,8 @@ def child(spec: dict[str, Any]) -> None:
 
     engine = make_engine(spec["url"])
     bot = Bot(content_mod.load(Path(spec["content"])), engine, FrozenClock(NOW))
+    database = spec["url"].rsplit("/", 1)[1] if spec["url"].startswith("postgresql") else ""
+    server = server_cpu(database) or 0.0 if database else None
     setup_peak = peak_mib()
     try:
         Path("/proc/self/clear_refs").write_text("5")  # the peak starts over from here
@@ -345,12 +375,14 @@ def child(spec: dict[str, Any]) -> None:
     cpu = time.process_time() - cpu
     assert outcome is not None
     import_peak = peak_mib()
+    after = server_cpu(database) if database else None
     engine.dispose()
     print(
         json.dumps(
             {
                 "seconds": seconds,
                 "cpu": cpu,
+                "server_cpu": after - server if after is not None and server is not None else None,
                 "setup_peak_mib": setup_peak,
                 "import_peak_mib": import_peak if reset else None,
                 "process_peak_mib": max(setup_peak, import_peak),
@@ -466,14 +498,16 @@ def main() -> None:
             f"generated in {export.seconds:.1f} s",
             flush=True,
         )
-        results: list[tuple[str, str, float, float | None, dict[str, Any] | None]] = []
-        parse = csv_alone(export.path)
-        results.append(("-", "Python csv module, parse alone", parse, None, None))
+        results: list[Run] = []
+        started, cpu = time.perf_counter(), time.process_time()
+        csv_alone(export.path)
+        parse = Timing(time.perf_counter() - started, time.process_time() - cpu)
+        results.append(Run("-", "Python csv module, parse alone", export.rows, parse))
         if not args.skip_sqlite:
             results += sqlite_runs(folder, content_dir, export, args)
         if not args.skip_postgres:
             results += postgres_runs(folder, content_dir, export, args)
-    report(export, results)
+    report(results)
 
 
 def check(
@@ -493,15 +527,35 @@ def check(
         )
 
 
+@dataclass
+class Run:
+    db: str
+    what: str
+    rows: int
+    timing: Timing
+    baseline: Timing | None = None  # what the target compares with
+    got: dict[str, Any] | None = None  # what Huddle's import said
+
+
+def sorted_rows(export: Export) -> list[tuple[Any, ...]]:
+    return sorted(export.good)  # by person id, then course id: the unique key's order
+
+
 def sqlite_runs(
     folder: Path, content_dir: Path, export: Export, args: argparse.Namespace
-) -> list[Any]:
-    base_engine = make_engine(f"sqlite:///{folder}/baseline.db")
-    prepare(base_engine, args.people, content_dir, args.seed)
-    base = sqlite_baseline(base_engine, export)
-    base_table = completions(base_engine)
-    base_engine.dispose()
-    print(f"# SQLite executemany: {base:.2f} s", flush=True)
+) -> list[Run]:
+    runs = []
+    for label, good in (
+        ("sqlite3 executemany, rows already parsed", export.good),
+        ("for reference: the same, the rows sorted by (person, course) first", None),
+    ):
+        base_engine = make_engine(f"sqlite:///{folder}/baseline-{len(runs)}.db")
+        prepare(base_engine, args.people, content_dir, args.seed)
+        timing = sqlite_baseline(base_engine, good if good is not None else sorted_rows(export))
+        base_table = completions(base_engine)
+        base_engine.dispose()
+        print(f"# SQLite {label}: {timing}", flush=True)
+        runs.append(Run("SQLite", label, len(export.good), timing))
     url = f"sqlite:///{folder}/huddle.db"
     engine = make_engine(url)
     prepare(engine, args.people, content_dir, args.seed)
@@ -511,57 +565,67 @@ def sqlite_runs(
     check("SQLite", got, export, completions(engine), base_table)
     engine.dispose()
     print(f"# SQLite Huddle: {got}", flush=True)
-    return [
-        ("SQLite", "sqlite3 executemany, rows already parsed", base, None, None),
-        ("SQLite", "Huddle import (parse included)", got["seconds"], base, got),
-    ]
+    huddle = Timing(got["seconds"], got["cpu"])
+    label = "Huddle import (parse included)"
+    runs.append(Run("SQLite", label, export.rows, huddle, runs[0].timing, got))
+    return runs
 
 
 def postgres_runs(
     folder: Path, content_dir: Path, export: Export, args: argparse.Namespace
-) -> list[Any]:
-    with Database() as db:
-        prepare(db.engine, args.people, content_dir, args.seed)
-        base = postgres_baseline(db.engine, export)
-        base_table = completions(db.engine)
-    print(f"# PostgreSQL COPY: {base:.2f} s", flush=True)
+) -> list[Run]:
+    runs = []
+    for label, good in (
+        ("COPY FROM STDIN, rows already parsed", export.good),
+        ("for reference: the same, the rows sorted by (person, course) first", None),
+    ):
+        with Database() as db:
+            prepare(db.engine, args.people, content_dir, args.seed)
+            rows = good if good is not None else sorted_rows(export)
+            timing = postgres_baseline(db.engine, rows, db.name)
+            base_table = completions(db.engine)
+        print(f"# PostgreSQL {label}: {timing}", flush=True)
+        runs.append(Run("PostgreSQL", label, len(export.good), timing))
     with Database() as db:
         prepare(db.engine, args.people, content_dir, args.seed)
         db.engine.dispose()
         got = run_child(db.url, content_dir, export, folder / "refused-pg.csv", args.profile)
         check("PostgreSQL", got, export, completions(db.engine), base_table)
     print(f"# PostgreSQL Huddle: {got}", flush=True)
-    return [
-        ("PostgreSQL", "COPY FROM STDIN, rows already parsed", base, None, None),
-        ("PostgreSQL", "Huddle import (parse included)", got["seconds"], base, got),
-    ]
+    huddle = Timing(got["seconds"], got["cpu"], got["server_cpu"])
+    label = "Huddle import (parse included)"
+    runs.append(Run("PostgreSQL", label, export.rows, huddle, runs[0].timing, got))
+    return runs
 
 
-def report(export: Export, results: list[Any]) -> None:
+def report(results: list[Run]) -> None:
     targets = {"SQLite": (1.25, 20.0), "PostgreSQL": (1.5, None)}
     print(
-        "| database | run | rows | seconds | rows/s | ratio to baseline | CPU s | "
-        "peak RSS MiB (process / import alone) | targets |"
+        "| database | run | rows | seconds | rows/s | ratio to baseline | CPU s (client / "
+        "server) | peak RSS MiB (process / import alone) | targets |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for db, what, seconds, base, got in results:
-        # the baselines load the good rows; the import and the csv module read them all
-        rows = export.rows if got is not None or db == "-" else len(export.good)
-        if got is None:
-            rate = f"{rows / seconds:,.0f}"
-            print(f"| {db} | {what} | {rows:,} | {seconds:.2f} | {rate} | - | - | - | - |")
+    for run in results:
+        t = run.timing
+        server = f" / {t.server_cpu:.1f}" if t.server_cpu is not None else ""
+        head = (
+            f"| {run.db} | {run.what} | {run.rows:,} | {t.seconds:.2f} | "
+            f"{run.rows / t.seconds:,.0f} |"
+        )
+        if run.got is None or run.baseline is None:
+            print(f"{head} - | {t.cpu:.1f}{server} | - | - |")
             continue
-        ratio = seconds / base
-        limit, under = targets[db]
+        ratio = t.seconds / run.baseline.seconds
+        limit, under = targets[run.db]
         verdicts = [f"ratio <= {limit}: {'pass' if ratio <= limit else 'FAIL'}"]
         if under is not None:
-            verdicts.append(f"< {under:.0f} s: {'pass' if seconds < under else 'FAIL'}")
-        peak = got["process_peak_mib"]
+            verdicts.append(f"< {under:.0f} s: {'pass' if t.seconds < under else 'FAIL'}")
+        peak = run.got["process_peak_mib"]
         verdicts.append(f"RSS < 200 MB: {'pass' if peak * 1.048576 < 200 else 'FAIL'}")
-        alone = got["import_peak_mib"]
+        alone = run.got["import_peak_mib"]
         print(
-            f"| {db} | {what} | {rows:,} | {seconds:.2f} | {rows / seconds:,.0f} | {ratio:.2f}x | "
-            f"{got['cpu']:.1f} | {peak:.0f} / {alone:.0f} | {'; '.join(verdicts)} |"
+            f"{head} {ratio:.2f}x | {t.cpu:.1f}{server} | {peak:.0f} / {alone:.0f} | "
+            f"{'; '.join(verdicts)} |"
         )
 
 
