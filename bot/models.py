@@ -150,6 +150,16 @@ class Completion(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("person_id", "course_id", name="uq_completion_person_course"),
         Index("ix_completion_course", "course_id"),
+        # A contest reads a period's completions from this index alone (bot.contests).
+        Index(
+            "ix_completion_period",
+            "completed_at",
+            "person_id",
+            "verified",
+            "held",
+            "course_id",
+            "credits",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
