@@ -80,9 +80,7 @@ def fill(engine: Engine, seed: int = 13) -> float:
         for _ in range(size):
             pid += 1
             discipline = DISCIPLINES[pid % len(DISCIPLINES)]
-            people.append(
-                (pid, f"p{pid}@example.org", f"Person {pid}", discipline, team, ts, ts)
-            )
+            people.append((pid, f"p{pid}@example.org", f"Person {pid}", discipline, team, ts, ts))
             courses: list[str] = []
             if rng.random() < 0.94:
                 open_paths = [p for p in content.pathways.values() if p.open_to(discipline)]
@@ -137,8 +135,14 @@ def fill(engine: Engine, seed: int = 13) -> float:
     ]
     if engine.dialect.name == "sqlite":
         tables = [
-            (n, c, [tuple(v.strftime(SQLITE_TIME) if isinstance(v, datetime) else v for v in r)
-                    for r in rs])
+            (
+                n,
+                c,
+                [
+                    tuple(v.strftime(SQLITE_TIME) if isinstance(v, datetime) else v for v in r)
+                    for r in rs
+                ],
+            )
             for n, c, rs in tables
         ]
     raw = engine.raw_connection()
@@ -156,7 +160,8 @@ def fill(engine: Engine, seed: int = 13) -> float:
                         copy.write_row(row)
             for seq in ("team", "person"):
                 cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{seq}', 'id'), (SELECT max(id) FROM {seq}))"
+                    f"SELECT setval(pg_get_serial_sequence('{seq}', 'id'), "
+                    f"(SELECT max(id) FROM {seq}))"
                 )
             cur.execute("ANALYZE")
         raw.commit()
@@ -237,7 +242,7 @@ def run(engine: Engine, label: str, runs: int) -> None:
     upgrade(engine)
     print(f"[{label}] loading the data set ...", flush=True)
     print(f"[{label}] loaded in {fill(engine):.1f} s", flush=True)
-    print(f"| database | contest | metric | runs | p50 ms | p99 ms | mean ms |")
+    print("| database | contest | metric | runs | p50 ms | p99 ms | mean ms |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for days, what in ((28, "4 weeks"), (366, "the whole year (worst case)")):
         for metric in contests.METRICS:
