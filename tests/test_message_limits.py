@@ -118,6 +118,18 @@ def _commands() -> Iterator[str]:
         "I'm in london",
         "completions import\nemail,course,completed_at\n"
         + "\n".join(f"nobody{n}@example.org,comm-101,2026-11-20" for n in range(300)),
+        "contest new",
+        f'contest new "{LONG[:70]}" metric credits to dec 28 prize {LONG} {LONG} {LONG}',
+        "contest rankings on 1",
+        "contest join 1 as The Longest Handle Anyone Has Chosen Yet",
+        "leaderboard",
+        "contest leave 1",
+        "contest list",
+        "contest show 1",
+        f"contest propose {LONG[:60]} against all metric level silver to dec 28 prize {LONG}",
+        "contest decline 2 the dates clash with the audit",
+        "contest approve 2",
+        "contest cancel 2",
     )
 
 
@@ -198,12 +210,20 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         "session to channel:icu tomorrow 09:00 session next friday 12:00 "
         f"https://meet.example.org/x {LONG}",
         f"custom to channel:icu every wednesday 10:00 say {'A long message. ' * 150}",
+        "standings to channels every friday 15:00",
     ):
         schedule(chat, kind)
     tick_at(chat, [utc(2026, 11, 23, 15, 5), *(utc(2026, 11, d, 22) for d in range(24, 31))])
     delivered = [(target, m) for target, items in chat.delivered.items() for _, m in items]
     kinds = {m.kind for _, m in delivered}
-    for expected in ("leaderboard", "case", "digest", "session.announce", "custom.message"):
+    for expected in (
+        "leaderboard",
+        "case",
+        "digest",
+        "session.announce",
+        "custom.message",
+        "standings",
+    ):
         assert expected in kinds, (expected, kinds)
     assert any(k.startswith("celebrate") for k in kinds), kinds
 

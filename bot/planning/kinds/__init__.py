@@ -7,7 +7,16 @@ planner does not change. docs/architecture.md has the recipe.
 
 from __future__ import annotations
 
-from bot.planning.kinds import case, custom, digest, next_course, progress_post, session, setup
+from bot.planning.kinds import (
+    case,
+    custom,
+    digest,
+    next_course,
+    progress_post,
+    session,
+    setup,
+    standings,
+)
 from bot.planning.kinds.base import Kind, Planning
 
 __all__ = ["KINDS", "TABLE", "Kind", "Planning", "kind_of"]
@@ -23,6 +32,7 @@ TABLE: dict[str, Kind] = {
         session.KIND,
         custom.KIND,
         digest.KIND,
+        standings.KIND,
     )
 }
 
