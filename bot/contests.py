@@ -765,3 +765,32 @@ def tell(session: Session, person_id: int, message: Message, key: str, now: date
         "updated_at": now,
     }
     return insert_ignore(session, OutboxMessage, [row]) == 1
+
+
+# --- a burst of self-reports -------------------------------------------------------------------
+
+BURST_WINDOW = timedelta(hours=1)
+
+
+def hold_if_burst(
+    session: Session, content: Content, completion: Completion, now: datetime
+) -> bool:
+    """Hold a self-report that makes more than the content's limit in an hour by one
+    person: it counts for the person's own progress, but in no contest until a champion
+    (or the learning site's records) verifies it. True if it was held."""
+    if completion.verified or completion.source != "self_report":
+        return False
+    recent = session.exec(
+        select(func.count())
+        .select_from(Completion)
+        .where(
+            Completion.person_id == completion.person_id,
+            Completion.source == "self_report",
+            col(Completion.recorded_at) > now - BURST_WINDOW,
+        )
+    ).one()
+    if recent <= content.initiative.contests.burst_limit:
+        return False
+    completion.held = True
+    session.add(completion)
+    return True
