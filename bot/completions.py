@@ -4,9 +4,9 @@ through :mod:`bot.celebrations`, and said back with the pathway it finished."""
 from __future__ import annotations
 
 from bot.celebrations import on_completion
-from bot.contests import hold_if_burst
 from bot.compose import credits_text
 from bot.content import Course
+from bot.contests import hold_if_burst
 from bot.context import Ctx
 from bot.ledger import SELF_REPORT
 from bot.ledger import record as ledger_record
