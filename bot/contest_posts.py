@@ -30,6 +30,14 @@ def metric_label(ctx: Ctx, contest: Contest) -> str:
     return ctx.plain(f"contest.metric.{metric}", level=level)
 
 
+def shown(ctx: Ctx, found: contests.Standings, team: contests.TeamScore) -> str:
+    """A team's score as people read it, worked out once per standings."""
+    text = found.shown.get(team.team_id)
+    if text is None:
+        text = found.shown[team.team_id] = score(ctx, found.metric, team)
+    return text
+
+
 def score(ctx: Ctx, metric: str, team: contests.TeamScore) -> str:
     """A team's score as people read it: a share in percent, or credits per member."""
     if metric == "credits":
@@ -72,10 +80,10 @@ def describe(ctx: Ctx, contest: Contest) -> Markdown:
 def chart(ctx: Ctx, found: contests.Standings, team_id: int | None) -> Chart:
     """Bars for the leading teams, and for this team (marked) when it is further down."""
     limit = ctx.content.initiative.contests.chart_bars
-    shown = found.ranked[:limit]
+    drawn = found.ranked[:limit]
     mine = found.of(team_id)
-    if mine is not None and mine not in shown:
-        shown = [*shown[: limit - 1], mine]
+    if mine is not None and mine not in drawn:
+        drawn = [*drawn[: limit - 1], mine]
     credits = found.metric == "credits"
     bars = tuple(
         Bar(
@@ -83,17 +91,17 @@ def chart(ctx: Ctx, found: contests.Standings, team_id: int | None) -> Chart:
             value=round(t.value / contests.CENTS if credits else 100 * t.value, 2),
             highlighted=t.team_id == team_id,
         )
-        for t in shown
+        for t in drawn
     )
     return Chart(
         title=ctx.plain("contest.chart_title", name=found.contest.name),
         bars=bars,
-        shown=tuple(score(ctx, found.metric, t) for t in shown),
+        shown=tuple(shown(ctx, found, t) for t in drawn),
         alt=ctx.plain(
             "contest.chart_alt",
             name=found.contest.name,
             metric=metric_label(ctx, found.contest),
-            teams=", ".join(f"{t.name} {score(ctx, found.metric, t)}" for t in shown),
+            teams=", ".join(f"{t.name} {shown(ctx, found, t)}" for t in drawn),
         ),
         top=0.0 if credits else 100.0,
     )
@@ -104,7 +112,7 @@ def table(ctx: Ctx, found: contests.Standings, team_id: int | None) -> Table:
     mine = found.of(team_id)
     if mine is not None and mine.rank is not None and mine not in rows:
         rows = [*rows, mine]
-    cells = tuple((str(t.rank), t.name, score(ctx, found.metric, t), str(t.members)) for t in rows)
+    cells = tuple((str(t.rank), t.name, shown(ctx, found, t), str(t.members)) for t in rows)
     return Table(
         tuple(ctx.plain("contest.columns").split("|")),
         cells,
@@ -125,7 +133,7 @@ def team_line(ctx: Ctx, found: contests.Standings, team_id: int | None) -> list[
                     team=mine.name,
                     members=mine.members,
                     minimum=found.minimum,
-                    score=score(ctx, found.metric, mine),
+                    score=shown(ctx, found, mine),
                 )
             )
         ]
@@ -136,7 +144,7 @@ def team_line(ctx: Ctx, found: contests.Standings, team_id: int | None) -> list[
                 team=mine.name,
                 place=mine.rank,
                 of=len(found.ranked),
-                score=score(ctx, found.metric, mine),
+                score=shown(ctx, found, mine),
             )
         )
     ]
@@ -245,7 +253,7 @@ def final_blocks(ctx: Ctx, found: contests.Standings, team_id: int | None) -> li
                 ctx.md(
                     "contest.winners",
                     teams=names,
-                    score=score(ctx, found.metric, winners[0]),
+                    score=shown(ctx, found, winners[0]),
                     prize=contest.prize or ctx.plain("contest.no_prize"),
                 )
             )
@@ -255,9 +263,7 @@ def final_blocks(ctx: Ctx, found: contests.Standings, team_id: int | None) -> li
     mine = found.of(team_id)
     if mine is not None and mine not in winners:
         blocks.append(
-            Text(
-                ctx.md("contest.final_thanks", team=mine.name, score=score(ctx, found.metric, mine))
-            )
+            Text(ctx.md("contest.final_thanks", team=mine.name, score=shown(ctx, found, mine)))
         )
     if found.ranked:
         blocks.append(chart(ctx, found, team_id))

@@ -118,13 +118,24 @@ class Standings:
     teams: list[TeamScore]
     minimum: int
     entrants: list[EntrantScore] = field(default_factory=list)
+    #: Each team's score as people read it, once worked out (the same for every post).
+    shown: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_id = {t.team_id: t for t in self.teams}
+        self._ranked = [t for t in self.teams if t.rank is not None]
+        self._position = {t.team_id: i for i, t in enumerate(self._ranked)}
 
     def of(self, team_id: int | None) -> TeamScore | None:
-        return next((t for t in self.teams if t.team_id == team_id), None)
+        return self._by_id.get(team_id) if team_id is not None else None
+
+    def position(self, team_id: int) -> int | None:
+        """Where a ranked team is in :attr:`ranked` (0 is first)."""
+        return self._position.get(team_id)
 
     @property
     def ranked(self) -> list[TeamScore]:
-        return [t for t in self.teams if t.rank is not None]
+        return self._ranked
 
     @property
     def unranked(self) -> list[TeamScore]:
@@ -474,18 +485,23 @@ def move(found: Standings, team_id: int | None) -> Move | None:
     me = found.of(team_id)
     if me is None or me.rank is None:
         return None
-    above = [t for t in found.ranked if t.beats(me)]
+    ranked = found.ranked
+    at = found.position(me.team_id) or 0
+    # Ranked best first: the teams above are those before the first one level with it.
+    level = at
+    while level > 0 and ranked[level - 1].ties(me):
+        level -= 1
     cap = _capacity(found.metric, me)
     up = place = first = None
-    if above:
-        nearest = min(above, key=lambda t: t.value)
+    if level > 0:
+        nearest = ranked[level - 1]
         up = _to_pass(me, nearest, cap)
         place = nearest.rank
-        first = _to_pass(me, found.ranked[0], cap)
+        first = _to_pass(me, ranked[0], cap)
     else:
-        rivals = [t for t in found.ranked if t.team_id != me.team_id and t.ties(me)]
-        if rivals:
-            first = _to_pass(me, rivals[0], cap)
+        rival = next((t for t in ranked[: at + 2] if t.team_id != me.team_id and t.ties(me)), None)
+        if rival is not None:
+            first = _to_pass(me, rival, cap)
     return Move(up, place if up is not None else None, first)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import contest_posts as posts
 from bot import contests
@@ -33,7 +33,12 @@ def _counted(
     key = contest.id or 0
     if key not in cache:
         found = contests.standings(session, planning.content, contest)
-        cache[key] = (found, {t.team_id for t in found.teams})
+        taking_part = {t.team_id for t in found.teams}
+        # The planner looks each channel's team up by its key: read them all at once (and
+        # hold them, so the session keeps them) rather than one query a channel.
+        teams = session.exec(select(Team).where(col(Team.id).in_(taking_part))).all()
+        session.info.setdefault(_CACHE + ".teams", []).extend(teams)
+        cache[key] = (found, taking_part)
     return cache[key]
 
 
