@@ -232,7 +232,7 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         "next-course to everyone whenever you like": "Try every monday 09:00, weekdays 08:30",
         "newsletter to everyone every monday 09:00": (
             '"newsletter" isn\'t a kind of message I can schedule. Kinds: next-course, setup, '
-            "case, leaderboard, session, custom, digest. For example: nudge schedule "
+            "case, leaderboard, session, custom, digest, standings. For example: nudge schedule "
             "next-course to team:icu every monday 09:00."
         ),
         "next-course to discipline:wizard every monday 09:00": "for example to team:icu",
@@ -259,7 +259,7 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         usage = sam.says(bare)
         assert usage.kinds == ["nudge.usage"], bare
         assert "nudge schedule next-course to team:icu every monday 09:00" in usage, bare
-        assert "Kinds: next-course, setup, case, leaderboard, session, custom, digest." in usage
+        assert "Kinds: next-course, setup, case, leaderboard, session, custom, digest, standings" in usage
     assert schedules(chat) == []
     assert [a for a in audit_actions(chat) if a[1].startswith("nudge")] == []
 
