@@ -1,8 +1,9 @@
 """The HTTP server behind ``huddle run``: one aiohttp app, one port, every platform.
 
 ``POST /slack/events`` (Slack over HTTP), ``POST /api/messages`` (Teams),
-and ``GET /healthz`` (the database, and which platforms are served). Slack in
-Socket Mode needs no route: it dials out to Slack.
+``POST /xapi/statements`` (xAPI statements from a learning site or an LRS), and
+``GET /healthz`` (the database, which platforms are served, and the xAPI counts).
+Slack in Socket Mode needs no route: it dials out to Slack.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from adapters.xapi import XapiReceiver
 from bot.core import Bot
 from scheduler.delivery import Sender
 from scheduler.runner import Scheduling
@@ -28,10 +30,12 @@ log = logging.getLogger("huddle.server")
 
 @dataclass
 class Platforms:
-    """The adapters this server runs (any of them may be absent)."""
+    """The adapters this server runs (any of them may be absent): the chat platforms,
+    and the xAPI receiver."""
 
     slack: Any = None
     teams: Any = None
+    xapi: XapiReceiver | None = None
 
     @property
     def names(self) -> list[str]:
@@ -41,6 +45,11 @@ class Platforms:
         if self.teams is not None:
             names.append("teams-anonymous" if self.teams.settings.anonymous else "teams")
         return names
+
+    @property
+    def served(self) -> list[str]:
+        """The chat platforms, and xAPI if statements are received."""
+        return self.names + (["xapi"] if self.xapi is not None else [])
 
     def senders(self) -> dict[str, Sender]:
         """The delivery worker's way out on each platform served."""
@@ -55,7 +64,7 @@ class Platforms:
         return found
 
     async def close(self) -> None:
-        for adapter in (self.slack, self.teams):
+        for adapter in (self.slack, self.teams, self.xapi):
             if adapter is not None:
                 await adapter.close()
 
@@ -70,13 +79,18 @@ def build(bot: Bot, platforms: Platforms) -> web.Application:
         except Exception as exc:
             log.error("health check: database unreachable: %s", exc)
             return web.json_response({"ok": False, "database": "unreachable"}, status=503)
-        return web.json_response({"ok": True, "database": "ok", "platforms": platforms.names})
+        health: dict[str, Any] = {"ok": True, "database": "ok", "platforms": platforms.names}
+        if platforms.xapi is not None:
+            health["xapi"] = platforms.xapi.counts()
+        return web.json_response(health)
 
     app.router.add_get("/healthz", healthz)
     if platforms.slack is not None and not platforms.slack.settings.socket_mode:
         app.router.add_post("/slack/events", platforms.slack.handle_http)
     if platforms.teams is not None:
         platforms.teams.mount(app, "/api/messages")
+    if platforms.xapi is not None:
+        platforms.xapi.mount(app, "/xapi/statements")
     return app
 
 
@@ -165,7 +179,7 @@ async def _start(
     await running.runner.setup()
     site = web.TCPSite(running.runner, host, port)
     await site.start()
-    log.info("Huddle is serving %s on http://%s:%s", ", ".join(platforms.names), host, port)
+    log.info("Huddle is serving %s on http://%s:%s", ", ".join(platforms.served), host, port)
     if scheduling is not None and scheduling.scheduler_enabled:
         running.scheduler = Scheduling(bot, platforms.senders(), scheduling)
         await running.scheduler.start()

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, col, delete, select, update
 
 from bot.content import Content
@@ -78,7 +80,8 @@ def on_many(
     """Record the celebrations a batch of new completions earns (an import, xAPI):
     those finished within ``celebrate_within_days`` (sources.yaml) of ``now`` only, so
     importing old history congratulates nobody. The planner posts many at once as one
-    digest per team. Returns the teams concerned."""
+    digest per team. Team milestones are looked at for the teams of those who finished
+    a pathway. Returns the teams concerned."""
     since = now - timedelta(days=content.sources.celebrate_within_days)
     recent = [(p, c) for p, c, when in new if when >= since]
     if not recent:
@@ -104,25 +107,31 @@ def on_many(
             enrolled.setdefault(pid, set()).add(path)
     rows: list[dict[str, object]] = []
     teams: set[int] = set()
+    # Only someone finishing a pathway raises their team's count of people trained, so
+    # only those teams can cross a milestone by this batch (counting costs a query per
+    # pathway, and most completions finish no pathway).
+    counting: set[int] = set()
     for pid, course_id in recent:
         person = people.get(pid)
         if person is None:
             continue
+        finished = [
+            pathway
+            for pathway in (content.pathways.get(p) for p in sorted(enrolled.get(pid, ())))
+            if pathway is not None
+            and course_id in pathway.courses
+            and set(pathway.courses) <= done.get(pid, set())
+        ]
         if person.team_id is not None:
             teams.add(person.team_id)
+            if finished:
+                counting.add(person.team_id)
         if not celebrates(person, content):
             continue
         rows.append(_row("course", person, course_id, now))
-        for pathway_id in sorted(enrolled.get(pid, ())):
-            pathway = content.pathways.get(pathway_id)
-            if (
-                pathway is not None
-                and course_id in pathway.courses
-                and set(pathway.courses) <= done.get(pid, set())
-            ):
-                rows.append(_row("pathway", person, pathway.id, now))
+        rows.extend(_row("pathway", person, pathway.id, now) for pathway in finished)
     insert_ignore(session, Celebration, list({r["dedupe_key"]: r for r in rows}.values()))
-    team_milestones(session, content, teams, now)
+    team_milestones(session, content, counting, now)
     return teams
 
 
@@ -146,28 +155,51 @@ def team_milestones(
 ) -> None:
     """Record each team's crossing of 50%, 75% and 100% of members trained, once each.
 
-    "Trained" is :func:`trained_in`'s.
+    "Trained" is :func:`trained_in`'s. Teams whose three milestones are all recorded are
+    not counted again, and the rest are counted together (a few queries for any number
+    of teams: a batch of xAPI statements or an import touches many at once).
     """
-    for team_id in set(team_ids):
-        members = session.exec(
-            select(func.count()).select_from(Person).where(Person.team_id == team_id)
-        ).one()
-        if not members:
-            continue
-        percent = 100 * len(trained_in(session, content, team_id)) / members
-        rows = [
-            {
-                "dedupe_key": f"milestone:{team_id}:{m}",
-                "kind": "milestone",
-                "team_id": team_id,
-                "person_id": None,
-                "subject": str(m),
-                "created_at": now,
-            }
-            for m in MILESTONES
-            if percent >= m
-        ]
-        insert_ignore(session, Celebration, rows)
+    teams = sorted(set(team_ids))
+    if not teams:
+        return
+    recorded: dict[int, set[str]] = {}
+    for part in _parts(teams):
+        for team_id, subject in session.exec(
+            select(Celebration.team_id, Celebration.subject).where(
+                col(Celebration.kind) == "milestone", col(Celebration.team_id).in_(part)
+            )
+        ):
+            recorded.setdefault(team_id or 0, set()).add(subject)
+    open_teams = [t for t in teams if len(recorded.get(t, ())) < len(MILESTONES)]
+    members: dict[int, int] = {}
+    for part in _parts(open_teams):
+        for team_id, count in session.exec(
+            select(Person.team_id, func.count())
+            .where(col(Person.team_id).in_(part))
+            .group_by(col(Person.team_id))
+        ):
+            members[team_id or 0] = count
+    counted = [t for t in open_teams if members.get(t)]
+    trained = _trained_by_team(session, content, counted)
+    rows = [
+        {
+            "dedupe_key": f"milestone:{team_id}:{m}",
+            "kind": "milestone",
+            "team_id": team_id,
+            "person_id": None,
+            "subject": str(m),
+            "created_at": now,
+        }
+        for team_id in counted
+        for m in MILESTONES
+        if 100 * len(trained.get(team_id, ())) / members[team_id] >= m
+        and str(m) not in recorded.get(team_id, ())
+    ]
+    insert_ignore(session, Celebration, rows)
+
+
+def _parts(ids: list[int]) -> Iterable[list[int]]:
+    return (ids[i : i + IN_LIMIT] for i in range(0, len(ids), IN_LIMIT))
 
 
 def withdraw(
@@ -203,22 +235,46 @@ def withdraw(
 def trained_in(session: Session, content: Content, team_id: int) -> set[int]:
     """The members of a team who are trained: every course of at least one pathway they
     are enrolled in done (the same rule as "finished" in :mod:`bot.counts`)."""
-    trained: set[int] = set()
-    for pathway in content.pathways.values():
-        courses = list(pathway.courses)
-        done = session.exec(
-            select(Enrolment.person_id)
-            .join(Person, col(Person.id) == col(Enrolment.person_id))
-            .join(
-                Completion,
-                and_(
-                    col(Completion.person_id) == col(Enrolment.person_id),
-                    col(Completion.course_id).in_(courses),
-                ),
-            )
-            .where(col(Enrolment.pathway_id) == pathway.id, col(Person.team_id) == team_id)
-            .group_by(col(Enrolment.person_id))
-            .having(func.count(col(Completion.id)) >= len(courses))
-        ).all()
-        trained.update(done)
+    return _trained_by_team(session, content, [team_id]).get(team_id, set())
+
+
+def _trained_by_team(
+    session: Session, content: Content, team_ids: list[int]
+) -> dict[int, set[int]]:
+    """:func:`trained_in` for several teams at once: one query per pathway for the
+    members who finished it."""
+    trained: dict[int, set[int]] = {}
+    connection = session.connection()  # plain rows: the ORM adds nothing to two columns
+    for part in _parts(team_ids):
+        for pathway in content.pathways.values():
+            query = _finished_query(pathway.id, tuple(pathway.courses))
+            for team_id, pid in connection.execute(query, {"teams": part}):
+                trained.setdefault(team_id, set()).add(pid)
     return trained
+
+
+@lru_cache(maxsize=256)
+def _finished_query(pathway_id: str, courses: tuple[str, ...]) -> Any:
+    """(team, person) of the members of the teams ``:teams`` who finished a pathway.
+
+    The members are a subquery by team, which the database reads first (by the team's
+    index) and looks up person by person, rather than reading everyone enrolled in the
+    pathway (which it chooses for the longer pathways when the query starts from the
+    enrolments). Built once per pathway: a batch of completions asks it often."""
+    members = select(col(Person.id)).where(
+        col(Person.team_id).in_(bindparam("teams", expanding=True))
+    )
+    finished = (
+        select(col(Enrolment.person_id))
+        .join(
+            Completion,
+            and_(
+                col(Completion.person_id) == col(Enrolment.person_id),
+                col(Completion.course_id).in_(list(courses)),
+            ),
+        )
+        .where(col(Enrolment.pathway_id) == pathway_id, col(Enrolment.person_id).in_(members))
+        .group_by(col(Enrolment.person_id))
+        .having(func.count(col(Completion.id)) >= len(courses))
+    )
+    return select(col(Person.team_id), col(Person.id)).where(col(Person.id).in_(finished))

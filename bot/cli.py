@@ -47,6 +47,15 @@ slack_app = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
 teams_app = typer.Typer(help="Microsoft Teams: the app package.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+xapi_app = typer.Typer(
+    help="xAPI: learning sites and LRSs send completions to POST /xapi/statements.",
+    no_args_is_help=True,
+)
+xapi_credentials_app = typer.Typer(
+    help="The HTTP Basic credentials senders use: make, list, revoke.", no_args_is_help=True
+)
+xapi_app.add_typer(xapi_credentials_app, name="credentials")
+app.add_typer(xapi_app, name="xapi")
 
 SAMPLE_PERSON = "ana.ruiz@example.org"
 T = TypeVar("T", bound=BaseSettings)
@@ -177,7 +186,7 @@ def chat(
 
 @app.command()
 def run() -> None:
-    """Serve Slack and Teams on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
+    """Serve Slack, Teams and xAPI statements on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
     stop_signals = _catch_stop_signals()
     import asyncio
 
@@ -222,16 +231,23 @@ def run() -> None:
         from adapters.teams.adapter import TeamsAdapter
 
         platforms.teams = TeamsAdapter(built.bot, teams_settings)
-    if not platforms.names:
+    from adapters.xapi import XapiReceiver
+    from bot.xapi import has_active_credentials
+
+    if not platforms.names and not has_active_credentials(built.engine):
         typer.echo(
             "Nothing to serve: set HUDDLE_SLACK_BOT_TOKEN and HUDDLE_SLACK_SIGNING_SECRET "
             "(or HUDDLE_SLACK_APP_TOKEN for Socket Mode), and/or HUDDLE_TEAMS_APP_ID, "
-            "HUDDLE_TEAMS_APP_PASSWORD and HUDDLE_TEAMS_TENANT_ID. See README, Connect to Slack "
+            "HUDDLE_TEAMS_APP_PASSWORD and HUDDLE_TEAMS_TENANT_ID, or make an xAPI "
+            "credential (`huddle xapi credentials new NAME`). See README, Connect to Slack "
             "and Connect to Teams. To try Huddle with nothing set up, run `huddle chat` or "
             "`make playground`.",
             err=True,
         )
         raise typer.Exit(2)
+    # Statements are received wherever Huddle serves; without a credential, every sender
+    # is refused (401).
+    platforms.xapi = XapiReceiver(built.bot, settings.xapi_max_body_bytes)
     from scheduler.settings import SchedulingSettings
 
     scheduling = _adapter_settings(SchedulingSettings)
@@ -569,6 +585,91 @@ def _bytes_bar(name: str) -> Iterator[Callable[[int, int], None] | None]:
     finally:
         if bar is not None:
             bar.close()
+
+
+# --- xAPI credentials ------------------------------------------------------------------------
+
+
+def _xapi_engine() -> tuple[Any, Any]:
+    """The database (which must have its schema) and the clock, for the xAPI commands."""
+    from bot.clock import SystemClock
+    from bot.db import has_schema, make_engine
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    if not has_schema(engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    return engine, SystemClock()
+
+
+@xapi_credentials_app.command("new")
+def xapi_credentials_new(
+    name: Annotated[
+        str, typer.Argument(help="Who will send with it, e.g. 'moodle' or 'lrs-forwarder'.")
+    ],
+) -> None:
+    """Make a credential for a learning site or LRS: prints its key and secret once.
+
+    The sender uses them as HTTP Basic user name and password. Only a hash of the
+    secret is kept, so it cannot be shown again: make a new one if it is lost."""
+    from bot.xapi import CredentialError, new_credential
+
+    engine, clock = _xapi_engine()
+    try:
+        key, secret = new_credential(engine, name, f"cli:{_operator()}", clock.now())
+    except CredentialError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Credential {name.strip()!r} made. Give the sender these (shown only now):")
+    typer.echo(f"  key (HTTP Basic user name): {key}")
+    typer.echo(f"  secret (password):          {secret}")
+    typer.echo("It sends to POST /xapi/statements with X-Experience-API-Version: 1.0.3.")
+
+
+@xapi_credentials_app.command("list")
+def xapi_credentials_list() -> None:
+    """List the credentials: name, key, when made, when revoked, when last used."""
+    from bot.xapi import list_credentials
+
+    engine, clock = _xapi_engine()
+    found = list_credentials(engine, f"cli:{_operator()}", clock.now())
+    if not found:
+        typer.echo("No xAPI credentials yet: `huddle xapi credentials new NAME` makes one.")
+        return
+    rows = [("name", "key", "created", "revoked", "last used")] + [
+        (
+            c.name,
+            c.key,
+            _when(c.created_at),
+            _when(c.revoked_at),
+            _when(c.last_used_at),
+        )
+        for c in found
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _when(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "-"
+
+
+@xapi_credentials_app.command("revoke")
+def xapi_credentials_revoke(
+    name: Annotated[str, typer.Argument(help="The credential's name (see `list`).")],
+) -> None:
+    """Revoke a credential: its sender is refused (401) from the next request on."""
+    from bot.xapi import CredentialError, revoke_credential
+
+    engine, clock = _xapi_engine()
+    try:
+        revoked = revoke_credential(engine, name, f"cli:{_operator()}", clock.now())
+    except CredentialError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Credential {revoked.name!r} ({revoked.key}) revoked.")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from bot import yamlines
 from bot.models import DISCIPLINES
 from bot.parser import parse
-from bot.privacy import screen
+from bot.privacy import KINDS as PRIVACY_KINDS
+from bot.privacy import Known, Pattern, Rules, Staff, screen
 from bot.recurrence import RecurrenceError, parse_when
 from bot.sources import SOURCES, Sources
 from bot.sources import read as read_sources
@@ -31,9 +32,19 @@ from bot.timeparse import parse_clock, parse_quiet_hours, zone_or_none
 from bot.understanding import SLOTS, Intent, IntentBook, normalize
 from bot.yamlines import LineDict, LineList
 
-FILES = ("initiative.yaml", "courses.yaml", "pathways.yaml", "messages.yaml", "sources.yaml")
+FILES = (
+    "initiative.yaml",
+    "courses.yaml",
+    "pathways.yaml",
+    "messages.yaml",
+    "sources.yaml",
+    "privacy.yaml",
+)
 #: Optional: example phrasings per intent (without it, only exact commands are read).
 INTENTS = "intents.yaml"
+#: Optional: what the patient-detail screen treats as the organisation's own.
+PRIVACY = "privacy.yaml"
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CREDIT_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -236,6 +247,23 @@ class Content:
     intents: IntentBook = field(default_factory=lambda: IntentBook(()))
     #: Export mapping profiles and xAPI settings (sources.yaml).
     sources: Sources = field(default_factory=Sources)
+    #: What the patient-detail screen treats as ours (privacy.yaml).
+    privacy: Rules = field(default_factory=Rules)
+
+    @cached_property
+    def privacy_known(self) -> Known:
+        """The content's part of the screen's staff knowledge: domains (with the contact
+        email's), places, allowed words, and the words of every title."""
+        contact = self.initiative.setup.contact.email.rpartition("@")[2].casefold()
+        rules = self.privacy
+        if contact and contact not in rules.domains:
+            rules = replace(rules, domains=(*rules.domains, contact))
+        titles = [self.initiative.name, *(lv.title for lv in self.initiative.levels)]
+        titles += [t.title for t in self.initiative.topics.values()]
+        titles += [c.title for c in self.courses.values()]
+        titles += [p.title for p in self.pathways.values()]
+        titles += [p.designation for p in self.pathways.values()]
+        return Known.of(rules, titles)
 
     @cached_property
     def _site_ids(self) -> dict[str, dict[str, str]]:
@@ -408,7 +436,8 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
     courses = _courses(r, r.open("courses.yaml"), topics, credit_types)
     pathways = _pathways(r, r.open("pathways.yaml"), courses, levels)
     templates = _templates(r, r.open("messages.yaml"))
-    cases = _cases(r, folder / "cases", courses, topics)
+    rules = _privacy(r, r.open(PRIVACY)) if (folder / PRIVACY).is_file() else Rules()
+    cases = _cases(r, folder / "cases", courses, topics, Staff(Known.of(rules)))
     intents = (
         _intents(r, r.open(INTENTS), courses, pathways)
         if (folder / INTENTS).is_file()
@@ -427,6 +456,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         cases=tuple(cases),
         intents=intents,
         sources=sources,
+        privacy=rules,
     )
     return r.problems, content
 
@@ -803,7 +833,11 @@ def _pathways(
 
 
 def _cases(
-    r: _Reader, folder: Path, courses: Mapping[str, Course], topics: Mapping[str, Topic]
+    r: _Reader,
+    folder: Path,
+    courses: Mapping[str, Course],
+    topics: Mapping[str, Topic],
+    staff: Staff,
 ) -> list[Case]:
     """The case prompts in ``cases/*.yaml``; each must pass the patient-identifier screen."""
     found: list[Case] = []
@@ -835,7 +869,7 @@ def _cases(
             ("vignette", vignette),
             *(("questions", q) for q in questions),
         ):
-            for finding in screen(text):
+            for finding in screen(text, staff):
                 r.error(
                     doc.line_of(key),
                     f"{what}: '{finding.text}' looks like a patient "
@@ -843,6 +877,77 @@ def _cases(
                 )
         found.append(Case(cid, title, course, topic, vignette, questions))
     return found
+
+
+def _privacy(r: _Reader, data: Any) -> Rules:
+    """privacy.yaml: the organisation's domains, places and allowed words, and admins'
+    own patterns (each with an example it must catch)."""
+    doc = r.mapping(data, 1, PRIVACY) if data is not None else None
+    if doc is None:
+        return Rules()
+    r.keys(doc, PRIVACY, set(), {"domains", "places", "allowed", "patterns"})
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("domains", "places", "allowed"):
+        if key not in doc:
+            lists[key] = ()
+            continue
+        raw = doc.get(key)
+        if not isinstance(raw, LineList) or not all(isinstance(v, str | int) for v in raw):
+            r.error(doc.line_of(key), f"{PRIVACY}: '{key}' must be a list of text items")
+            lists[key] = ()
+            continue
+        seen: set[str] = set()
+        values: list[str] = []
+        for index, value in enumerate(raw):
+            text = " ".join(str(value).split())
+            line = raw.line_of(index)
+            if not text:
+                r.error(line, f"{PRIVACY}: an empty item in '{key}'")
+            elif text.casefold() in seen:
+                r.error(line, f"{PRIVACY}: '{text}' is listed twice in '{key}'")
+            elif key == "domains" and not DOMAIN_RE.match(text.casefold()):
+                r.error(line, f"{PRIVACY}: '{text}' is not a domain name (like example.org)")
+            else:
+                seen.add(text.casefold())
+                values.append(text.casefold() if key == "domains" else text)
+        lists[key] = tuple(values)
+    patterns: list[Pattern] = []
+    raw_patterns = doc.get("patterns", LineList())
+    if not isinstance(raw_patterns, LineList):
+        r.error(doc.line_of("patterns"), f"{PRIVACY}: 'patterns' must be a list")
+        raw_patterns = LineList()
+    for index, entry in enumerate(raw_patterns):
+        what = f"{PRIVACY}: pattern {index + 1}"
+        item = r.mapping(entry, raw_patterns.line_of(index), what)
+        if item is None:
+            continue
+        r.keys(item, what, {"kind", "pattern", "example"}, set())
+        kind = r.text(item, "kind", what)
+        source = r.text(item, "pattern", what)
+        example = r.text(item, "example", what)
+        if kind and kind not in PRIVACY_KINDS:
+            r.error(item.line_of("kind"), _unknown(what, "kind", kind, set(PRIVACY_KINDS)))
+            continue
+        try:
+            regex = re.compile(source)
+        except re.error as exc:
+            r.error(item.line_of("pattern"), f"{what}: not a regular expression ({exc})")
+            continue
+        if not source or not kind:
+            continue
+        if regex.search("") is not None:
+            r.error(item.line_of("pattern"), f"{what}: '{source}' matches empty text")
+            continue
+        if example and regex.search(example) is None:
+            r.error(item.line_of("example"), f"{what}: '{source}' does not catch '{example}'")
+            continue
+        patterns.append(Pattern(kind, regex))
+    return Rules(
+        domains=lists["domains"],
+        places=lists["places"],
+        allowed=lists["allowed"],
+        patterns=tuple(patterns),
+    )
 
 
 def _templates(r: _Reader, data: Any) -> dict[str, str]:

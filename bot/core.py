@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused
 from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
+from bot.guard import reply_note
 from bot.handlers import HANDLERS, PERSONAL
 from bot.handlers.imports import import_to
 from bot.imports import Options, Outcome
@@ -216,6 +217,18 @@ class Bot:
         a platform with no mentions of its own (the terminal)."""
         with Session(self.engine) as session:
             return [(p.email, p.name, team) for p, team in people_named(session, words)]
+
+    def screen_reply(self, platform: str, user_id: str, text: str) -> Message | None:
+        """The private (ephemeral) note for someone whose message, already posted in a
+        thread Huddle follows (a case discussion), looks like it holds patient
+        identifiers: which parts, and that Huddle cannot delete it, so would they edit
+        it. None if nothing looks like one. Nothing is stored."""
+        with Session(self.engine) as session:
+            note = reply_note(session, self.content, self.templates, self.clock.now(), text)
+        if note is not None:
+            # Who and where, never what: the text itself is not kept, not even in the log.
+            log.info("a %s message from %s looked like it held patient details", platform, user_id)
+        return note
 
     def stored_file(self, file_id: str) -> tuple[str, str, bytes] | None:
         """(name, media type, bytes) of a file the core made for sending (see

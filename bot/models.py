@@ -254,6 +254,8 @@ class XapiCredential(SQLModel, table=True):
     created_at: datetime
     created_by: str = Field(max_length=255)
     revoked_at: datetime | None = None
+    #: When it last sent statements that were taken (written at most once a minute).
+    last_used_at: datetime | None = None
 
 
 class XapiStatement(SQLModel, table=True):

@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     ``database_url``: a SQLAlchemy URL; the default is a SQLite file in the
     working folder. Use ``postgresql+psycopg://user@host/db`` in production.
     ``content_dir``: the initiative's content folder.
-    ``host``/``port``: where ``huddle run`` serves Slack, Teams and ``/healthz``.
+    ``host``/``port``: where ``huddle run`` serves Slack, Teams, xAPI and ``/healthz``.
+    ``xapi_max_body_bytes``: the largest request ``POST /xapi/statements`` takes.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_", extra="ignore")
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
     port: int = Field(default=3978, ge=1, le=65535)
+    #: The largest body POST /xapi/statements takes (413 past it).
+    xapi_max_body_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
 
     @field_validator("database_url")
     @classmethod

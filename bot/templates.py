@@ -643,7 +643,9 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "import.reason.future_date": ("value", "formats"),
         "outbox.summary": ("failed", "pending"),
         # Privacy screen
-        "privacy.blocked": ("kinds", "text"),
+        "privacy.blocked": ("kinds", "parts", "text"),
+        "privacy.reply_note": ("kinds", "parts"),
+        "privacy.part": ("text",),
         **{f"privacy.kind.{k}": () for k in PRIVACY_KINDS},
         # Audit
         "audit.heading": ("first", "last"),

@@ -181,7 +181,7 @@ def test_a_team_name_with_patient_details_is_not_shared(chat: FakeChat) -> None:
     sam = chat.person(SAM)
     reply = sam.says("team add Mr Jones room 12")
     assert "haven't shared that" in reply
-    assert "a patient's name" in reply and "a room or bed number" in reply
+    assert "a patient's or relative's name" in reply and "a room or bed number" in reply
     assert "Mr Jones room 12" in reply  # echoed back privately, nothing lost
     with Session(chat.bot.engine) as s:
         assert not s.exec(select(Team).where(Team.name.contains("Jones"))).all()  # type: ignore[attr-defined]

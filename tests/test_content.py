@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import content
+from bot.privacy import Staff, screen
 from bot.templates import TEMPLATES
 from tests.conftest import SAMPLE
 
@@ -218,3 +219,44 @@ def test_contest_settings_are_optional(folder: Path) -> None:
     text = initiative.read_text()
     initiative.write_text(text[: text.index("# Team contests")])
     assert content.load(folder).initiative.contests == content.ContestSettings()
+
+
+def test_privacy_yaml_is_checked_with_lines(folder: Path) -> None:
+    path = folder / "privacy.yaml"
+    _edit(path, "  - zoom.us\n", "  - zoom.us\n  - not a domain\n  - Example.org\n")
+    _edit(path, "  - Wellness Room\n", "  - Wellness Room\n  - wellness room\n")
+    _edit(
+        path,
+        '    example: "HX-123456"\n',
+        '    example: "HX-123456"\n'
+        "  - kind: patient_name\n    pattern: 'x'\n    example: x\n"
+        "  - kind: name\n    pattern: '(unclosed'\n    example: x\n"
+        "  - kind: name\n    pattern: '\\bZZ\\d+'\n    example: ZZ\n"
+        "  - kind: name\n    pattern: 'a*'\n    example: a\n",
+    )
+    errors = _errors(folder)
+    line = _line_of(path, "not a domain")
+    assert errors[:2] == [
+        f"privacy.yaml:{line}: error: privacy.yaml: 'not a domain' is not a domain name (like"
+        " example.org)",
+        f"privacy.yaml:{line + 1}: error: privacy.yaml: 'Example.org' is listed twice in 'domains'",
+    ]
+    assert f"privacy.yaml:{_line_of(path, '- wellness room')}: error" in errors[2]
+    assert "unknown kind 'patient_name'" in errors[3]
+    assert (
+        "not a regular expression" in errors[4] and f":{_line_of(path, '(unclosed')}:" in errors[4]
+    )
+    assert "does not catch 'ZZ'" in errors[5]
+    assert "matches empty text" in errors[6]
+    assert len(errors) == 7
+
+
+def test_privacy_yaml_is_optional_and_feeds_the_screen(folder: Path) -> None:
+    rules = content.load(folder).privacy
+    assert "example.org" in rules.domains and "Conference Room 3" in rules.places
+    staff = Staff(content.load(folder).privacy_known)
+    assert screen("Debrief in Conference Room 3 for the family", staff) == []
+    assert [f.kind for f in screen("see HX-123456", staff)] == ["record_number"]
+    (folder / "privacy.yaml").unlink()
+    bare = content.load(folder)
+    assert bare.privacy.places == () and bare.privacy_known.rules.domains == ("example.org",)

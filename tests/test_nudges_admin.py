@@ -259,7 +259,10 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         usage = sam.says(bare)
         assert usage.kinds == ["nudge.usage"], bare
         assert "nudge schedule next-course to team:icu every monday 09:00" in usage, bare
-        assert "Kinds: next-course, setup, case, leaderboard, session, custom, digest, standings" in usage
+        assert (
+            "Kinds: next-course, setup, case, leaderboard, session, custom, digest, standings"
+            in usage
+        )
     assert schedules(chat) == []
     assert [a for a in audit_actions(chat) if a[1].startswith("nudge")] == []
 

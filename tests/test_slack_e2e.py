@@ -348,3 +348,42 @@ async def test_someone_elses_button_in_a_thread_does_nothing_for_the_presser(
         done = s.exec(select(Completion)).all()
         ana = person_by_email(s, "ana.ruiz@example.org")
         assert ana is not None and [c.person_id for c in done] == [ana.id]
+
+
+async def _thread_reply(slack: SlackHarness, user: str, text: str, parent: str) -> None:
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "channel": "CICU",
+            "user": user,
+            "text": text,
+            "ts": f"{int(time.time())}.{900000 + len(text):06d}",
+            "thread_ts": "1700000000.000100",
+            "parent_user_id": parent,
+        }
+    )
+
+
+async def test_a_thread_reply_with_patient_details_gets_a_private_note(
+    slack: SlackHarness,
+) -> None:
+    fake = slack.fake
+    await _thread_reply(slack, ANA, "Agree with the plan; Ben led it well.", "UHUDDLEBOT")
+    await _thread_reply(
+        slack, ANA, "Same as Mr. Delgado in bed 14, MRN 00482913, last week", "UHUDDLEBOT"
+    )
+    await _thread_reply(slack, ANA, "MRN 00482913 (someone else's thread)", "UBEN")
+    (note,) = await fake.wait_for(
+        lambda: [c for c in fake.calls if c.method == "chat.postEphemeral"]
+    )
+    await slack.dm(ANA, "progress")  # a later event, to know the earlier ones are done
+    await fake.wait_for(lambda: fake.posts("DUANA"))
+    notes = [c for c in fake.calls if c.method == "chat.postEphemeral"]
+    assert notes == [note]
+    assert note.args["user"] == ANA and note.args["channel"] == "CICU"
+    assert note.args["thread_ts"] == "1700000000.000100"
+    said = text_of(note.args["blocks"])
+    assert "can't delete" in said or "cannot delete" in said, said
+    assert "00482913" in said
+    assert fake.posts("CICU") == []

@@ -28,6 +28,8 @@ def test_manifest_matches_what_the_bot_uses() -> None:
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
+        "message.channels",  # replies in threads under Huddle's posts, screened for patient details
+        "message.groups",  # the same in private channels
         "message.im",
     }
     (command,) = data["features"]["slash_commands"]

@@ -75,7 +75,7 @@ def test_shoutouts_respect_privacy_and_teams(chat: FakeChat) -> None:
     patient = ben.says(
         "shoutout @Ana Ruiz for her care of Mr Jones in bed 4", mentions=(_ana_mention(),)
     )
-    assert "haven't shared that" in patient and "a patient's name" in patient
+    assert "haven't shared that" in patient and "a patient's or relative's name" in patient
     ella = Mention(user_id="U-ella", name="Ella Grant", email=ELLA)
     assert "your own team, ICU, only" in ben.says("shoutout @Ella Grant thanks!", mentions=(ella,))
     chat.person(ANA).says("celebrate me: no")

@@ -153,6 +153,8 @@ class SlackAdapter:
         self.profiles = Profiles(self.client)
         self.runner = CoreRunner(bot)
         self._session: aiohttp.ClientSession | None = None
+        #: The bot's own user id (auth.test, else each event's authorizations).
+        self.bot_user: str | None = None
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret or None,
@@ -179,7 +181,8 @@ class SlackAdapter:
         """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
         self._http()
         try:
-            await self.client.auth_test()
+            found = await self.client.auth_test()
+            self.bot_user = found.get("user_id") or None
         except SlackApiError as exc:
             raise SlackSetupError(
                 f"Slack refused HUDDLE_SLACK_BOT_TOKEN ({exc.response.get('error')}): check the "
@@ -247,6 +250,7 @@ class SlackAdapter:
         app.middleware(self._skip_retried_events)
         app.event("message", matchers=[self._is_dm])(self._on_dm)
         app.event("message", matchers=[self._is_file_share])(self._on_file_share)
+        app.event("message", matchers=[self._is_thread_reply])(self._on_thread_reply)
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home_opened)
         app.command("/huddle")(self._on_command)
@@ -273,8 +277,32 @@ class SlackAdapter:
     async def _is_file_share(self, event: dict[str, Any]) -> bool:
         return translate.is_file_share(event)
 
+    async def _is_thread_reply(self, event: dict[str, Any], context: AsyncBoltContext) -> bool:
+        return translate.is_thread_reply(event, self.bot_user or context.bot_user_id)
+
     async def _ignore(self) -> None:
         return None
+
+    async def _on_thread_reply(self, event: dict[str, Any]) -> None:
+        """A reply under Huddle's post that looks like it holds patient details gets a
+        note only its author sees: Huddle cannot delete it, so would they edit it."""
+        async with self.runner.working():
+            note = await self.runner.run(
+                self.bot.screen_reply, PLATFORM, event["user"], event.get("text") or "", quick=True
+            )
+            if note is None:
+                return
+            for part in render.render(note):
+                try:
+                    await self.client.chat_postEphemeral(
+                        channel=event["channel"],
+                        user=event["user"],
+                        text=part.text,
+                        blocks=part.blocks,
+                        thread_ts=event.get("thread_ts"),
+                    )
+                except SlackApiError as exc:
+                    log.warning("could not send the privacy note: %s", _api_error(exc))
 
     async def _on_dm(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         async with self.runner.working():

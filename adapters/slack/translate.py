@@ -82,6 +82,24 @@ def is_person_dm(event: Mapping[str, Any]) -> bool:
     )
 
 
+def is_thread_reply(event: Mapping[str, Any], bot_user: str | None) -> bool:
+    """A person's reply in a thread under one of Huddle's own channel posts (a case
+    discussion, a celebration), which the bot sees in the channels it is in."""
+    thread = event.get("thread_ts")
+    parent = event.get("parent_user_id")
+    return (
+        event.get("type") == "message"
+        and event.get("channel_type") in ("channel", "group")
+        and event.get("subtype") in (None, "thread_broadcast")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and bool(thread)
+        and thread != event.get("ts")
+        # Slack names the thread's author; without a name, Huddle's posts can't be told apart.
+        and (bot_user is None or parent is None or parent == bot_user)
+    )
+
+
 def is_file_share(event: Mapping[str, Any]) -> bool:
     """Files a person sent in a direct message with the bot (with any words they typed)."""
     return (
