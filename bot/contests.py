@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, not_, or_
+from sqlalchemy import and_, case, distinct, exists, func, not_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -224,27 +224,32 @@ def standings(
     counted = [*_in_period(contest, zone), *_counted(contest)]
     team = col(Person.team_id)
     metric = contest.metric if contest.metric in METRICS else "active"
+    # One pass over the members' enrolments: how many members, how many pathway steps
+    # they have between them, and (for "active") how many have a completion that counts.
+    size = case(
+        {p.id: len(p.courses) for p in content.pathways.values()},
+        value=col(Enrolment.pathway_id),
+        else_=0,
+    )
+    columns: list[Any] = [team, func.count(distinct(col(Enrolment.person_id))), func.sum(size)]
+    if metric == "active":
+        started = sa_select(col(Completion.person_id)).where(*counted)
+        columns.append(func.count(distinct(case((col(Person.id).in_(started), col(Person.id))))))
+    rows = session.execute(
+        sa_select(*columns)
+        .select_from(Person)
+        .join(Enrolment, col(Enrolment.person_id) == col(Person.id))
+        .where(on_teams)
+        .group_by(team)
+    ).all()
+    sizes = {row[0]: int(row[1]) for row in rows}
+    out_of: dict[int, int] = dict(sizes)
     done: dict[int, int] = {}
     if metric == "active":
-        # One pass over the members: how many, and how many have a completion that counts.
-        started = sa_select(col(Completion.person_id)).where(*counted)
-        query = (
-            sa_select(team, func.count(), func.sum(case((col(Person.id).in_(started), 1), else_=0)))
-            .where(on_teams, enrolled)
-            .group_by(team)
-        )
-        rows = session.execute(query).all()
-        sizes = {tid: n for tid, n, _ in rows}
-        done = {tid: int(k or 0) for tid, _, k in rows}
-    else:
-        sizes = dict(
-            session.execute(
-                sa_select(team, func.count()).where(on_teams, enrolled).group_by(team)
-            ).all()
-        )
-    out_of: dict[int, int] = dict(sizes)
-    if metric == "steps":
-        done, out_of = _steps(session, content, on_teams, counted)
+        done = {row[0]: int(row[3] or 0) for row in rows}
+    elif metric == "steps":
+        out_of = {row[0]: int(row[2] or 0) for row in rows}
+        done = _steps(session, content, on_teams, counted)
     elif metric == "credits":
         done = _credits(session, content, on_teams, enrolled, counted)
     elif metric == "level":
@@ -275,23 +280,26 @@ _by_period = col(Person.id) == col(Completion.person_id) + 0
 
 
 def _is_step(content: Content) -> Any:
-    """The completed course is a step of the enrolment's pathway."""
+    """The completed course is a step of the enrolment's pathway. (The course is compared
+    as ``lower(course_id)``, which is the id itself, as content ids are lower case: so no
+    database reads every completion of those courses by ix_completion_course instead of
+    the period's from ix_completion_period.)"""
+    course = func.lower(col(Completion.course_id))
     return or_(
         *(
-            and_(col(Enrolment.pathway_id) == p.id, col(Completion.course_id).in_(p.courses))
+            and_(col(Enrolment.pathway_id) == p.id, course.in_(p.courses))
             for p in content.pathways.values()
             if p.courses
         )
     )
 
 
-def _steps(
-    session: Session, content: Content, on_teams: Any, counted: list[Any]
-) -> tuple[dict[int, int], dict[int, int]]:
-    """Steps done in the period, and every step of the members' pathways, by team."""
+def _steps(session: Session, content: Content, on_teams: Any, counted: list[Any]) -> dict[int, int]:
+    """Pathway steps done in the period by each team's members (a course counts once for
+    each of the member's pathways it is a step of)."""
     team = col(Person.team_id)
     if not any(p.courses for p in content.pathways.values()):
-        return {}, {}
+        return {}
     done = (
         sa_select(team, func.count())
         .select_from(Completion)
@@ -300,22 +308,7 @@ def _steps(
         .where(*counted, on_teams, _is_step(content))
         .group_by(team)
     )
-    size = case(
-        {p.id: len(p.courses) for p in content.pathways.values()},
-        value=col(Enrolment.pathway_id),
-        else_=0,
-    )
-    totals = (
-        sa_select(team, func.sum(size))
-        .select_from(Person)
-        .join(Enrolment, col(Enrolment.person_id) == col(Person.id))
-        .where(on_teams)
-        .group_by(team)
-    )
-    return (
-        {tid: int(n) for tid, n in session.execute(done).all()},
-        {tid: int(n or 0) for tid, n in session.execute(totals).all()},
-    )
+    return {tid: int(n) for tid, n in session.execute(done).all()}
 
 
 def _credit_of(content: Content, discipline: Any) -> Any:
