@@ -264,7 +264,8 @@ def standings(
             out_of=out_of.get(tid, 0),
         )
         for tid, row in names.items()
-        if tid is not None
+        # A team with nobody enrolled (the admins' own, say) is not in the contest at all.
+        if tid is not None and sizes.get(tid, 0) > 0
     ]
     result = Standings(contest, metric, _ranked(scores, minimum), minimum)
     if with_entrants and contest.individual_rankings:
