@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from adapters.text import progress_bar, table_lines
+from adapters.text import chart_lines, progress_bar, table_lines
 from bot import markup
 from bot.core import Bot
 from bot.messages import (
@@ -31,6 +31,7 @@ from bot.messages import (
     Attachment,
     Block,
     Button,
+    Chart,
     Divider,
     Fields,
     Form,
@@ -167,6 +168,8 @@ def _block(block: Block, style: Style, buttons: list[Button], first: int) -> str
         return style.dim("   ".join(labels))
     if isinstance(block, Image):
         return f"[{block.alt}] <{block.url}>"
+    if isinstance(block, Chart):
+        return "\n".join(chart_lines(block))
     if isinstance(block, Divider):
         return style.dim("─" * 40)
     if isinstance(block, Attachment):

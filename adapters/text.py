@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot import markup
-from bot.messages import Table
+from bot.messages import Chart, Table
 
 BAR_WIDTH = 20
 
@@ -95,3 +95,17 @@ def split_text(text: str, limit: int) -> list[str]:
     if current or not pieces:
         pieces.append(current)
     return [p for p in pieces if p.strip()] or [" "]
+
+
+def chart_lines(chart: Chart, width: int = BAR_WIDTH, label_width: int = 24) -> list[str]:
+    """A bar chart as monospace lines, the marked bar pointed at: for platforms (or
+    places) that cannot show the chart's image."""
+    top = chart.top or max((b.value for b in chart.bars), default=0.0) or 1.0
+    labels = [b.label[:label_width] for b in chart.bars]
+    pad = max((len(label) for label in labels), default=0)
+    lines = [chart.title] if chart.title else []
+    for bar, label, shown in zip(chart.bars, labels, chart.shown, strict=False):
+        filled = round(width * min(bar.value, top) / top) if top else 0
+        mark = "  ◀" if bar.highlighted else ""
+        lines.append(f"{label.ljust(pad)}  {'█' * filled}{'░' * (width - filled)}  {shown}{mark}")
+    return lines

@@ -773,6 +773,65 @@ def nudge(
     _run(command, succeed_on=NUDGE_DONE, prepare=lambda app: app.bot.ensure_default_schedules())
 
 
+#: What `huddle contest` answers when it did what was asked; anything else exits 1.
+CONTEST_DONE = (
+    "contest.created",
+    "contest.list",
+    "contest.none_admin",
+    "contest.show",
+    "contest.standings",
+    "contest.approved",
+    "contest.declined",
+    "contest.cancelled",
+    "contest.rankings_on",
+    "contest.rankings_off",
+    "contest.form",
+)
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def contest(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help="As in the chat: new <name> [teams <teams>] [metric <metric>] [from <date>] "
+            "to <date> [verified only] [prize <text>], list, show N, standings N, approve N, "
+            "decline N, cancel N, rankings on N."
+        ),
+    ],
+) -> None:
+    """Make and manage contests in the chat's own words, e.g.
+    `huddle contest new "Winter sprint" teams icu, oncology to dec 28 prize a breakfast`."""
+    from bot.parser import parse
+
+    first = words[0].lower() if words else ""
+    typed = " ".join(words)
+    if first in ("standings", "leaderboard"):
+        command: c.Command = parse("leaderboard " + " ".join(words[1:]))
+    elif first == "list":
+        command = c.ContestList()
+    else:
+        command = parse("contest " + typed)
+    allowed = (
+        c.ContestNew,
+        c.ContestCreate,
+        c.ContestList,
+        c.ContestShow,
+        c.ContestDecide,
+        c.ContestCancel,
+        c.ContestRankings,
+        c.Leaderboard,
+    )
+    if not isinstance(command, allowed):
+        typer.echo(
+            "Say what to do with contests: new ..., list, show N, standings N, approve N, "
+            "decline N, cancel N or rankings on N.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    _run(command, succeed_on=CONTEST_DONE)
+
+
 @app.command()
 def audit(limit: Annotated[int, typer.Option(help="How many entries.")] = 20) -> None:
     """The latest admin actions."""

@@ -525,3 +525,95 @@ class ImportErrors(Command):
     run: int
     needs: ClassVar[Need] = "champion"
     read_only: ClassVar[bool] = True
+
+
+# --- contests --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContestNew(Command):
+    """A short form for a new contest."""
+
+    needs: ClassVar[Need] = "admin"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ContestCreate(Command):
+    """'<name> [teams <teams>|all] [metric <metric>] [from <date>] to <date> [verified only]
+    [prize <text>]': an admin's contest, approved as it is made."""
+
+    text: str
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class ContestPropose(Command):
+    """A champion's contest for their own team against others, for an admin to approve."""
+
+    text: str
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class ContestList(Command):
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ContestShow(Command):
+    contest_id: int
+    read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ContestDecide(Command):
+    """An admin approves or declines a champion's proposal; the proposer is told."""
+
+    contest_id: int
+    approve: bool
+    reason: str = ""
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class ContestCancel(Command):
+    """An admin cancels a contest; a champion may withdraw their own proposal."""
+
+    contest_id: int
+    needs: ClassVar[Need] = "champion"
+
+
+@dataclass(frozen=True)
+class ContestRankings(Command):
+    """Individual rankings on or off for a contest (only people who opt in ever appear)."""
+
+    contest_id: int
+    on: bool = True
+    needs: ClassVar[Need] = "admin"
+
+
+@dataclass(frozen=True)
+class ContestJoin(Command):
+    """Opt in to a contest's individual rankings, under a handle if given."""
+
+    contest_id: int
+    handle: str = ""
+
+
+@dataclass(frozen=True)
+class ContestLeave(Command):
+    """Opt out of a contest's individual rankings."""
+
+    contest_id: int
+
+
+@dataclass(frozen=True)
+class Leaderboard(Command):
+    """The standings of the current contest (or the one named), the asker's team's place
+    and what would move it."""
+
+    contest_id: int | None = None
+    read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True

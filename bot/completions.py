@@ -6,10 +6,11 @@ from __future__ import annotations
 from bot.celebrations import on_completion
 from bot.compose import credits_text
 from bot.content import Course
+from bot.contests import hold_if_burst
 from bot.context import Ctx
 from bot.ledger import SELF_REPORT
 from bot.ledger import record as ledger_record
-from bot.messages import Message
+from bot.messages import Message, Text
 from bot.models import Person
 from bot.store import status_of
 from bot.timeparse import format_date
@@ -34,15 +35,22 @@ def record(ctx: Ctx, person: Person, course: Course, *, source: str) -> list[Mes
         # Another request recorded it a moment ago (a double click): say so, once.
         return [ctx.say("done.already", title=course.title, date=format_date(ctx.today()))]
     on_completion(ctx.session, ctx.content, person, course.id, before, now)
+    held = source == SELF_REPORT and hold_if_burst(ctx.session, ctx.content, done.completion, now)
     # A person's own report can be taken back for a day; a verified one is an admin's.
     undo = (
         (ctx.actions(ctx.button("button.undo", f"undo {course.id}")),)
         if source == SELF_REPORT
         else ()
     )
+    burst = (
+        (Text(ctx.md("done.held", limit=ctx.content.initiative.contests.burst_limit)),)
+        if held
+        else ()
+    )
     messages = [
         ctx.say(
             "done.recorded",
+            *burst,
             *undo,
             title=course.title,
             credits=credits_text(ctx, dict(course.credits), person.discipline),

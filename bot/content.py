@@ -13,6 +13,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ from bot.models import DISCIPLINES
 from bot.parser import parse
 from bot.privacy import KINDS as PRIVACY_KINDS
 from bot.privacy import Known, Pattern, Rules, Staff, screen
+from bot.recurrence import RecurrenceError, parse_when
 from bot.sources import SOURCES, Sources
 from bot.sources import read as read_sources
 from bot.templates import TEMPLATES, template_problems
-from bot.timeparse import parse_quiet_hours, zone_or_none
+from bot.timeparse import parse_clock, parse_quiet_hours, zone_or_none
 from bot.understanding import SLOTS, Intent, IntentBook, normalize
 from bot.yamlines import LineDict, LineList
 
@@ -174,6 +176,23 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class ContestSettings:
+    """How contests run (initiative.yaml ``contests``)."""
+
+    #: Teams with fewer enrolled members are shown in standings but not ranked.
+    minimum_team_size: int = 5
+    #: More self-reports than this in an hour by one person are held for the champion to
+    #: verify before they count in a contest.
+    burst_limit: int = 5
+    #: When the weekly standings go to each team channel (organisation time).
+    standings_when: str = "every monday 09:00"
+    #: The day after a contest ends, its final results go out at this time.
+    results_time: str = "09:00"
+    #: Teams drawn in a standings chart (the leaders, and the team's own bar).
+    chart_bars: int = 10
+
+
+@dataclass(frozen=True)
 class Initiative:
     name: str
     purpose: str
@@ -185,6 +204,7 @@ class Initiative:
     setup: Setup
     #: Credit type -> the disciplines that can claim it (empty: every type for everyone).
     credit_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    contests: ContestSettings = field(default_factory=ContestSettings)
 
     def credits_for(self, discipline: str, credits: Mapping[str, float]) -> dict[str, float]:
         """The credits a person of this discipline can claim (all types, if none are set)."""
@@ -458,9 +478,10 @@ def _initiative(r: _Reader, data: Any) -> Initiative | None:
             "setup",
             "defaults",
         },
-        {"credit_types"},
+        {"credit_types", "contests"},
     )
     defaults = _defaults(r, doc.get("defaults"), doc.line_of("defaults"))
+    contests = _contests(r, doc.get("contests"), doc.line_of("contests"))
     credit_types = _credit_types(r, doc.get("credit_types"), doc.line_of("credit_types"))
     levels: list[Level] = []
     raw_levels = doc.get("levels")
@@ -506,6 +527,7 @@ def _initiative(r: _Reader, data: Any) -> Initiative | None:
         topics=topics,
         setup=setup,
         credit_types=credit_types,
+        contests=contests,
     )
 
 
@@ -582,6 +604,54 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
         )
         order = "MDY"
     return Defaults(zone, quiet, celebrate, weekends, nights, order)
+
+
+def _contests(r: _Reader, data: Any, line: int) -> ContestSettings:
+    """``contests``: minimum team size, the self-report burst limit, when standings post."""
+    default = ContestSettings()
+    if data is None:
+        return default
+    doc = r.mapping(data, line, "'contests'")
+    if doc is None:
+        return default
+    r.keys(
+        doc,
+        "contests",
+        set(),
+        {"minimum_team_size", "burst_limit", "standings_when", "results_time", "chart_bars"},
+    )
+
+    def number(key: str, low: int, high: int, fallback: int) -> int:
+        value = doc.get(key, fallback)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            r.error(doc.line_of(key), f"contests: '{key}' must be a whole number {low}-{high}")
+            return fallback
+        return value
+
+    when = r.text(doc, "standings_when", "contests", default.standings_when)
+    try:
+        repeats = parse_when(when, date(2000, 1, 1)).once is None
+    except RecurrenceError:
+        repeats = False
+    if not repeats:
+        r.error(
+            doc.line_of("standings_when"),
+            f"contests: standings_when '{when}' is not a repeating time like every monday 09:00",
+        )
+        when = default.standings_when
+    results = r.text(doc, "results_time", "contests", default.results_time)
+    if parse_clock(results) is None:
+        r.error(
+            doc.line_of("results_time"), f"contests: results_time '{results}' is not like 09:00"
+        )
+        results = default.results_time
+    return ContestSettings(
+        minimum_team_size=number("minimum_team_size", 1, 1000, default.minimum_team_size),
+        burst_limit=number("burst_limit", 1, 100, default.burst_limit),
+        standings_when=when,
+        results_time=results,
+        chart_bars=number("chart_bars", 3, 25, default.chart_bars),
+    )
 
 
 def _setup(r: _Reader, data: Any, line: int) -> Setup:

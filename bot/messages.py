@@ -100,6 +100,30 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: its label, its value, and whether it is the one to mark (the
+    team the chart is posted to)."""
+
+    label: str
+    value: float
+    highlighted: bool = False
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart as data (standings: one bar per team). Each platform draws it: an
+    image where it can show one (a PNG), text bars where it cannot. ``shown`` formats each
+    value for people (``57%``); ``alt`` says what it shows, for screen readers."""
+
+    title: str
+    bars: tuple[Bar, ...]
+    shown: tuple[str, ...]
+    alt: str
+    #: The highest value the axis runs to (100 for shares in percent; 0: the largest bar).
+    top: float = 0.0
+
+
+@dataclass(frozen=True)
 class Divider:
     """A visual break between parts of a message."""
 
@@ -163,7 +187,17 @@ class Form:
 
 
 Block = (
-    Text | Heading | Fields | ProgressBar | Table | Actions | Image | Divider | Form | Attachment
+    Text
+    | Heading
+    | Fields
+    | ProgressBar
+    | Table
+    | Actions
+    | Image
+    | Divider
+    | Form
+    | Attachment
+    | Chart
 )
 
 
@@ -374,6 +408,8 @@ _BLOCK_TYPES.update(
             Choice,
             FormField,
             Form,
+            Bar,
+            Chart,
         )
     }
 )

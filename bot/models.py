@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 DISCIPLINES: tuple[str, ...] = (
@@ -150,6 +150,16 @@ class Completion(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("person_id", "course_id", name="uq_completion_person_course"),
         Index("ix_completion_course", "course_id"),
+        # A contest reads a period's completions from this index alone (bot.contests).
+        Index(
+            "ix_completion_period",
+            "completed_at",
+            "person_id",
+            "verified",
+            "held",
+            "course_id",
+            "credits",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -169,6 +179,9 @@ class Completion(SQLModel, table=True):
     #: The score the learning site gave (0-100), and the credits it awarded, when it said.
     score: float | None = None
     credits: float | None = None
+    #: One of a burst of self-reports (more in an hour than the content allows): it counts
+    #: in no contest until it is verified. Set only on self-reports (see bot.contests).
+    held: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CompletionSource(SQLModel, table=True):
@@ -548,3 +561,79 @@ class Attendance(SQLModel, table=True):
     held_at: datetime
     recorded_by: str = Field(max_length=255)
     at: datetime
+
+
+# --- contests --------------------------------------------------------------------------------
+
+#: What a contest ranks teams by, always per enrolled member (non-starters count as 0):
+#: active (share with a completion in the period), steps (share of the team's pathway steps
+#: completed in it), credits (credits earned in it per member), level (share who reached a
+#: level in it).
+CONTEST_METRICS: tuple[str, ...] = ("active", "steps", "credits", "level")
+CONTEST_STATUSES: tuple[str, ...] = (
+    "proposed",
+    "approved",
+    "running",
+    "finished",
+    "cancelled",
+    "declined",
+)
+
+
+class Contest(SQLModel, table=True):
+    """A friendly competition between teams over a period, with a prize.
+
+    An admin's contest is approved when made; a champion's is proposed until an admin
+    approves or declines it. ``level`` is the level the ``level`` metric asks for.
+    Its weekly standings and its final results are scheduled messages (two schedule
+    rows of kind ``standings``).
+    """
+
+    __tablename__ = "contest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    metric: str = Field(max_length=16)
+    level: str = Field(default="", max_length=64)
+    starts_on: date
+    ends_on: date
+    prize: str = Field(default="", max_length=500)
+    verified_only: bool = False
+    individual_rankings: bool = False
+    #: Every team takes part (those added later too); otherwise the contest_team rows.
+    all_teams: bool = False
+    status: str = Field(default="proposed", max_length=16)
+    proposed_by: str = Field(max_length=255)
+    #: The champion's team that proposed it (None for an admin's contest).
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    approved_by: str = Field(default="", max_length=255)
+    decided_at: datetime | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+    weekly_schedule_id: int | None = Field(default=None, foreign_key="schedule.id")
+    final_schedule_id: int | None = Field(default=None, foreign_key="schedule.id")
+
+
+class ContestTeam(SQLModel, table=True):
+    """A team taking part in a contest (unless the contest is for every team)."""
+
+    __tablename__ = "contest_team"
+
+    contest_id: int = Field(foreign_key="contest.id", primary_key=True)
+    team_id: int = Field(foreign_key="team.id", primary_key=True, index=True)
+
+
+class ContestEntrant(SQLModel, table=True):
+    """Someone who opted in to a contest's individual rankings, under a handle if chosen.
+
+    Only opted-in people ever appear by themselves in a contest's standings; a handle is
+    unique within the contest (NULL when they chose none: their name is shown).
+    """
+
+    __tablename__ = "contest_entrant"
+    __table_args__ = (UniqueConstraint("contest_id", "handle", name="uq_contest_entrant_handle"),)
+
+    contest_id: int = Field(foreign_key="contest.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+    handle: str | None = Field(default=None, max_length=40)
+    joined_at: datetime

@@ -31,6 +31,11 @@ _REVIEW_WORDS = re.compile(
 )
 _SCHEDULE_WORD = re.compile(r"^(?:nudge schedule|schedule nudge|nudge|schedule)(?:\s+|$)", re.I)
 _EMAIL = r"[^\s@,;<>]+@[^\s@,;<>]+"
+_CONTEST_WORDS = re.compile(
+    r"^(?:contest new|new contest|contest create|create contest|contest propose"
+    r"|propose contest|propose a contest)\s+",
+    re.I,
+)
 
 _RULES: list[tuple[str, Builder]] = [
     (
@@ -318,6 +323,64 @@ _RULES: list[tuple[str, Builder]] = [
     ),
 ]
 
+# Contests.
+_CONTEST_ID = r"\s+#?(?P<id>\d{1,9})"
+_RULES += [
+    (r"(?:contest (?:new|form)|new contest)", lambda m, _: c.ContestNew()),
+    (
+        r"(?:contest new|new contest|contest create|create contest)\s+(?P<text>.+)",
+        lambda m, _: c.ContestCreate(text=m.group("text").strip()),
+    ),
+    (
+        r"(?:contest propose|propose contest|propose a contest)(?:\s+(?P<text>.+))?",
+        lambda m, _: c.ContestPropose(text=(m.group("text") or "").strip()),
+    ),
+    (r"(?:contests|contest list|list contests|contest)", lambda m, _: c.ContestList()),
+    (
+        r"contest(?: show| info| details)?" + _CONTEST_ID,
+        lambda m, _: c.ContestShow(contest_id=int(m.group("id"))),
+    ),
+    (
+        r"contest (?P<what>approve|decline)" + _CONTEST_ID + r"(?:\s+(?P<reason>.+))?",
+        lambda m, _: c.ContestDecide(
+            contest_id=int(m.group("id")),
+            approve=m.group("what").lower() == "approve",
+            reason=(m.group("reason") or "").strip(),
+        ),
+    ),
+    (
+        r"contest (?:cancel|withdraw)" + _CONTEST_ID,
+        lambda m, _: c.ContestCancel(contest_id=int(m.group("id"))),
+    ),
+    (
+        r"contest (?:individual )?rankings? (?P<on>on|off)" + _CONTEST_ID,
+        lambda m, _: c.ContestRankings(
+            contest_id=int(m.group("id")), on=m.group("on").lower() == "on"
+        ),
+    ),
+    (
+        r"contest (?:individual )?rankings?" + _CONTEST_ID + r"\s+(?P<on>on|off)",
+        lambda m, _: c.ContestRankings(
+            contest_id=int(m.group("id")), on=m.group("on").lower() == "on"
+        ),
+    ),
+    (
+        r"contest (?:join|enter|opt in)" + _CONTEST_ID + r"(?:\s+as\s+(?P<handle>.+))?",
+        lambda m, _: c.ContestJoin(
+            contest_id=int(m.group("id")), handle=(m.group("handle") or "").strip()
+        ),
+    ),
+    (
+        r"contest (?:leave|opt out|withdraw me from)" + _CONTEST_ID,
+        lambda m, _: c.ContestLeave(contest_id=int(m.group("id"))),
+    ),
+    (
+        r"(?:leaderboard|standings|contest standings|who'?s winning|how'?s my team doing)"
+        r"(?:\s+#?(?P<id>\d{1,9}))?",
+        lambda m, _: c.Leaderboard(contest_id=int(m.group("id")) if m.group("id") else None),
+    ),
+]
+
 _COMPILED = [(re.compile(pattern, re.I | re.S), build) for pattern, build in _RULES]
 
 #: Words people can start a command with, for "did you mean" suggestions.
@@ -363,6 +426,8 @@ VOCABULARY = (
     "nudge",
     "weekends",
     "completions import",
+    "contest",
+    "leaderboard",
 )
 
 
@@ -406,6 +471,10 @@ def parse(text: str) -> c.Command:
                 command = replace(command, text="\n".join(filter(None, [words, body.strip()])))
             elif isinstance(command, c.NudgeSchedule):
                 command = c.NudgeSchedule(text=_SCHEDULE_WORD.sub("", raw, count=1).strip())
+            elif isinstance(command, c.ContestCreate | c.ContestPropose) and command.text:
+                # A contest's name and prize are kept as written, punctuation and all.
+                words = _CONTEST_WORDS.sub("", raw, count=1).strip()
+                command = type(command)(text=words or command.text)
             return command
     return c.Unknown(text=text.strip())
 

@@ -41,6 +41,8 @@ RULES = (
     "bot.celebrations",
     "bot.completions",
     "bot.compose",
+    "bot.contest_posts",
+    "bot.contests",
     "bot.counts",
     "bot.guard",
     "bot.mentions",

@@ -93,3 +93,34 @@ def test_broken_content_stops_the_start_with_the_list(tmp_path: Path) -> None:
     result = huddle("chat", cwd=tmp_path, env={"HUDDLE_CONTENT_DIR": str(folder)})
     assert result.returncode == 2
     assert "courses.yaml:" in result.stderr and "huddle content check" in result.stderr
+
+
+def test_contests_from_the_cli(tmp_path: Path) -> None:
+    assert huddle("db", "upgrade", cwd=tmp_path).returncode == 0
+    for name in ("ICU", "Oncology"):
+        assert huddle("team", "add", name, cwd=tmp_path).returncode == 0
+    made = huddle(
+        "contest",
+        "new",
+        "Winter sprint",
+        "teams",
+        "icu,",
+        "oncology",
+        "metric",
+        "credits",
+        "to",
+        "in 3 weeks",
+        "prize",
+        "a team breakfast",
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "Contest #1 is on: Winter sprint. Teams: ICU, Oncology." in made.stdout
+    listed = huddle("contest", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "Winter sprint" in listed.stdout
+    shown = huddle("contest", "standings", "1", cwd=tmp_path)
+    assert shown.returncode == 0 and "Winter sprint: standings" in shown.stdout
+    bad = huddle("contest", "new", "Sprint", "teams", "icu,", "oncology", cwd=tmp_path)
+    assert bad.returncode == 1 and "When does it end?" in bad.stdout
+    nonsense = huddle("contest", "frobnicate", cwd=tmp_path)
+    assert nonsense.returncode == 2

@@ -192,6 +192,35 @@ def test_a_person_sees_the_credit_types_their_discipline_can_claim(chat) -> None
     assert "0.75 CE" in carla.says("next") and "CNE" not in carla.says("next")
 
 
+def test_contest_settings_are_read_and_checked(folder: Path) -> None:
+    settings = content.load(folder).initiative.contests
+    assert (settings.minimum_team_size, settings.burst_limit) == (5, 5)
+    assert settings.standings_when == "every monday 09:00"
+    initiative = folder / "initiative.yaml"
+    _edit(initiative, "  minimum_team_size: 5", "  minimum_team_size: 0")
+    _edit(initiative, "  standings_when: every monday 09:00", "  standings_when: 2027-01-04 09:00")
+    _edit(initiative, '  results_time: "09:00"', '  results_time: "noonish"')
+    _edit(initiative, "  chart_bars: 10", "  chart_barz: 10")
+    errors = _errors(folder)
+    assert errors == [
+        f"initiative.yaml:{_line_of(initiative, '  minimum_team_size:')}: error: contests: "
+        "'minimum_team_size' must be a whole number 1-1000",
+        f"initiative.yaml:{_line_of(initiative, '  standings_when:')}: error: contests: "
+        "standings_when '2027-01-04 09:00' is not a repeating time like every monday 09:00",
+        f"initiative.yaml:{_line_of(initiative, '  results_time:')}: error: contests: "
+        "results_time 'noonish' is not like 09:00",
+        f"initiative.yaml:{_line_of(initiative, 'chart_barz')}: error: contests has an unknown "
+        "key 'chart_barz' (did you mean 'chart_bars'?)",
+    ]
+
+
+def test_contest_settings_are_optional(folder: Path) -> None:
+    initiative = folder / "initiative.yaml"
+    text = initiative.read_text()
+    initiative.write_text(text[: text.index("# Team contests")])
+    assert content.load(folder).initiative.contests == content.ContestSettings()
+
+
 def test_privacy_yaml_is_checked_with_lines(folder: Path) -> None:
     path = folder / "privacy.yaml"
     _edit(path, "  - zoom.us\n", "  - zoom.us\n  - not a domain\n  - Example.org\n")

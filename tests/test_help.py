@@ -44,6 +44,10 @@ SAMPLES = {
     "key": "icu",
     "channel": "icu",
     "role": "champion",
+    "handle": "Night Owl",
+    "teams": "oncology clinic, home health",
+    "metric": "active",
+    "prize": "a team breakfast",
 }
 PLACEHOLDER = re.compile(r"<([a-z][a-z ]*)>")
 #: Not something to teach: what the parser answers when nothing matches; and a file sent

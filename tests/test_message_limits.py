@@ -130,6 +130,18 @@ def _commands(session: int) -> Iterator[str]:
         "I'm in london",
         "completions import\nemail,course,completed_at\n"
         + "\n".join(f"nobody{n}@example.org,comm-101,2026-11-20" for n in range(300)),
+        "contest new",
+        f'contest new "{LONG[:70]}" metric credits to dec 28 prize {LONG} {LONG} {LONG}',
+        "contest rankings on 1",
+        "contest join 1 as The Longest Handle Anyone Has Chosen Yet",
+        "leaderboard",
+        "contest leave 1",
+        "contest list",
+        "contest show 1",
+        f"contest propose {LONG[:60]} against all metric level silver to dec 28 prize {LONG}",
+        "contest decline 2 the dates clash with the audit",
+        "contest approve 2",
+        "contest cancel 2",
     )
 
 
@@ -241,6 +253,7 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         f"https://meet.example.org/x {LONG}",
         f"custom to channel:icu every wednesday 10:00 say {'A long message. ' * 150}",
         "recognition to channel:icu first tuesday of the month 09:00",
+        "standings to channels every friday 15:00",
     ):
         schedule(chat, kind)
     tick_at(chat, [utc(2026, 11, 23, 15, 5)])
@@ -265,6 +278,7 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         "shoutout.review",
         "shoutout.told_posted",
         "shoutout.told_edited",
+        "standings",
     ):
         assert expected in kinds, (expected, kinds)
     digests = [m for _, m in delivered if m.kind == "digest"]

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -36,10 +36,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from adapters.text import progress_bar, split_text, styled_line, table_lines
+from adapters.text import chart_lines, progress_bar, split_text, styled_line, table_lines
 from bot import markup
 from bot.messages import (
     Actions,
+    Chart,
     Choice,
     Divider,
     Fields,
@@ -171,10 +172,29 @@ def blocks_for(block: NeutralBlock, counter: Iterator[int]) -> Iterator[Block]:
             yield ActionsBlock(elements=buttons[start : start + MAX_BUTTONS])
     elif isinstance(block, Image):
         yield ImageBlock(image_url=block.url, alt_text=_clip(block.alt or " ", 2000))
+    elif isinstance(block, Chart):
+        # In a message the chart is text bars; scheduled posts upload it as an image
+        # (see without_charts and adapters.slack.sender).
+        for piece in split_text(
+            "\n".join(escape(line) for line in chart_lines(block)), MAX_SECTION - 8
+        ):
+            yield SectionBlock(text=MarkdownTextObject(text=f"```\n{piece}\n```"))
     elif isinstance(block, Divider):
         yield DividerBlock()
     elif isinstance(block, Form):
         yield from _form_section(block)
+
+
+def charts(message: Message) -> tuple[Chart, ...]:
+    """The charts a message holds, to upload as images beside it."""
+    return tuple(b for b in message.blocks if isinstance(b, Chart))
+
+
+def without_charts(message: Message) -> Message:
+    """The message with its charts left out (they go as image files of their own)."""
+    if not charts(message):
+        return message
+    return replace(message, blocks=tuple(b for b in message.blocks if not isinstance(b, Chart)))
 
 
 def _dicts(message: Message) -> list[dict[str, Any]]:

@@ -22,9 +22,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.chart import file_name, png
 from adapters.slack import render
 from adapters.slack.settings import SlackSettings
-from bot.messages import Message
+from bot.messages import Chart, Message
 from scheduler.delivery import DeliveryError
 
 log = logging.getLogger("huddle.slack.sender")
@@ -85,10 +86,11 @@ class SlackSender:
             await self._session.close()
 
     async def send(self, target: str, message: Message, key: str) -> str:
-        """Post every part of the message; return ``channel:ts`` of the first part."""
+        """Post every part of the message; return ``channel:ts`` of the first part. Its
+        charts follow as PNG images uploaded to the same conversation."""
         self._http()
         first = ""
-        for number, part in enumerate(render.render(message)):
+        for number, part in enumerate(render.render(render.without_charts(message))):
             metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key, "part": number}}
             response = await self._call(
                 self.client.chat_postMessage,
@@ -100,7 +102,34 @@ class SlackSender:
             )
             if not first:
                 first = f"{response.get('channel', target)}:{response.get('ts', '')}"
+        for chart in render.charts(message):
+            await self._upload_chart(target, chart)
         return first
+
+    async def _upload_chart(self, target: str, chart: Chart) -> None:
+        """The chart as a PNG in the conversation, in files_upload_v2's three steps. The
+        message is delivered already: a chart that cannot be uploaded is logged, and the
+        message (which has the same standings as text) is not sent again for it."""
+        try:
+            data = png(chart)
+            channel = await self._channel_of(target)
+            step = await self._call(
+                self.client.files_getUploadURLExternal,
+                filename=file_name(chart),
+                length=len(data),
+                alt_txt=chart.alt[:1000],
+            )
+            assert self._session is not None
+            async with self._session.post(str(step["upload_url"]), data=data) as answer:
+                if answer.status != 200:
+                    raise DeliveryError(f"the chart upload answered {answer.status}")
+            await self._call(
+                self.client.files_completeUploadExternal,
+                files=[{"id": str(step["file_id"]), "title": chart.title[:250] or "chart"}],
+                channel_id=channel,
+            )
+        except (DeliveryError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("the chart for %s could not be uploaded: %s", target, exc)
 
     async def reconcile(self, target: str, key: str, since: datetime) -> str | None:
         """``channel:ts`` of a message carrying ``key`` posted since ``since``, else None."""

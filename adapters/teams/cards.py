@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.text import progress_bar, split_text, styled_line
+from adapters.chart import data_uri
+from adapters.text import chart_lines, progress_bar, split_text, styled_line
 from bot import markup
 from bot.messages import (
     Actions,
     Attachment,
     Block,
+    Chart,
     Divider,
     Fields,
     Form,
@@ -187,6 +189,11 @@ def _elements(
         ]
     if isinstance(block, Image):
         return [{"type": "Image", "url": block.url, "altText": block.alt or " "}]
+    if isinstance(block, Chart):
+        uri = data_uri(block)
+        if uri is None:  # too big to travel in a card: text bars instead
+            return [_text_block(_literal("\n".join(chart_lines(block))), fontType="Monospace")]
+        return [{"type": "Image", "url": uri, "altText": block.alt[:1000] or " "}]
     if isinstance(block, Form):
         return _form(block, counter, summary)
     return []  # Divider: marks the next element with a separator instead

@@ -18,6 +18,7 @@ from bot.handlers import (
     team,
     verification,
 )
+from bot.handlers import contests as contest_handlers
 from bot.messages import Message, Outgoing
 
 #: A handler answers with messages for the asker, or addressed Outgoing posts.
@@ -86,6 +87,17 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ImportCompletions: imports.import_completions,
     c.ImportFile: imports.import_file,
     c.ImportErrors: imports.import_errors,
+    c.ContestNew: contest_handlers.contest_new,
+    c.ContestCreate: contest_handlers.contest_create,
+    c.ContestPropose: contest_handlers.contest_propose,
+    c.ContestList: contest_handlers.contest_list,
+    c.ContestShow: contest_handlers.contest_show,
+    c.ContestDecide: contest_handlers.contest_decide,
+    c.ContestCancel: contest_handlers.contest_cancel,
+    c.ContestRankings: contest_handlers.contest_rankings,
+    c.ContestJoin: contest_handlers.contest_join,
+    c.ContestLeave: contest_handlers.contest_leave,
+    c.Leaderboard: contest_handlers.leaderboard,
 }
 
 #: Commands that only make sense for a person (the CLI operator has no pathway).
@@ -118,5 +130,7 @@ PERSONAL: frozenset[type[c.Command]] = frozenset(
         c.ShowSetup,
         c.ConfirmAccount,
         c.Home,
+        c.ContestJoin,
+        c.ContestLeave,
     }
 )

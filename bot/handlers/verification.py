@@ -79,6 +79,9 @@ def list_unverified(ctx: Ctx, cmd: c.ListUnverified) -> list[Message]:
         Text(ctx.md("verify.list", count=len(waiting), scope=described)),
         Table(columns, rows, more=len(waiting) - len(shown)),
     ]
+    held = sum(1 for done, _ in waiting if done.held)
+    if held:
+        blocks.append(Text(ctx.md("verify.held", count=held)))
     last = max(done.id or 0 for done, _ in shown)
     where = f" {cmd.scope.strip()}" if cmd.scope.strip() else ""
     buttons = [

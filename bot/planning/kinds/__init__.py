@@ -16,6 +16,7 @@ from bot.planning.kinds import (
     recognition,
     session,
     setup,
+    standings,
 )
 from bot.planning.kinds.base import Kind, Planning
 
@@ -33,6 +34,7 @@ TABLE: dict[str, Kind] = {
         custom.KIND,
         digest.KIND,
         recognition.KIND,
+        standings.KIND,
     )
 }
 

@@ -1,0 +1,91 @@
+"""A neutral :class:`bot.messages.Chart` drawn as a small PNG, for platforms that show images.
+
+Drawn with matplotlib's Agg backend (no display), horizontal bars best first, the marked
+bar in the accent colour and its label in bold, each bar's value written beside it. The
+picture is at most 800 pixels wide and 1024 high, and is saved with a 16-colour palette
+(flat colours compress well): a ten-team chart is a few kilobytes, small enough to travel
+inside a Teams card as a ``data:`` URI. The same chart drawn again is served from memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+
+from bot.messages import Chart
+
+WIDTH_PX = 800
+MAX_HEIGHT_PX = 1024
+DPI = 100
+ACCENT = "#2f6fde"
+MUTED = "#b9c3d3"
+TEXT = "#1f2937"
+#: Teams cards are kept under 20 KB: an image bigger than this goes as text bars instead.
+MAX_DATA_URI = 15_000
+
+
+@lru_cache(maxsize=256)
+def png(chart: Chart) -> bytes:
+    """The chart as PNG bytes."""
+    # matplotlib is imported here, not with this module: only posting a chart needs it,
+    # and importing it costs about half a second at start-up.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    bars = chart.bars or ()
+    rows = max(1, len(bars))
+    height_px = min(MAX_HEIGHT_PX, 90 + 34 * rows)
+    figure = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI)
+    axes = figure.add_axes((0.32, 8 / height_px, 0.60, 1 - 60 / height_px))
+    positions = list(range(rows))[::-1]
+    values = [b.value for b in bars] or [0.0]
+    colours = [ACCENT if b.highlighted else MUTED for b in bars] or [MUTED]
+    axes.barh(positions, values, color=colours, height=0.7)
+    top = chart.top or max(values) or 1.0
+    axes.set_xlim(0, top * 1.02)
+    axes.set_yticks(positions)
+    labels = [b.label if len(b.label) <= 24 else b.label[:23] + "…" for b in bars] or [""]
+    axes.set_yticklabels(labels, fontsize=10, color=TEXT)
+    for tick, bar in zip(axes.get_yticklabels(), bars, strict=False):
+        if bar.highlighted:
+            tick.set_fontweight("bold")
+    for y, bar, shown in zip(positions, bars, chart.shown, strict=False):
+        axes.text(
+            min(bar.value, top) + top * 0.01,
+            y,
+            shown,
+            va="center",
+            fontsize=9,
+            color=TEXT,
+            fontweight="bold" if bar.highlighted else "normal",
+        )
+    axes.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        axes.spines[side].set_visible(False)
+    axes.spines["left"].set_color(MUTED)
+    axes.tick_params(axis="y", length=0)
+    figure.suptitle(chart.title[:80], x=0.02, ha="left", fontsize=12, color=TEXT)
+    raw = io.BytesIO()
+    figure.savefig(raw, format="png", dpi=DPI, facecolor="white")
+    image = Image.open(io.BytesIO(raw.getvalue())).convert("RGB")
+    small = image.quantize(colors=16)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def data_uri(chart: Chart) -> str | None:
+    """The chart as a ``data:image/png;base64,...`` URI, or None if it is too big to send
+    inside a card."""
+    uri = "data:image/png;base64," + base64.b64encode(png(chart)).decode("ascii")
+    return uri if len(uri) <= MAX_DATA_URI else None
+
+
+def file_name(chart: Chart) -> str:
+    """A file name for the chart's PNG, from its title."""
+    stem = "".join(ch if ch.isalnum() else "-" for ch in chart.title.lower()).strip("-")
+    return f"{(stem or 'chart')[:60]}.png"
