@@ -262,8 +262,7 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         assert "nudge schedule next-course to team:icu every monday 09:00" in usage, bare
         assert (
             "Kinds: next-course, setup, case, leaderboard, session, custom, digest, recognition, "
-            "standings"
-            in usage
+            "standings" in usage
         )
     assert schedules(chat) == []
     assert [a for a in audit_actions(chat) if a[1].startswith("nudge")] == []
