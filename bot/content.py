@@ -190,6 +190,10 @@ class ContestSettings:
     results_time: str = "09:00"
     #: Teams drawn in a standings chart (the leaders, and the team's own bar).
     chart_bars: int = 10
+    #: Seconds the leaderboard may show standings worked out earlier, when this process
+    #: has seen no change to what they count (another replica's changes show within this).
+    #: 0 works them out for every ask.
+    standings_max_age: int = 60
 
 
 @dataclass(frozen=True)
@@ -618,7 +622,14 @@ def _contests(r: _Reader, data: Any, line: int) -> ContestSettings:
         doc,
         "contests",
         set(),
-        {"minimum_team_size", "burst_limit", "standings_when", "results_time", "chart_bars"},
+        {
+            "minimum_team_size",
+            "burst_limit",
+            "standings_when",
+            "results_time",
+            "chart_bars",
+            "standings_max_age",
+        },
     )
 
     def number(key: str, low: int, high: int, fallback: int) -> int:
@@ -651,6 +662,7 @@ def _contests(r: _Reader, data: Any, line: int) -> ContestSettings:
         standings_when=when,
         results_time=results,
         chart_bars=number("chart_bars", 3, 25, default.chart_bars),
+        standings_max_age=number("standings_max_age", 0, 3600, default.standings_max_age),
     )
 
 

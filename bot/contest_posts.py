@@ -43,6 +43,8 @@ def score(ctx: Ctx, metric: str, team: contests.TeamScore) -> str:
     if metric == "credits":
         per = team.value / contests.CENTS
         return ctx.plain("contest.score_credits", amount=f"{per:.1f}")
+    if metric == "sessions":
+        return ctx.plain("contest.score_sessions", amount=f"{team.value:.1f}")
     return ctx.plain("contest.score_share", percent=f"{100 * team.value:.0f}")
 
 
@@ -85,10 +87,11 @@ def chart(ctx: Ctx, found: contests.Standings, team_id: int | None) -> Chart:
     if mine is not None and mine not in drawn:
         drawn = [*drawn[: limit - 1], mine]
     credits = found.metric == "credits"
+    per_member = credits or found.metric == "sessions"
     bars = tuple(
         Bar(
             label=t.name,
-            value=round(t.value / contests.CENTS if credits else 100 * t.value, 2),
+            value=round(_per_member(found.metric, t) if per_member else 100 * t.value, 2),
             highlighted=t.team_id == team_id,
         )
         for t in drawn
@@ -103,8 +106,13 @@ def chart(ctx: Ctx, found: contests.Standings, team_id: int | None) -> Chart:
             metric=metric_label(ctx, found.contest),
             teams=", ".join(f"{t.name} {shown(ctx, found, t)}" for t in drawn),
         ),
-        top=0.0 if credits else 100.0,
+        top=0.0 if per_member else 100.0,
     )
+
+
+def _per_member(metric: str, team: contests.TeamScore) -> float:
+    """Credits or sessions per member, as drawn."""
+    return team.value / contests.CENTS if metric == "credits" else team.value
 
 
 def table(ctx: Ctx, found: contests.Standings, team_id: int | None) -> Table:
@@ -202,7 +210,13 @@ def entrants(ctx: Ctx, found: contests.Standings) -> list[Block]:
         )
         for e in found.entrants[: contests.ENTRANTS_SHOWN]
     )
-    key = "contest.entrants_columns_credits" if credits else "contest.entrants_columns"
+    key = (
+        "contest.entrants_columns_credits"
+        if credits
+        else "contest.entrants_columns_sessions"
+        if found.metric == "sessions"
+        else "contest.entrants_columns"
+    )
     return [
         Text(ctx.md("contest.entrants_heading")),
         Table(

@@ -10,7 +10,9 @@ enrolment), and members who have not started count as 0, so a team of 6 and a te
 - ``credits``: credits earned in the period per member (the credits the learning site
   gave, else the most the member's discipline can claim for the course);
 - ``level``: the share of members who reached a level (finished a pathway of that level
-  or above) in the period: the last course of it was completed in the period.
+  or above) in the period: the last course of it was completed in the period;
+- ``sessions``: group sessions and case discussions attended in the period per member
+  (as their champions recorded attendance).
 
 Only completions in the period count (from the start date to the end date, in the
 organisation's time zone). A contest that counts verified completions only ignores
@@ -19,27 +21,34 @@ self-reports) counts in no contest until it is verified. Teams with fewer member
 the content's minimum are shown but not ranked. Equal scores share a rank.
 
 Everything is counted by the database in a few aggregate queries (a handful of rows per
-team come back), so standings over hundreds of teams and a million completions stay fast.
+team come back). Over hundreds of teams and a million completions that still takes a few
+hundred milliseconds, so :func:`latest` (what the leaderboard asks) keeps each contest's
+last standings and reuses them until something they count changes (see
+:mod:`bot.freshness`) or they are older than the content's ``standings_max_age``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from threading import Lock
 from typing import Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, exists, func, not_, or_
+from sqlalchemy import Pool, and_, case, distinct, exists, func, not_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from bot import freshness
 from bot.content import Content
 from bot.context import Ctx, Refused
 from bot.db import insert_ignore
 from bot.messages import Message
 from bot.models import (
     DISCIPLINES,
+    Attendance,
     Completion,
     Contest,
     ContestEntrant,
@@ -54,7 +63,7 @@ from bot.models import (
 from bot.store import find_team
 from bot.timeparse import DateError, parse_date
 
-METRICS = ("active", "steps", "credits", "level")
+METRICS = ("active", "steps", "credits", "level", "sessions")
 #: Credits are summed in hundredths, so two teams' scores compare exactly.
 CENTS = 100
 #: Statuses of a contest that goes ahead (its dates say whether it has begun or ended).
@@ -254,6 +263,8 @@ def standings(
         done = _credits(session, content, on_teams, enrolled, counted)
     elif metric == "level":
         done = _reached_level(session, content, contest, zone, on_teams, enrolled)
+    elif metric == "sessions":
+        done = _sessions(session, contest, zone, on_teams, enrolled)
     scores = [
         TeamScore(
             team_id=tid,
@@ -271,6 +282,72 @@ def standings(
     if with_entrants and contest.individual_rankings:
         result.entrants = entrants(session, content, contest, metric)
     return result
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Standings worked out earlier: for this contest as it was, this content, and this
+    generation of the data (bot.freshness), at this time."""
+
+    content: Content
+    shape: tuple[Any, ...]
+    generation: int
+    at: datetime
+    standings: Standings
+
+
+#: By connection pool, as bot.freshness counts changes.
+_kept: WeakKeyDictionary[Pool, dict[tuple[int, bool], _Kept]] = WeakKeyDictionary()
+_kept_lock = Lock()
+
+
+def _shape(contest: Contest) -> tuple[Any, ...]:
+    """What of a contest its standings depend on (its teams are in the data generation)."""
+    return (
+        contest.metric,
+        contest.level,
+        contest.starts_on,
+        contest.ends_on,
+        contest.verified_only,
+        contest.all_teams,
+        contest.individual_rankings,
+        contest.status,
+    )
+
+
+def latest(
+    session: Session,
+    content: Content,
+    contest: Contest,
+    now: datetime,
+    *,
+    with_entrants: bool = True,
+) -> Standings:
+    """The contest's standings, as :func:`standings`, reusing those worked out at most the
+    content's ``standings_max_age`` seconds ago when this process has committed no change
+    to what they count since. A session with uncommitted changes of its own always works
+    them out (and keeps nothing: its transaction may yet roll back)."""
+    max_age = content.initiative.contests.standings_max_age
+    engine = freshness.engine_of(session)
+    if engine is None or max_age <= 0 or contest.id is None or freshness.pending(session):
+        return standings(session, content, contest, with_entrants=with_entrants)
+    key = (contest.id, with_entrants)
+    generation = freshness.generation(engine)  # read before counting: a change while
+    shape = _shape(contest)  # counting leaves what is kept out of date, as it should
+    kept = _kept.get(engine.pool, {}).get(key)
+    if (
+        kept is not None
+        and kept.content is content
+        and kept.shape == shape
+        and kept.generation == generation
+        and timedelta(0) <= now - kept.at < timedelta(seconds=max_age)
+    ):
+        # The same figures, about the caller's own copy of the contest.
+        return replace(kept.standings, contest=contest)
+    found = standings(session, content, contest, with_entrants=with_entrants)
+    with _kept_lock:
+        _kept.setdefault(engine.pool, {})[key] = _Kept(content, shape, generation, now, found)
+    return replace(found, contest=contest)
 
 
 #: Join a period's completions to their people by the person's key. The completion's side
@@ -397,6 +474,28 @@ def _reached_level(
     return {tid: int(n) for tid, n in session.execute(query).all()}
 
 
+def _sessions(
+    session: Session, contest: Contest, zone: ZoneInfo, on_teams: Any, enrolled: Any
+) -> dict[int, int]:
+    """Sessions and case discussions attended in the period by each team's members (by
+    when the session was held; each occurrence once per person, as recorded)."""
+    start, end = period(contest, zone)
+    team = col(Person.team_id)
+    query = (
+        sa_select(team, func.count())
+        .select_from(Attendance)
+        .join(Person, col(Person.id) == col(Attendance.person_id))
+        .where(
+            col(Attendance.held_at) >= start,
+            col(Attendance.held_at) < end,
+            on_teams,
+            enrolled,
+        )
+        .group_by(team)
+    )
+    return {tid: int(n) for tid, n in session.execute(query).all()}
+
+
 def _ranked(scores: list[TeamScore], minimum: int) -> list[TeamScore]:
     """Ranks among teams of at least ``minimum`` members (ties share a rank), best first;
     then the teams too small to rank, by name."""
@@ -434,8 +533,13 @@ def entrants(
         sa_select(*who, value)
         .select_from(ContestEntrant)
         .join(Person, col(Person.id) == col(ContestEntrant.person_id))
-        .join(Completion, col(Completion.person_id) == col(ContestEntrant.person_id))
     )
+    if metric == "sessions":
+        start, end = period(contest, zone)
+        query = query.join(Attendance, col(Attendance.person_id) == col(ContestEntrant.person_id))
+        counted = [col(Attendance.held_at) >= start, col(Attendance.held_at) < end]
+    else:
+        query = query.join(Completion, col(Completion.person_id) == col(ContestEntrant.person_id))
     rows = session.execute(
         query.where(col(ContestEntrant.contest_id) == contest.id, *counted).group_by(
             col(ContestEntrant.person_id), col(ContestEntrant.handle), col(Person.name)
@@ -501,7 +605,7 @@ def move(found: Standings, team_id: int | None) -> Move | None:
 
 def _capacity(metric: str, me: TeamScore) -> int | None:
     """The most units a team can add: everyone starting or reaching the level, every step."""
-    if metric == "credits":
+    if metric in ("credits", "sessions"):
         return None
     return max(0, me.out_of - me.done)
 
@@ -524,11 +628,19 @@ def not_started(session: Session, content: Content, contest: Contest, team_id: i
     """Enrolled members of a team with nothing counted in this contest yet, by name. For
     the team's champion, privately: never posted anywhere others can see."""
     zone = ZoneInfo(content.initiative.defaults.timezone)
-    counted = (
-        exists()
-        .where(col(Completion.person_id) == col(Person.id))
-        .where(*_in_period(contest, zone), *_counted(contest))
-    )
+    if contest.metric == "sessions":
+        start, end = period(contest, zone)
+        counted = (
+            exists()
+            .where(col(Attendance.person_id) == col(Person.id))
+            .where(col(Attendance.held_at) >= start, col(Attendance.held_at) < end)
+        )
+    else:
+        counted = (
+            exists()
+            .where(col(Completion.person_id) == col(Person.id))
+            .where(*_in_period(contest, zone), *_counted(contest))
+        )
     enrolled = exists().where(col(Enrolment.person_id) == col(Person.id))
     return list(
         session.exec(
@@ -613,6 +725,11 @@ _METRIC_WORDS = {
     "credit": "credits",
     "level": "level",
     "levels": "level",
+    "sessions": "sessions",
+    "session": "sessions",
+    "attendance": "sessions",
+    "attended": "sessions",
+    "meetings": "sessions",
 }
 
 

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlmodel import Session, col, select
 
+from bot import freshness
 from bot.db import insert_ignore
 from bot.models import Completion, CompletionSource
 
@@ -248,6 +249,7 @@ def record_many(
         once = rows.take(order.filter(pc.invert(repeated)))
         view = _Sorted(pa.concat_tables([once, merged.cast(once.schema)]).sort_by(key))
     connection = session.connection()
+    freshness.touched(session)  # the bulk paths talk to the driver: no session event sees them
     if connection.dialect.name == "postgresql":
         batch = _bulk_postgresql(connection, view, kind, now, actor, new_since)
     else:

@@ -568,8 +568,8 @@ class Attendance(SQLModel, table=True):
 #: What a contest ranks teams by, always per enrolled member (non-starters count as 0):
 #: active (share with a completion in the period), steps (share of the team's pathway steps
 #: completed in it), credits (credits earned in it per member), level (share who reached a
-#: level in it).
-CONTEST_METRICS: tuple[str, ...] = ("active", "steps", "credits", "level")
+#: level in it), sessions (group sessions and case discussions attended in it per member).
+CONTEST_METRICS: tuple[str, ...] = ("active", "steps", "credits", "level", "sessions")
 CONTEST_STATUSES: tuple[str, ...] = (
     "proposed",
     "approved",

@@ -67,7 +67,7 @@ NUDGE_KINDS = (
     "standings",
 )
 #: What a contest ranks teams by (bot.contests), and what a contest can be.
-CONTEST_METRICS = ("active", "steps", "credits", "level")
+CONTEST_METRICS = ("active", "steps", "credits", "level", "sessions")
 CONTEST_STATES = (
     "proposed",
     "upcoming",
@@ -143,6 +143,7 @@ _CONTEST_TEMPLATES: dict[str, tuple[str, ...]] = {
     "contest.columns": (),
     "contest.score_share": ("percent",),
     "contest.score_credits": ("amount",),
+    "contest.score_sessions": ("amount",),
     "contest.unit.credits": ("count",),
     **{
         f"contest.unit.{m}_{n}": ("count", "level")
@@ -158,6 +159,7 @@ _CONTEST_TEMPLATES: dict[str, tuple[str, ...]] = {
     "contest.entrants_heading": (),
     "contest.entrants_columns": (),
     "contest.entrants_columns_credits": (),
+    "contest.entrants_columns_sessions": (),
     "contest.final_heading": ("name",),
     "contest.winners": ("teams", "score", "prize"),
     "contest.no_winner": (),

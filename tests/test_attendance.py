@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import attendance
+from bot import attendance, contests
 from bot.messages import Mention
-from bot.models import Attendance, Person
+from bot.models import Attendance, Contest, Person
 from tests.fakechat import FakeChat
 from tests.nudging import (
     ANA,
@@ -173,3 +173,45 @@ def test_a_case_discussion_counts_and_records_the_case_shown(chat: FakeChat) -> 
     ben.says(f"attendance {sid} {CARLA}")
     assert [r[0] for r in recorded(chat)] == [ANA, CARLA, CARLA]
     assert "Sessions attended" in ben.says("report team:icu")
+
+
+def test_a_contest_on_sessions_counts_attendance_per_member_in_its_period(
+    chat: FakeChat,
+) -> None:
+    ana, ben, carla = join(chat, ANA), join(chat, BEN), join(chat, CARLA)
+    femi = chat.person(FEMI)
+    join(chat, ELLA)
+    first = schedule(chat, SESSION)  # held 26 November, before the contest
+    second = schedule(
+        chat,
+        "session to everyone 2026-11-27 09:00 once session 2026-12-03 12:00 "
+        "https://meet.example.org/x Breaking bad news",
+    )
+    reply = chat.person(SAM).says(
+        "contest new Come together teams icu, oncology metric sessions from dec 1 to dec 20"
+    )
+    assert reply.text.startswith("Contest #"), reply.text
+    contest_id = int(reply.text.split("#", 1)[1].split(" ", 1)[0])
+    for person in (ana, carla):
+        person.says(f"rsvp {first}")
+    chat.clock.set(utc(2026, 11, 26, 19))
+    ben.says(f"attendance {first} all")  # Ana and Carla: outside the contest's period
+    chat.clock.set(utc(2026, 12, 3, 19))
+    ben.says(f"attendance {second} {ANA} {CARLA} {BEN}")
+    femi.says(f"attendance {second} {ELLA}")
+
+    team_of = ids(chat, ANA, ELLA)
+    with Session(chat.bot.engine) as s:
+        contest = s.get(Contest, contest_id)
+        assert contest is not None and contest.metric == "sessions"
+        found = contests.standings(s, chat.bot.content, contest)
+        icu_team = s.get(Person, team_of[ANA])
+        onc_team = s.get(Person, team_of[ELLA])
+        assert icu_team is not None and onc_team is not None
+        icu, onc = found.of(icu_team.team_id), found.of(onc_team.team_id)
+    # Per enrolled member: three of ICU's sessions in the period, one of Oncology's.
+    assert icu is not None and onc is not None
+    assert icu.done == 3 and onc.done == 1
+    assert icu.out_of == icu.members and onc.out_of == onc.members
+    board = ana.says(f"leaderboard {contest_id}").text
+    assert "sessions per member" in board and "sessions and case discussions attended" in board

@@ -119,6 +119,7 @@ async def test_slack_the_contest_form_is_a_modal_and_its_submission_makes_the_co
         "steps",
         "credits",
         "level",
+        "sessions",
     }
     assert blocks["teams"]["optional"] is True and blocks["prize"]["optional"] is True
 

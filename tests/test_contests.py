@@ -11,11 +11,14 @@ the proposer is told. Nobody who has not started is named anywhere but to their 
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlalchemy import Engine, event
+from sqlmodel import Session, col, select
 
-from bot import contests
+from bot import contests, ledger
+from bot.db import make_engine
 from bot.messages import Chart, Message
 from bot.models import Completion, Contest, Person, Schedule
+from tests.conftest import postgres_engine
 from tests.fakechat import FakeChat
 from tests.nudging import SAM, audit_actions, link_channel, messages, text, tick_at, utc
 
@@ -383,3 +386,77 @@ def test_a_team_reaching_a_level_and_credits_per_member(chat: FakeChat) -> None:
     assert money is not None and money.out_of == 8 and money.done > 0
     board = chat.person(email("ICU North", 4)).says(f"leaderboard {credits}").text
     assert "credits per member" in board
+
+
+def _another_engine(engine: Engine) -> Engine:
+    """An engine of its own on the same database, as another replica would have."""
+    if engine.dialect.name == "sqlite":
+        return make_engine(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        schema = str(conn.exec_driver_sql("SHOW search_path").scalar())
+    return postgres_engine(schema.strip('"'))
+
+
+def test_the_leaderboard_reuses_standings_until_what_they_count_changes(
+    chat: FakeChat,
+) -> None:
+    """Asked again with nothing changed, the leaderboard reads no completions; a change
+    made here (a self-report, an import's bulk path) shows at once; one made by another
+    replica (another engine on the same database) shows once the standings are older
+    than standings_max_age."""
+    _roster(chat)
+    contest = _new(chat, "Sprint teams icu north, medicine metric active to dec 13")
+    _done(chat, "Medicine", range(10))
+    reads: list[str] = []
+
+    @event.listens_for(chat.bot.engine, "before_cursor_execute")
+    def _seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM completion" in statement or "JOIN completion" in statement:
+            reads.append(statement)
+
+    def place() -> str:
+        reply = chat.person(email("Medicine", 30)).says(f"leaderboard {contest}")
+        return reply.text.split("Medicine is in place ", 1)[1].split(".", 1)[0]
+
+    assert place() == "1 of 2 with 25%"
+    assert reads, "the first ask counts"
+    reads.clear()
+    assert place() == "1 of 2 with 25%"
+    assert reads == [], "asked again with nothing changed: nothing counted again"
+
+    _done(chat, "Medicine", range(10, 14))  # self-reports, in this process
+    assert place() == "1 of 2 with 35%"
+    with Session(chat.bot.engine) as s:  # the import's bulk path, in this process
+        people = s.exec(select(Person.id).where(col(Person.email).like("medicine%"))).all()
+        ledger.record_many(
+            s,
+            ledger.as_batch([(p, "comm-101", chat.clock.now()) for p in people[14:16]]),
+            kind="import",
+            ref="test",
+            now=chat.clock.now(),
+            actor="test",
+        )
+        s.commit()
+    assert place() == "1 of 2 with 40%"
+
+    other = _another_engine(chat.bot.engine)  # another process's, on the same database
+    with Session(other) as s:
+        people = s.exec(select(Person.id).where(col(Person.email).like("medicine%"))).all()
+        for p in people[16:18]:
+            s.add(
+                Completion(
+                    person_id=p,
+                    course_id="comm-101",
+                    completed_at=chat.clock.now(),
+                    recorded_at=chat.clock.now(),
+                    source="import",
+                    verified=True,
+                    recorded_by="other",
+                )
+            )
+        s.commit()
+    other.dispose()
+    assert place() == "1 of 2 with 40%", "another replica's change is not seen at once"
+    max_age = chat.bot.content.initiative.contests.standings_max_age
+    chat.clock.advance(seconds=max_age)
+    assert place() == "1 of 2 with 45%"

@@ -507,7 +507,7 @@ def leaderboard(ctx: Ctx, cmd: c.Leaderboard) -> list[Message]:
         if found is None:
             return [ctx.say("contest.no_contest")]
         contest = found
-    standing = contests.standings(ctx.session, ctx.content, contest)
+    standing = contests.latest(ctx.session, ctx.content, contest, ctx.now())
     mine = team_id if contests.takes_part(ctx.session, contest, team_id) else None
     blocks = posts.standings_blocks(ctx, standing, mine, ctx.today())
     messages = [ctx.message("contest.standings", blocks, contest.name)]
