@@ -44,8 +44,6 @@ from sqlmodel import Session, col, select
 from bot import freshness
 from bot.content import Content
 from bot.context import Ctx, Refused
-from bot.db import insert_ignore
-from bot.messages import Message
 from bot.models import (
     DISCIPLINES,
     Attendance,
@@ -53,11 +51,8 @@ from bot.models import (
     Contest,
     ContestEntrant,
     ContestTeam,
-    Conversation,
     Enrolment,
-    OutboxMessage,
     Person,
-    PlatformIdentity,
     Team,
 )
 from bot.store import find_team
@@ -848,50 +843,6 @@ def _teams(ctx: Ctx, text: str) -> tuple[list[Team], bool]:
             if team not in found:
                 found.append(team)
     return found, False
-
-
-# --- telling one person, later -------------------------------------------------------------------
-
-
-def tell(session: Session, person_id: int, message: Message, key: str, now: datetime) -> bool:
-    """Write one message to where Huddle last talked with this person (through the outbox,
-    so it is sent once, in their waking hours). False when Huddle cannot reach them yet."""
-    places: list[tuple[datetime, str, str]] = [
-        (linked, platform, external)
-        for platform, external, linked in session.exec(
-            select(
-                PlatformIdentity.platform, PlatformIdentity.external_id, PlatformIdentity.linked_at
-            ).where(PlatformIdentity.person_id == person_id, PlatformIdentity.platform != "teams")
-        )
-    ]
-    places += [
-        (updated, "teams", conversation)
-        for conversation, updated in session.exec(
-            select(Conversation.conversation_id, Conversation.updated_at).where(
-                Conversation.person_id == person_id,
-                Conversation.platform == "teams",
-                Conversation.kind == "personal",
-                col(Conversation.unreachable_since).is_(None),
-            )
-        )
-    ]
-    if not places:
-        return False
-    _, platform, target = max(places)
-    row = {
-        "dedupe_key": key[:255],
-        "kind": "contest",
-        "person_id": person_id,
-        "platform": platform,
-        "target": target,
-        "message": message.to_json(),
-        "status": "pending",
-        "due_at": now,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
-    return insert_ignore(session, OutboxMessage, [row]) == 1
 
 
 # --- a burst of self-reports -------------------------------------------------------------------

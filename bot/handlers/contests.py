@@ -16,6 +16,7 @@ from bot.context import Ctx, Refused
 from bot.guard import privacy_refusal
 from bot.messages import Block, Button, Choice, Form, FormField, Heading, Message, Table, Text
 from bot.models import Contest, ContestEntrant, ContestTeam, Person, PersonRole, Schedule, Team
+from bot.notices import notify
 from bot.store import person_by_email, team_of
 from bot.timeparse import format_date
 
@@ -231,9 +232,16 @@ def contest_propose(ctx: Ctx, cmd: c.ContestPropose) -> list[Message]:
         teams=_teams_text(ctx, contest),
         summary=posts.describe(ctx, contest),
     )
+    platform = ctx.incoming.platform if ctx.incoming else None
     for admin in _admins(ctx):
-        contests.tell(
-            ctx.session, admin.id or 0, ask, f"contest:{contest.id}:proposed:p{admin.id}", ctx.now()
+        notify(
+            ctx.session,
+            admin.id or 0,
+            ask,
+            f"contest:{contest.id}:proposed",
+            ctx.now(),
+            kind="contest",
+            prefer=platform,
         )
     return [_created_answer(ctx, contest, "contest.proposed")]
 
@@ -279,8 +287,14 @@ def contest_decide(ctx: Ctx, cmd: c.ContestDecide) -> list[Message]:
         )
         answer = "contest.declined"
     proposer = person_by_email(ctx.session, contest.proposed_by)
-    reached = proposer is not None and contests.tell(
-        ctx.session, proposer.id or 0, told, f"contest:{contest.id}:decided", ctx.now()
+    reached = proposer is not None and notify(
+        ctx.session,
+        proposer.id or 0,
+        told,
+        f"contest:{contest.id}:decided",
+        ctx.now(),
+        kind="contest",
+        prefer=ctx.incoming.platform if ctx.incoming else None,
     )
     return [
         ctx.say(
