@@ -488,9 +488,10 @@ class Shown:
 
     measure: Measure
     lines: list[Line] = field(default_factory=list)
-    #: Small teams' figures merged into "Other" lines (distinct teams).
+    #: Small teams merged into "Other" lines (distinct teams).
     merged: int = 0
-    #: Small teams' figures left out (too few even together, or a champion's own).
+    #: Small teams' figures (team-months) left out: too few people even together, or a
+    #: team asked for by itself.
     left_out: int = 0
     sources: list[str] = field(default_factory=list)
     #: Rows in the months before those shown.
@@ -548,7 +549,6 @@ def figures(
         mine = [r for r in rows if r.measure_id == measure.id and r.period in periods]
         result.sources = sorted({r.source for r in mine if r.source})
         merged: set[int] = set()
-        left_out: set[int] = set()
         for period in sorted(periods):
             at = trained[month_end(period, zone)]
             small: list[OrganisationMeasure] = []
@@ -579,7 +579,7 @@ def figures(
             if team_ids is not None or people < minimum:
                 # Teams asked for by name (a champion's own) are not merged with others
                 # into "Other", and small teams too few even together are not shown.
-                left_out.update(r.team_id or 0 for r in small)
+                result.left_out += len(small)
                 continue
             merged.update(r.team_id or 0 for r in small)
             n = sum(r.n for r in small)
@@ -598,7 +598,6 @@ def figures(
         order = {"organisation": 0, "team": 1, "other": 2}
         result.lines.sort(key=lambda ln: (order[ln.kind], ln.label.casefold(), ln.period))
         result.merged = len(merged)
-        result.left_out = len(left_out - merged)
         shown.append(result)
     return shown
 
