@@ -26,6 +26,7 @@ from bot.privacy import identifier_columns
 from tests.conftest import SAMPLE
 from tests.fakechat import FakeChat, Reply
 from tests.nudging import ANA, BEN, FEMI, SAM
+from tests.test_cli import huddle
 
 HANA = "hana.ito@example.org"  # senior leader, Oncology Clinic
 HEADER = "period,team,measure,value,n,source"
@@ -595,3 +596,52 @@ def test_a_champion_sees_their_own_team_only_and_a_clinician_is_refused(
 def test_nothing_imported_yet_says_how(chat: FakeChat) -> None:
     reply = chat.person(SAM).says("measures")
     assert reply.kinds == ["measures.nothing"] and "measures import" in reply.text
+
+
+# --- the server's commands ---------------------------------------------------------------------
+
+
+def test_huddle_measures_import_and_show(tmp_path: Path) -> None:
+    for args in (("db", "upgrade"), ("roster", "import", str(SAMPLE / "sample-roster.csv"))):
+        result = huddle(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+    good = tmp_path / "september.csv"
+    good.write_text(HEADER + "\n2025-09,organisation,hcahps-medicines,60,400,HCAHPS\n")
+    result = huddle("measures", "import", str(good), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 new figures, 0 updated, 0 unchanged, 0 refused" in result.stdout
+    assert not (tmp_path / "september-refused-rows.csv").exists()
+
+    mixed = tmp_path / "october.csv"
+    mixed.write_text(
+        HEADER + "\n2025-10,organisation,hcahps-medicines,62,410,HCAHPS\n"
+        "2025-10,organisation,hcahps-medicines,x,410,HCAHPS\n"
+    )
+    result = huddle("measures", "import", str(mixed), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "october-refused-rows.csv" in result.stdout
+    with (tmp_path / "october-refused-rows.csv").open(newline="") as f:
+        assert list(csv.reader(f)) == [
+            ["line", "row", "reason"],
+            ["3", "2025-10,organisation,hcahps-medicines,x,410,HCAHPS", '"x" is not a number'],
+        ]
+    result = huddle("measures", "import", str(mixed), "--errors", "again.csv", cwd=tmp_path)
+    assert result.returncode == 1 and "0 new figures, 0 updated, 1 unchanged" in result.stdout
+    assert (tmp_path / "again.csv").exists()
+
+    patients = tmp_path / "patients.csv"
+    patients.write_text("period,measure,value,n,Patient name\n2025-10,x,1,1,Gloria Petrakis\n")
+    for args, expected in (
+        ((str(patients),), "looks like it holds rows about patients"),
+        (("nope.csv",), "No file nope.csv"),
+        ((str(SAMPLE / "sample-roster.csv"),), "isn't a measures file I can read"),
+    ):
+        result = huddle("measures", "import", *args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert expected in result.stdout + result.stderr, args
+
+    shown = huddle("measures", "show", "hcahps", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "association, not proof of effect" in shown.stdout
+    assert "Organisation  Sep 2025  60.0%  400  0%       12" in shown.stdout
+    assert "Organisation  Oct 2025  62.0%  410  0%       12" in shown.stdout
