@@ -92,6 +92,10 @@ ORGANISATION = frozenset(
         "-",
     }
 )
+#: Columns only rows about patients have (names and emails may be staff's).
+PATIENT_ONLY = frozenset(
+    {"record_number", "ssn", "plan_number", "date", "age", "room", "device_number", "patient"}
+)
 SOURCE_LIMIT = 200
 MIN_YEAR = 2000
 #: How many months of each measure are shown, the latest first chosen.
@@ -227,21 +231,19 @@ def read(
         raise ReadProblem("measures.empty")
     index = find_header([row for _, row in head])
     if index is None:
+        # Not our layout; but a header of patient details is named as what it is (a
+        # roster's names and emails are staff's: just not a measures file).
+        for _, row in head:
+            kinds = {k for _, k in privacy.identifier_columns(row, _ours())}
+            if kinds & PATIENT_ONLY:
+                _refuse_identifiers(row, say)
         raise ReadProblem(
             "measures.no_header",
             rows=str(HEADER_SEARCH_ROWS),
             columns=", ".join(REQUIRED),
         )
     header_line, header = head[index]
-    identifying = privacy.identifier_columns(header, _ours())
-    if identifying:
-        raise ReadProblem(
-            "measures.patient_columns",
-            columns="; ".join(
-                say("measures.column", heading=h, why=say(f"measures.column.{k}"))
-                for h, k in identifying
-            ),
-        )
+    _refuse_identifiers(header, say)
     columns = _columns_of(header)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -262,6 +264,19 @@ def read(
         else:
             sheet.figures.append(result)
     return sheet
+
+
+def _refuse_identifiers(header: Sequence[str], say: Say) -> None:
+    """Refuse the file if any column of ``header`` looks like patient identifiers."""
+    identifying = privacy.identifier_columns(header, _ours())
+    if identifying:
+        raise ReadProblem(
+            "measures.patient_columns",
+            columns="; ".join(
+                say("measures.column", heading=h, why=say(f"measures.column.{k}"))
+                for h, k in identifying
+            ),
+        )
 
 
 def _numbered(csv_text: str) -> Iterator[tuple[int, list[str]]]:

@@ -342,6 +342,10 @@ def test_a_file_with_patient_looking_columns_is_refused_whole_and_nothing_stored
     # Pasted, a single identifying column is enough, wherever it stands.
     pasted = sam.says("measures import\nFirst Name,period,measure,value,n\nAna,2026-10,x,1,1")
     assert "the column “First Name” (a person's name)" in pasted.text
+    # A list of patients, in no layout of ours, is named for what it is too.
+    listing = sam.says("measures import\nMRN,Patient,Goals documented\n4471203,G. P.,yes")
+    assert listing.kinds == ["measures.patient_columns"]
+    assert "the column “MRN”" in listing.text and "the column “Patient”" in listing.text
     assert _figures(engine) == set()
 
 
