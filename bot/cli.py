@@ -43,6 +43,11 @@ app.add_typer(content_app, name="content")
 app.add_typer(roster_app, name="roster")
 app.add_typer(team_app, name="team")
 app.add_typer(completions_app, name="completions")
+measures_app = typer.Typer(
+    help="The organisation's measures: import the monthly figures, show them beside training.",
+    no_args_is_help=True,
+)
+app.add_typer(measures_app, name="measures")
 slack_app = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
 teams_app = typer.Typer(help="Microsoft Teams: the app package.", no_args_is_help=True)
@@ -130,6 +135,22 @@ def _run(
         succeed_on and (not messages or messages[0].kind not in succeed_on)
     ):
         raise typer.Exit(1)
+
+
+def _run_kinds(command: c.Command) -> list[str]:
+    """Run an admin command as the operator, print the answer, and return its kinds."""
+    from adapters.console import Style, render_all, wants_color
+    from bot.app import App
+    from bot.db import has_schema
+
+    built = _build()
+    assert isinstance(built, App)
+    if not has_schema(built.engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    messages = built.bot.run_command(command, _operator())
+    typer.echo(render_all(messages, Style(wants_color(sys.stdout))).text)
+    return [m.kind for m in messages]
 
 
 def _progress_printer() -> Callable[[int, int], None]:
@@ -560,6 +581,51 @@ def completions_import(
         raise typer.Exit(2)
     if outcome.refused:
         raise typer.Exit(1)
+
+
+@measures_app.command("import")
+def measures_import(
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV or XLSX: period, team, measure, value, n, source; a row a month."),
+    ],
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the refused rows (default: beside FILE, NAME-refused-rows.csv)."
+        ),
+    ] = None,
+) -> None:
+    """Import the organisation's monthly measures (content measures.yaml) for teams or the
+    whole organisation.
+
+    New figures are added, changed ones updated, the same ones left be; refused rows go to
+    an error file with their line and the reason. A file with columns that look like
+    patient details is refused whole. Exits 1 if any row was refused, 2 if the file could
+    not be imported at all.
+    """
+    if not file.is_file():
+        typer.echo(f"No file {file}.", err=True)
+        raise typer.Exit(2)
+    target = errors or file.with_name(f"{file.stem}-refused-rows.csv")
+    target.unlink(missing_ok=True)
+    kinds = _run_kinds(c.ImportMeasures(path=str(file), file_name=file.name, errors_to=str(target)))
+    if "measures.partial" in kinds:
+        raise typer.Exit(1)
+    if "measures.summary" not in kinds:
+        raise typer.Exit(2)
+
+
+@measures_app.command("show")
+def measures_show(
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(help="A measure (its id or name) and/or team:KEY; nothing for all."),
+    ] = None,
+) -> None:
+    """Each measure month by month, beside the share of each team trained (with each
+    figure's n). Association, not proof of effect."""
+    _run(c.ShowMeasures(text=" ".join(words or [])), succeed_on=("measures",))
 
 
 @contextlib.contextmanager

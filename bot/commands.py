@@ -519,6 +519,32 @@ class ImportFile(Command):
 
 
 @dataclass(frozen=True)
+class ImportMeasures(Command):
+    """The organisation's monthly measures: CSV pasted after the words, a file sent in
+    chat (as text), or, for the server operator, a file at ``path`` whose refused rows go
+    to ``errors_to`` (``huddle measures import``)."""
+
+    csv_text: str = ""
+    file_name: str = ""
+    path: str = ""
+    errors_to: str = ""
+    needs: ClassVar[Need] = "admin"
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ShowMeasures(Command):
+    """The organisation's measures beside training, month by month: every team's for
+    admins and senior leaders, a champion's own team's. ``text`` may name a measure and
+    ``team:<key>``."""
+
+    text: str = ""
+    needs: ClassVar[Need] = "reporter"
+    read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class ImportErrors(Command):
     """The refused rows of an import again, as a file."""
 

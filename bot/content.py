@@ -39,11 +39,16 @@ FILES = (
     "messages.yaml",
     "sources.yaml",
     "privacy.yaml",
+    "measures.yaml",
 )
 #: Optional: example phrasings per intent (without it, only exact commands are read).
 INTENTS = "intents.yaml"
 #: Optional: what the patient-detail screen treats as the organisation's own.
 PRIVACY = "privacy.yaml"
+#: Optional: the organisation's patient-experience and outcome measures.
+MEASURES = "measures.yaml"
+#: Which way a measure is better.
+DIRECTIONS = ("higher", "lower")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CREDIT_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
@@ -173,6 +178,9 @@ class Defaults:
     night_quiet_hours: str = "08:00-17:00"
     #: How people write numeric dates: "MDY" (12/01 is 1 December) or "DMY".
     date_order: str = "MDY"
+    #: The smallest group shown apart in figures about people (share trained, measures'
+    #: counts): smaller teams are merged into "Other" or left out.
+    minimum_group: int = 5
 
 
 @dataclass(frozen=True)
@@ -235,6 +243,26 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """One of the organisation's patient-experience or outcome measures (measures.yaml):
+    monthly figures for it are imported, and shown beside training progress."""
+
+    id: str
+    name: str
+    #: How a value is written: "%", "rate per 100 admissions" ...
+    unit: str
+    #: "higher" or "lower": which way is better.
+    direction: str
+    #: The topics (initiative.yaml) the training it may reflect is about.
+    topics: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def percent(self) -> bool:
+        return self.unit.strip() == "%"
+
+
+@dataclass(frozen=True)
 class Content:
     """A validated content folder."""
 
@@ -253,6 +281,8 @@ class Content:
     sources: Sources = field(default_factory=Sources)
     #: What the patient-detail screen treats as ours (privacy.yaml).
     privacy: Rules = field(default_factory=Rules)
+    #: The organisation's measures (measures.yaml), by id, in the file's order.
+    measures: Mapping[str, Measure] = field(default_factory=dict)
 
     @cached_property
     def privacy_known(self) -> Known:
@@ -448,6 +478,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         else IntentBook(())
     )
     sources = read_sources(r, r.open(SOURCES)) if (folder / SOURCES).is_file() else Sources()
+    measures = _measures(r, r.open(MEASURES), topics) if (folder / MEASURES).is_file() else {}
     if initiative is None or any(not p.warning for p in r.problems):
         return r.problems, None
     content = Content(
@@ -461,6 +492,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         intents=intents,
         sources=sources,
         privacy=rules,
+        measures=measures,
     )
     return r.problems, content
 
@@ -572,7 +604,7 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
         doc,
         "defaults",
         {"timezone", "quiet_hours", "celebrate_publicly"},
-        {"weekends_off", "night_quiet_hours", "date_order"},
+        {"weekends_off", "night_quiet_hours", "date_order", "minimum_group"},
     )
     zone = r.text(doc, "timezone", "defaults", "UTC")
     if zone_or_none(zone) is None:
@@ -607,7 +639,13 @@ def _defaults(r: _Reader, data: Any, line: int) -> Defaults:
             f"defaults: date_order '{order}' must be MDY (12/01 is 1 December) or DMY",
         )
         order = "MDY"
-    return Defaults(zone, quiet, celebrate, weekends, nights, order)
+    group = doc.get("minimum_group", 5)
+    if isinstance(group, bool) or not isinstance(group, int) or not 2 <= group <= 100:
+        r.error(
+            doc.line_of("minimum_group"), "defaults: minimum_group must be a whole number 2-100"
+        )
+        group = 5
+    return Defaults(zone, quiet, celebrate, weekends, nights, order, group)
 
 
 def _contests(r: _Reader, data: Any, line: int) -> ContestSettings:
@@ -960,6 +998,47 @@ def _privacy(r: _Reader, data: Any) -> Rules:
         allowed=lists["allowed"],
         patterns=tuple(patterns),
     )
+
+
+def _measures(r: _Reader, data: Any, topics: Mapping[str, Topic]) -> dict[str, Measure]:
+    """measures.yaml: each measure's id, name, unit, direction and topics."""
+    measures: dict[str, Measure] = {}
+    if data is None:
+        return measures
+    names: dict[str, str] = {}
+    for _, item in r.items(data, "measures", "a measure"):
+        r.keys(item, "measure", {"id", "name", "unit", "direction", "topics"}, {"description"})
+        mid = _check_id(r, item, "measure", measures)
+        what = f"measure '{mid}'"
+        name = r.text(item, "name", what)
+        folded = " ".join(name.casefold().split())
+        if folded and folded in names:
+            r.error(
+                item.line_of("name"), f"{what}: measure '{names[folded]}' has the name '{name}'"
+            )
+        elif folded:
+            names[folded] = mid
+        direction = r.text(item, "direction", what).lower()
+        if direction and direction not in DIRECTIONS:
+            r.error(
+                item.line_of("direction"),
+                f"{what}: direction '{direction}' must be higher or lower (which is better)",
+            )
+        wanted = r.text_list(item, "topics", what)
+        if not wanted and "topics" in item:
+            r.error(item.line_of("topics"), f"{what}: list at least one topic it relates to")
+        for topic in wanted:
+            if topics and topic not in topics:
+                r.error(item.line_of("topics"), _unknown(what, "topic", topic, topics))
+        measures[mid] = Measure(
+            id=mid,
+            name=name,
+            unit=r.text(item, "unit", what),
+            direction=direction,
+            topics=wanted,
+            description=r.text(item, "description", what),
+        )
+    return measures
 
 
 def _templates(r: _Reader, data: Any) -> dict[str, str]:

@@ -7,11 +7,14 @@ the home summary and the progress post all count the same way.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from bot.content import Content
 from bot.context import Ctx
 from bot.models import Completion, Enrolment, Person
 from bot.scopes import Scope
@@ -95,3 +98,54 @@ def initiative_totals(ctx: Ctx) -> tuple[int, int, int, int]:
         sum(counts.started.values()),
         sum(counts.finished.values()),
     )
+
+
+@dataclass
+class TrainedBy:
+    """At one instant: per team (None: no team), its people (those in it now) and how
+    many of them were trained by then."""
+
+    people: Counter[int | None]
+    trained: Counter[int | None]
+
+
+def trained_over_time(
+    session: Session, content: Content, instants: Sequence[datetime]
+) -> dict[datetime, TrainedBy]:
+    """Per team, how many of its people were trained at each of ``instants``: "trained"
+    as in :func:`team_counts` ("finished": every course of at least one enrolled pathway
+    done), from the latest of those completions' dates. Teams are as they are now (the
+    roster keeps no history of moves), so a month before the roster was loaded counts
+    today's people, and whoever had finished by then from their completions' dates."""
+    people: Counter[int | None] = Counter(
+        dict(session.exec(select(Person.team_id, func.count()).group_by(col(Person.team_id))).all())
+    )
+    # Each trained person: their team, and when they first finished a pathway (the date
+    # of its last course).
+    became: dict[int, tuple[int | None, datetime]] = {}
+    for pathway in content.pathways.values():
+        courses = list(pathway.courses)
+        if not courses:
+            continue
+        finished = session.exec(
+            select(Enrolment.person_id, Person.team_id, func.max(Completion.completed_at))
+            .join(Person, col(Person.id) == col(Enrolment.person_id))
+            .join(
+                Completion,
+                and_(
+                    col(Completion.person_id) == col(Enrolment.person_id),
+                    col(Completion.course_id).in_(courses),
+                ),
+            )
+            .where(col(Enrolment.pathway_id) == pathway.id)
+            .group_by(col(Enrolment.person_id), col(Person.team_id))
+            .having(func.count(col(Completion.id)) >= len(courses))
+        ).all()
+        for person_id, team_id, last in finished:
+            earlier = became.get(person_id)
+            if earlier is None or last < earlier[1]:
+                became[person_id] = (team_id, last)
+    return {
+        at: TrainedBy(people, Counter(team for team, done in became.values() if done < at))
+        for at in instants
+    }

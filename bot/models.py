@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 DISCIPLINES: tuple[str, ...] = (
@@ -637,3 +637,38 @@ class ContestEntrant(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
     handle: str | None = Field(default=None, max_length=40)
     joined_at: datetime
+
+
+# --- the organisation's measures ---------------------------------------------------------------
+
+
+class OrganisationMeasure(SQLModel, table=True):
+    """One month's figure of one of the organisation's measures (content measures.yaml),
+    for a team or for the whole organisation, as an admin imported it.
+
+    Workforce and quality figures only: a value and how many patients or responses are
+    behind it, never anything about one patient. ``scope_id`` is the team's id, or 0 for
+    the organisation (``team_id`` NULL), so the unique key holds on every database (a NULL
+    is never equal to another NULL in a unique constraint); a check keeps the two in step.
+    """
+
+    __tablename__ = "organisation_measure"
+    __table_args__ = (
+        UniqueConstraint("period", "scope_id", "measure_id", name="uq_organisation_measure"),
+        CheckConstraint("scope_id = coalesce(team_id, 0)", name="ck_organisation_measure_scope"),
+        Index("ix_organisation_measure_measure", "measure_id", "period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: The month, as its first day.
+    period: date
+    #: The team the figure is for; NULL for the whole organisation.
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    scope_id: int = 0
+    measure_id: str = Field(max_length=64)
+    value: float
+    #: How many patients or responses the value is computed over.
+    n: int
+    source: str = Field(default="", max_length=200)
+    imported_at: datetime
+    imported_by: str = Field(default="", max_length=255)

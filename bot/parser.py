@@ -214,6 +214,15 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ImportErrors(run=int(m.group("run"))),
     ),
     (
+        r"(?:measures import|import measures)",
+        lambda m, body: c.ImportMeasures(csv_text=body),
+    ),
+    (
+        r"(?:measures|show measures|measures show|outcome measures|quality measures)"
+        r"(?:\s+(?:for\s+)?(?P<text>.+))?",
+        lambda m, _: c.ShowMeasures(text=(m.group("text") or "").strip()),
+    ),
+    (
         r"(?:completions import|import completions)",
         lambda m, body: c.ImportCompletions(csv_text=body),
     ),
@@ -426,6 +435,8 @@ VOCABULARY = (
     "nudge",
     "weekends",
     "completions import",
+    "measures",
+    "measures import",
     "contest",
     "leaderboard",
 )

@@ -847,3 +847,96 @@ def _long_numbers(scan: _Scan) -> None:
         if _TICKET.search(before) or scan.is_safe(*m.span()):
             continue
         scan.add("record_number", *m.span())
+
+
+# --- columns of a file of figures --------------------------------------------------------------
+
+#: What a column heading can say that makes a file look like rows about patients, not
+#: figures for a team: the Safe Harbor identifiers as they head a column, and "patient"
+#: itself (a row per patient, whatever else it holds). Each has a ``measures.column.*``
+#: template saying why it was refused.
+COLUMN_KINDS = (
+    "record_number",
+    "ssn",
+    "plan_number",
+    "date",
+    "name",
+    "age",
+    "phone",
+    "fax",
+    "email",
+    "url",
+    "address",
+    "zip",
+    "room",
+    "device_number",
+    "licence_number",
+    "patient",
+)
+
+_COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        (
+            "record_number",
+            r"\b(?:mrn|emrn|empi|mpi|fin|csn|medical record|health record"
+            r"|record (?:number|no|num|id)|chart (?:number|no|num|id)|account|acct|encounter"
+            r"|visit (?:number|no|num|id)|case (?:number|no|num|id)|nhs (?:number|no)"
+            r"|(?:patient|pt|client|resident) (?:id|number|no|num|identifier|key))\b",
+        ),
+        ("ssn", r"\b(?:ssn|sin|social security|social insurance)\b"),
+        (
+            "plan_number",
+            r"\b(?:member (?:id|number|no)|insurance|insurer|policy (?:number|no|id)"
+            r"|health plan|beneficiary|subscriber|medicaid|medicare (?:id|number|no))\b",
+        ),
+        (
+            "date",
+            r"\b(?:dob|d o b|date of birth|birth ?date|birthday|born|dod|date of death"
+            r"|death date|admi(?:t|ssion) date|date of admission|discharge date"
+            r"|date of discharge|service date|date of service|visit date|date of visit)\b",
+        ),
+        (
+            "name",
+            r"\b(?:names?|surname|forename|initials|(?:first|last|given|family|middle|full"
+            r"|maiden|pt|patient|client|resident) ?names?)\b",
+        ),
+        ("age", r"^(?:patient |pt )?age(?: years| yrs| in years)?$"),
+        ("phone", r"\b(?:phone|telephone|tel|mobile|cell phone|contact number)\b"),
+        ("fax", r"\bfax\b"),
+        ("email", r"\be ?mail(?: address)?\b"),
+        ("url", r"\b(?:url|ip address|web address|website)\b"),
+        ("address", r"\b(?:address|street|city|town|county|postcode|post code)\b"),
+        ("zip", r"\b(?:zip|zip code|zipcode|postal code)\b"),
+        ("room", r"^(?:patient |pt )?(?:room|bed)(?: (?:number|no|num|id))?$"),
+        ("device_number", r"\b(?:device (?:id|number|no)|serial|implant|lot number)\b"),
+        ("licence_number", r"\b(?:licen[cs]e (?:number|no|plate)|plate|vehicle)\b"),
+        (
+            "patient",
+            r"\b(?:patient|pt|client|resident|diagnosis|diagnoses|dx|icd ?10|icd|drg|sex"
+            r"|gender|race|ethnicity)\b",
+        ),
+    )
+)
+
+
+def fold_heading(text: str) -> str:
+    """A column heading as compared: lower case, punctuation as spaces (``Patient_ID``
+    and ``D.O.B.`` are ``patient id`` and ``d o b``)."""
+    return " ".join(re.sub(r"[^\w%]+|_", " ", text.casefold()).split())
+
+
+def identifier_columns(headings: Iterable[str], ours: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(heading, kind) for each column heading that looks like it holds patient
+    identifiers (see :data:`COLUMN_KINDS`), leaving out headings in ``ours`` (folded:
+    the columns a layout reads, such as "measure name" or "patients" for a count)."""
+    known = {fold_heading(h) for h in ours}
+    found: list[tuple[str, str]] = []
+    for heading in headings:
+        folded = fold_heading(heading)
+        if not folded or folded in known:
+            continue
+        kind = next((k for k, pattern in _COLUMNS if pattern.search(folded)), None)
+        if kind is not None:
+            found.append((heading.strip(), kind))
+    return found

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from bot import markup
 from bot.models import DISCIPLINES, ROLES, SHOUTOUT_STATUSES
+from bot.privacy import COLUMN_KINDS
 from bot.privacy import KINDS as PRIVACY_KINDS
 
 
@@ -77,6 +78,52 @@ CONTEST_STATES = (
     "cancelled",
     "declined",
 )
+_MEASURES_SUMMARY = ("file", "rows", "added", "updated", "unchanged", "refused")
+_MEASURES_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "measures.usage": ("columns", "optional"),
+    "measures.starting": ("file",),
+    "measures.summary": _MEASURES_SUMMARY,
+    "measures.partial": _MEASURES_SUMMARY,
+    "measures.empty": ("file",),
+    "measures.no_header": ("file", "rows", "columns"),
+    "measures.missing_columns": ("file", "missing", "columns", "optional"),
+    "measures.patient_columns": ("file", "columns"),
+    "measures.column": ("heading", "why"),
+    **{f"measures.column.{k}": () for k in COLUMN_KINDS},
+    "measures.reason.no_period": (),
+    "measures.reason.bad_period": ("value",),
+    "measures.reason.future_period": ("value",),
+    "measures.reason.unknown_team": ("value",),
+    "measures.reason.no_measure": (),
+    "measures.reason.unknown_measure": ("value", "options"),
+    "measures.reason.no_value": (),
+    "measures.reason.bad_value": ("value",),
+    "measures.reason.percent_range": ("value",),
+    "measures.reason.no_n": (),
+    "measures.reason.bad_n": ("value",),
+    "measures.reason.source_too_long": ("limit",),
+    "measures.reason.source_identifier": ("parts",),
+    "measures.reason.duplicate": ("first_line",),
+    "measures.heading": (),
+    "measures.caveat": (),
+    "measures.explained": ("minimum",),
+    "measures.columns": (),
+    "measures.organisation": (),
+    "measures.other": (),
+    "measures.about": ("unit", "direction", "topics"),
+    "measures.higher": (),
+    "measures.lower": (),
+    "measures.merged": ("count", "minimum"),
+    "measures.left_out": ("count", "minimum"),
+    "measures.earlier": ("count", "shown"),
+    "measures.sources": ("sources",),
+    "measures.more_hint": (),
+    "measures.none_declared": (),
+    "measures.nothing": ("scope",),
+    "measures.no_figures": ("names",),
+    "measures.unknown": ("text", "options"),
+    "measures.small_team": ("team", "minimum"),
+}
 _CONTEST_TEMPLATES: dict[str, tuple[str, ...]] = {
     "contest.usage": (),
     "contest.propose_usage": (),
@@ -712,6 +759,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "import.reason.no_date": ("value", "formats"),
         "import.reason.bad_date": ("value", "formats"),
         "import.reason.future_date": ("value", "formats"),
+        # The organisation's measures: imported, and shown beside training
+        **_MEASURES_TEMPLATES,
         "outbox.summary": ("failed", "pending"),
         # Privacy screen
         "privacy.blocked": ("kinds", "parts", "text"),

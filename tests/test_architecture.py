@@ -45,6 +45,7 @@ RULES = (
     "bot.contests",
     "bot.counts",
     "bot.guard",
+    "bot.measures",
     "bot.mentions",
     "bot.notices",
     "bot.progress",

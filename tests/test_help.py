@@ -48,6 +48,7 @@ SAMPLES = {
     "teams": "oncology clinic, home health",
     "metric": "active",
     "prize": "a team breakfast",
+    "measure": "hospice-referral",
 }
 PLACEHOLDER = re.compile(r"<([a-z][a-z ]*)>")
 #: Not something to teach: what the parser answers when nothing matches; and a file sent

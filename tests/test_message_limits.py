@@ -86,6 +86,10 @@ def _commands(session: int) -> Iterator[str]:
         "report",
         f"report team:{LONG.lower().replace(' ', '-')}-01",
         "teams",
+        "measures import\n" + _measures(),  # every team's months of every measure
+        "measures",
+        "measures import\nperiod,team,measure,value,n,source\n"
+        + "\n".join(f"2026-10,{LONG} {n},goc-documentation,50,40,EHR" for n in range(300)),
         "team add Another Very Long Team Name For Testing The Limits Of Every Platform",
         "team link ICU",
         "roster import\nemail,name,discipline,team\n"
@@ -143,6 +147,25 @@ def _commands(session: int) -> Iterator[str]:
         "contest approve 2",
         "contest cancel 2",
     )
+
+
+def _measures() -> str:
+    """A year of every measure for the organisation and every team with people."""
+    teams = ["organisation", "ICU", *(f"{LONG} {n:02d}" for n in range(TEAMS))]
+    months = [f"{2025 + (m + 11) // 12}-{(m + 11) % 12 + 1:02d}" for m in range(12)]
+    measures = (
+        "hcahps-medicines",
+        "goc-documentation",
+        "hospice-referral",
+        "icu-palliative-consult",
+    )
+    rows = [
+        f"{month},{team},{measure},{40 + i % 50}.5,{3 + i % 400},{LONG} quality office"
+        for i, (month, team, measure) in enumerate(
+            (month, team, measure) for month in months for team in teams for measure in measures
+        )
+    ]
+    return "period,team,measure,value,n,source\n" + "\n".join(rows)
 
 
 def _icu(n: int) -> Mention:
@@ -241,6 +264,17 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         ran.add(c.ImportFile if words == "(a file)" else c.ImportErrors)
         assert "refused" in reply.text, reply.text
         answers += [(words, m) for m in reply.messages]
+    # A measures file sent to the bot: many refused rows.
+    figures = tmp_path / "october-measures.csv"
+    figures.write_text(
+        "period,team,measure,value,n,source\n"
+        + "\n".join(f"2026-10,{LONG} {n},hospice-referral,1,1,x" for n in range(300))
+    )
+    reply = sam.sends_file(figures)
+    assert reply.kinds == ["measures.starting", "measures.partial"], reply.text
+    answers += [("(a measures file)", m) for m in reply.messages]
+    (shown,) = [m for words, m in answers if words == "measures"]
+    assert shown.kind == "measures" and "… +" in text(shown), text(shown)
     missing = sorted(cls.__name__ for cls in set(HANDLERS) - ran)
     assert missing == [], f"not exercised: {missing}"
 

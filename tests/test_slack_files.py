@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from bot.clock import FrozenClock
 from bot.content import Content
-from bot.models import AuditEntry, Completion, ImportRun, Person
+from bot.models import AuditEntry, Completion, ImportRun, OrganisationMeasure, Person
 from bot.store import person_by_email
 from tests.holding import writes_held
 from tests.slack_harness import SlackHarness, sample_slack, text_of
@@ -306,3 +306,44 @@ async def test_a_large_refused_rows_file_is_uploaded_whole(slack: SlackHarness) 
     await slack.file_share(SAM, [fake.add_file("ghosts.csv", ("\n".join(lines) + "\n").encode())])
     (upload,) = await fake.wait_for(lambda: fake.uploaded("DUSAM"))
     assert len(upload.data) > 1024 * 1024 and upload.data.count(b"\n") == 15_001
+
+
+MEASURES = (
+    "Monthly quality figures\n"
+    "period,team,measure,value,n,source\n"
+    "2026-10,ICU,goc-documentation,61.5,52,EHR report\n"
+    "2026-10,organisation,hcahps-medicines,64.2,418,HCAHPS\n"
+    "2026-10,Nowhere,goc-documentation,50,10,EHR report\n"
+)
+
+
+async def test_an_admins_measures_file_is_recognised_imported_and_its_refused_rows_sent(
+    slack: SlackHarness, temp_dir: Path
+) -> None:
+    fake = slack.fake
+    await slack.file_share(BEN, [fake.add_file("october.csv", MEASURES.encode())])
+    (refused,) = _texts(await _posts(slack, BEN, 1))
+    assert "That needs the admin role" in refused
+    await slack.file_share(SAM, [fake.add_file("october.csv", MEASURES.encode())])
+    starting, summary = _texts(await _posts(slack, SAM, 2))
+    assert "Importing the measures in october.csv" in starting
+    assert "3 rows. 2 new figures, 0 updated, 0 unchanged. 1 rows were refused" in summary
+    (upload,) = await fake.wait_for(lambda: fake.uploaded("DUSAM"))
+    assert upload.filename == "october-refused-rows.csv"
+    assert list(csv.reader(io.StringIO(upload.data.decode("utf-8")))) == [
+        ["line", "row", "reason"],
+        [
+            "5",
+            "2026-10,Nowhere,goc-documentation,50,10,EHR report",
+            'no team is called "Nowhere" (use a team\'s key or name, or organisation)',
+        ],
+    ]
+    with Session(slack.adapter.bot.engine) as s:
+        stored = s.exec(select(OrganisationMeasure)).all()
+        audit = s.exec(select(AuditEntry).where(AuditEntry.action == "measures.import")).one()
+    assert sorted((m.measure_id, m.team_id is None, m.value) for m in stored) == [
+        ("goc-documentation", False, 61.5),
+        ("hcahps-medicines", True, 64.2),
+    ]
+    assert audit.actor == "sam.okafor@example.org" and _completions(slack) == set()
+    await eventually(lambda: not list(temp_dir.glob("huddle-file-*")))

@@ -1,5 +1,6 @@
-"""Handlers for completion data brought in: a learning-site export or a roster sent as a
-file, completions pasted in chat, and an import's refused rows fetched again.
+"""Handlers for data brought in: a learning-site export, a roster or the organisation's
+measures sent as a file, completions pasted in chat, and an import's refused rows fetched
+again.
 
 A file is recognised at once (its layout, about how many rows) and answered with
 "Importing 184,000 rows…"; the import itself is a job run after the request, off the
@@ -22,7 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, delete
 
 from bot import commands as c
-from bot import imports
+from bot import imports, measures
 from bot.context import Ctx, Refused
 from bot.db import session_scope
 from bot.imports import Options, Outcome, ReadProblem
@@ -33,6 +34,8 @@ from bot.roster import header_fits
 
 #: A roster sent as a file is read whole; larger files are not rosters.
 ROSTER_LIMIT = 20 * 1024 * 1024
+#: So is a file of the organisation's measures (months x teams x measures: small).
+MEASURES_LIMIT = 20 * 1024 * 1024
 #: How long an error file is kept to be fetched again.
 KEEP_FILES = timedelta(days=30)
 SHOWN_ERRORS = 5
@@ -93,6 +96,8 @@ def _one_file(ctx: Ctx, sent: IncomingFile, words: Words) -> list[Message]:
         return [_problem(ctx, problem, sent.name)]
     if words.roster or any(header_fits(r) for r in rows[:5]):
         return _roster_file(ctx, sent, path)
+    if measures.header_fits(rows):
+        return _measures_file(ctx, sent, path)
     options = Options(
         profile=words.profile,
         date_order=words.order,
@@ -130,6 +135,21 @@ def _roster_file(ctx: Ctx, sent: IncomingFile, path: Path) -> list[Message]:
     assert run is not None
     ctx.jobs.append(lambda: list(run(c.ImportRoster(csv_text=text))))
     return [ctx.say("import.roster_starting", file=sent.name)]
+
+
+def _measures_file(ctx: Ctx, sent: IncomingFile, path: Path) -> list[Message]:
+    """The organisation's monthly measures, recognised by their header: an admin's."""
+    if not ctx.actor.is_admin:
+        return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
+    try:
+        text = imports.as_text(path, MEASURES_LIMIT)
+    except ReadProblem as problem:
+        return [_problem(ctx, problem, sent.name)]
+    run = ctx.run_command
+    assert run is not None
+    command = c.ImportMeasures(csv_text=text, file_name=sent.name)
+    ctx.jobs.append(lambda: list(run(command)))
+    return [ctx.say("measures.starting", file=sent.name)]
 
 
 def _team_limit(ctx: Ctx) -> int | None:
