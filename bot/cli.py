@@ -516,6 +516,19 @@ def roster_import(
     )
 
 
+#: Where an import writes the rows it refused.
+ErrorsTo = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where to write the refused rows (default: beside FILE, NAME-refused-rows.csv)."
+    ),
+]
+
+
+def _refused_rows(file: Path, errors: Path | None) -> Path:
+    return errors or file.with_name(f"{file.stem}-refused-rows.csv")
+
+
 @completions_app.command("import")
 def completions_import(
     file: Annotated[Path, typer.Argument(help="The learning site's export: CSV or XLSX.")],
@@ -541,12 +554,7 @@ def completions_import(
     course: Annotated[
         str, typer.Option(help="The course of a one-course export, if its file name does not say.")
     ] = "",
-    errors: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where to write the refused rows (default: beside FILE, NAME-refused-rows.csv)."
-        ),
-    ] = None,
+    errors: ErrorsTo = None,
 ) -> None:
     """Import completions from a learning-site export.
 
@@ -567,7 +575,7 @@ def completions_import(
     if not has_schema(built.engine):
         typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
         raise typer.Exit(2)
-    target = errors or file.with_name(f"{file.stem}-refused-rows.csv")
+    target = _refused_rows(file, errors)
     with _bytes_bar(file.name) as progress:
         messages, outcome = built.bot.import_completions(
             file,
@@ -589,12 +597,7 @@ def measures_import(
         Path,
         typer.Argument(help="CSV or XLSX: period, team, measure, value, n, source; a row a month."),
     ],
-    errors: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where to write the refused rows (default: beside FILE, NAME-refused-rows.csv)."
-        ),
-    ] = None,
+    errors: ErrorsTo = None,
 ) -> None:
     """Import the organisation's monthly measures (content measures.yaml) for teams or the
     whole organisation.
@@ -607,7 +610,7 @@ def measures_import(
     if not file.is_file():
         typer.echo(f"No file {file}.", err=True)
         raise typer.Exit(2)
-    target = errors or file.with_name(f"{file.stem}-refused-rows.csv")
+    target = _refused_rows(file, errors)
     target.unlink(missing_ok=True)
     kinds = _run_kinds(c.ImportMeasures(path=str(file), file_name=file.name, errors_to=str(target)))
     if "measures.partial" in kinds:

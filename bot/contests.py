@@ -206,6 +206,12 @@ def _in_period(contest: Contest, zone: ZoneInfo) -> list[Any]:
     return [col(Completion.completed_at) >= start, col(Completion.completed_at) < end]
 
 
+def _held_in_period(contest: Contest, zone: ZoneInfo) -> list[Any]:
+    """Sessions and case discussions held in the contest's period."""
+    start, end = period(contest, zone)
+    return [col(Attendance.held_at) >= start, col(Attendance.held_at) < end]
+
+
 def level_rank(content: Content, level_id: str) -> int:
     found = next((lv for lv in content.initiative.levels if lv.id == level_id), None)
     return found.rank if found else 0
@@ -474,18 +480,12 @@ def _sessions(
 ) -> dict[int, int]:
     """Sessions and case discussions attended in the period by each team's members (by
     when the session was held; each occurrence once per person, as recorded)."""
-    start, end = period(contest, zone)
     team = col(Person.team_id)
     query = (
         sa_select(team, func.count())
         .select_from(Attendance)
         .join(Person, col(Person.id) == col(Attendance.person_id))
-        .where(
-            col(Attendance.held_at) >= start,
-            col(Attendance.held_at) < end,
-            on_teams,
-            enrolled,
-        )
+        .where(*_held_in_period(contest, zone), on_teams, enrolled)
         .group_by(team)
     )
     return {tid: int(n) for tid, n in session.execute(query).all()}
@@ -530,9 +530,8 @@ def entrants(
         .join(Person, col(Person.id) == col(ContestEntrant.person_id))
     )
     if metric == "sessions":
-        start, end = period(contest, zone)
         query = query.join(Attendance, col(Attendance.person_id) == col(ContestEntrant.person_id))
-        counted = [col(Attendance.held_at) >= start, col(Attendance.held_at) < end]
+        counted = _held_in_period(contest, zone)
     else:
         query = query.join(Completion, col(Completion.person_id) == col(ContestEntrant.person_id))
     rows = session.execute(
@@ -624,11 +623,10 @@ def not_started(session: Session, content: Content, contest: Contest, team_id: i
     the team's champion, privately: never posted anywhere others can see."""
     zone = ZoneInfo(content.initiative.defaults.timezone)
     if contest.metric == "sessions":
-        start, end = period(contest, zone)
         counted = (
             exists()
             .where(col(Attendance.person_id) == col(Person.id))
-            .where(col(Attendance.held_at) >= start, col(Attendance.held_at) < end)
+            .where(*_held_in_period(contest, zone))
         )
     else:
         counted = (

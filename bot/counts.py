@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
@@ -64,17 +65,7 @@ def team_counts(ctx: Ctx, scope: Scope) -> TeamCounts:
     for pid in pathway_ids:
         courses = list(ctx.content.pathways[pid].courses)
         per_person = s.exec(
-            select(Enrolment.person_id, Person.team_id, func.count(col(Completion.id)))
-            .join(Person, col(Person.id) == col(Enrolment.person_id))
-            .join(
-                Completion,
-                and_(
-                    col(Completion.person_id) == col(Enrolment.person_id),
-                    col(Completion.course_id).in_(courses),
-                ),
-            )
-            .where(col(Enrolment.pathway_id) == pid, *person_filter)
-            .group_by(col(Enrolment.person_id), col(Person.team_id))
+            _per_enrolled(pid, courses, func.count(col(Completion.id))).where(*person_filter)
         ).all()
         for person_id, team_id, count in per_person:
             team_of_person[person_id] = team_id
@@ -86,6 +77,24 @@ def team_counts(ctx: Ctx, scope: Scope) -> TeamCounts:
         enrolled=enrolled,
         started=Counter(team_of_person[p] for p in started),
         finished=Counter(team_of_person[p] for p in finished),
+    )
+
+
+def _per_enrolled(pathway_id: str, courses: list[str], measure: Any) -> Any:
+    """Per person enrolled in a pathway who has completed any of its courses: their id,
+    their team, and ``measure`` over those completions."""
+    return (
+        select(Enrolment.person_id, Person.team_id, measure)
+        .join(Person, col(Person.id) == col(Enrolment.person_id))
+        .join(
+            Completion,
+            and_(
+                col(Completion.person_id) == col(Enrolment.person_id),
+                col(Completion.course_id).in_(courses),
+            ),
+        )
+        .where(col(Enrolment.pathway_id) == pathway_id)
+        .group_by(col(Enrolment.person_id), col(Person.team_id))
     )
 
 
@@ -128,18 +137,9 @@ def trained_over_time(
         if not courses:
             continue
         finished = session.exec(
-            select(Enrolment.person_id, Person.team_id, func.max(Completion.completed_at))
-            .join(Person, col(Person.id) == col(Enrolment.person_id))
-            .join(
-                Completion,
-                and_(
-                    col(Completion.person_id) == col(Enrolment.person_id),
-                    col(Completion.course_id).in_(courses),
-                ),
+            _per_enrolled(pathway.id, courses, func.max(Completion.completed_at)).having(
+                func.count(col(Completion.id)) >= len(courses)
             )
-            .where(col(Enrolment.pathway_id) == pathway.id)
-            .group_by(col(Enrolment.person_id), col(Person.team_id))
-            .having(func.count(col(Completion.id)) >= len(courses))
         ).all()
         for person_id, team_id, last in finished:
             earlier = became.get(person_id)

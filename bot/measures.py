@@ -39,6 +39,7 @@ from bot.counts import trained_over_time
 from bot.imports.reading import HEADER_SEARCH_ROWS, ReadProblem
 from bot.models import OrganisationMeasure, Team
 from bot.roster import slugify
+from bot.timeparse import MONTHS
 
 Say = Callable[..., str]
 
@@ -100,27 +101,6 @@ SOURCE_LIMIT = 200
 MIN_YEAR = 2000
 #: How many months of each measure are shown, the latest first chosen.
 MONTHS_SHOWN = 6
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
 _YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
@@ -408,11 +388,11 @@ def read_period(text: str) -> date | None:
     elif m := _MONTH_YEAR.match(folded):
         month, year = int(m[1]), int(m[2])
     elif m := _NAME_YEAR.match(folded):
-        month = _MONTHS.get(m[1], 0)
+        month = MONTHS.get(m[1], 0)
         digits = m[2].lstrip("'")
         year = int(digits) + (2000 if len(digits) == 2 else 0)
     elif m := _YEAR_NAME.match(folded):
-        year, month = int(m[1]), _MONTHS.get(m[2], 0)
+        year, month = int(m[1]), MONTHS.get(m[2], 0)
     if not 1 <= month <= 12 or year < MIN_YEAR:
         return None
     return date(year, month, 1)

@@ -7,12 +7,13 @@ key on every request; that was most of the time of answering.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from bot import matching
 from bot.content import Content
@@ -24,6 +25,7 @@ from bot.models import (
     Person,
     PersonRole,
     PlatformIdentity,
+    StoredFile,
     Team,
 )
 from bot.progress import Enrolled, PathwayStatus, statuses
@@ -222,3 +224,25 @@ def champions_of(session: Session, team_id: int | None) -> list[str]:
             .order_by(col(Person.name))
         )
     )
+
+
+#: How long a file kept for sending (an import's refused rows) can be fetched again.
+KEEP_FILES = timedelta(days=30)
+
+
+def keep_file(session: Session, *, name: str, data: bytes, owner: str, now: datetime) -> str:
+    """Keep a CSV file in this session's transaction (dropping those past KEEP_FILES):
+    its id, for the adapter to send it and for it to be fetched again for a while."""
+    file_id = uuid.uuid4().hex
+    session.execute(delete(StoredFile).where(col(StoredFile.created_at) < now - KEEP_FILES))
+    session.add(
+        StoredFile(
+            id=file_id,
+            name=name[:255],
+            media_type="text/csv",
+            content=data,
+            created_at=now,
+            owner=owner[:255],
+        )
+    )
+    return file_id

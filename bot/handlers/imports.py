@@ -13,14 +13,13 @@ import csv
 import hashlib
 import re
 import tempfile
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import col, delete
 
 from bot import commands as c
 from bot import imports, measures
@@ -31,13 +30,12 @@ from bot.imports.reading import head_rows
 from bot.messages import Attachment, Block, IncomingFile, Message, Table, Text
 from bot.models import ImportRun, StoredFile
 from bot.roster import header_fits
+from bot.store import keep_file
 
 #: A roster sent as a file is read whole; larger files are not rosters.
 ROSTER_LIMIT = 20 * 1024 * 1024
 #: So is a file of the organisation's measures (months x teams x measures: small).
 MEASURES_LIMIT = 20 * 1024 * 1024
-#: How long an error file is kept to be fetched again.
-KEEP_FILES = timedelta(days=30)
 SHOWN_ERRORS = 5
 
 
@@ -95,9 +93,23 @@ def _one_file(ctx: Ctx, sent: IncomingFile, words: Words) -> list[Message]:
     except ReadProblem as problem:
         return [_problem(ctx, problem, sent.name)]
     if words.roster or any(header_fits(r) for r in rows[:5]):
-        return _roster_file(ctx, sent, path)
+        return _admin_file(
+            ctx,
+            sent,
+            path,
+            ROSTER_LIMIT,
+            lambda text: c.ImportRoster(csv_text=text),
+            "import.roster_starting",
+        )
     if measures.header_fits(rows):
-        return _measures_file(ctx, sent, path)
+        return _admin_file(
+            ctx,
+            sent,
+            path,
+            MEASURES_LIMIT,
+            lambda text: c.ImportMeasures(csv_text=text, file_name=sent.name),
+            "measures.starting",
+        )
     options = Options(
         profile=words.profile,
         date_order=words.order,
@@ -124,32 +136,22 @@ def _one_file(ctx: Ctx, sent: IncomingFile, words: Words) -> list[Message]:
     return [ctx.say("import.starting_unsized", file=sent.name, layout=layout.profile.title)]
 
 
-def _roster_file(ctx: Ctx, sent: IncomingFile, path: Path) -> list[Message]:
+def _admin_file(
+    ctx: Ctx, sent: IncomingFile, path: Path, limit: int, command: Callable[[str], Any], key: str
+) -> list[Message]:
+    """A roster or measures file (recognised by its header): an admin's, imported as a job
+    through the same command as text pasted in chat."""
     if not ctx.actor.is_admin:
         return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
     try:
-        text = imports.as_text(path, ROSTER_LIMIT)
+        text = imports.as_text(path, limit)
     except ReadProblem as problem:
         return [_problem(ctx, problem, sent.name)]
     run = ctx.run_command
     assert run is not None
-    ctx.jobs.append(lambda: list(run(c.ImportRoster(csv_text=text))))
-    return [ctx.say("import.roster_starting", file=sent.name)]
-
-
-def _measures_file(ctx: Ctx, sent: IncomingFile, path: Path) -> list[Message]:
-    """The organisation's monthly measures, recognised by their header: an admin's."""
-    if not ctx.actor.is_admin:
-        return [ctx.say("needs_role", role=ctx.plain("role.admin"))]
-    try:
-        text = imports.as_text(path, MEASURES_LIMIT)
-    except ReadProblem as problem:
-        return [_problem(ctx, problem, sent.name)]
-    run = ctx.run_command
-    assert run is not None
-    command = c.ImportMeasures(csv_text=text, file_name=sent.name)
-    ctx.jobs.append(lambda: list(run(command)))
-    return [ctx.say("measures.starting", file=sent.name)]
+    made = command(text)
+    ctx.jobs.append(lambda: list(run(made)))
+    return [ctx.say(key, file=sent.name)]
 
 
 def _team_limit(ctx: Ctx) -> int | None:
@@ -312,20 +314,8 @@ def _problem(ctx: Ctx, problem: ReadProblem, name: str) -> Message:
 
 def store_file(engine: Engine, *, name: str, data: bytes, owner: str, ctx: Ctx) -> Attachment:
     """Keep a file for the adapter to send (and to be fetched again for a while)."""
-    file_id = uuid.uuid4().hex
-    now = ctx.now()
     with session_scope(engine) as session:
-        session.execute(delete(StoredFile).where(col(StoredFile.created_at) < now - KEEP_FILES))
-        session.add(
-            StoredFile(
-                id=file_id,
-                name=name[:255],
-                media_type="text/csv",
-                content=data,
-                created_at=now,
-                owner=owner[:255],
-            )
-        )
+        file_id = keep_file(session, name=name, data=data, owner=owner, now=ctx.now())
     return Attachment(file_id, name, len(data))
 
 

@@ -7,11 +7,9 @@ import csv
 import io
 import json
 import re
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import col, delete, select
+from sqlmodel import select
 
 from bot import commands as c
 from bot import imports
@@ -22,14 +20,13 @@ from bot.guard import staff_for
 from bot.imports import ReadProblem
 from bot.imports.running import ERROR_COLUMNS
 from bot.messages import Attachment, Block, Heading, Message, Table, Text
-from bot.models import ImportRun, StoredFile, Team
+from bot.models import ImportRun, Team
 from bot.scopes import Scope, limit_to_own_team, team_named
+from bot.store import keep_file
 from bot.templates import Markdown
 
 #: A measures file is read whole: a few thousand rows at most (months x teams x measures).
 FILE_LIMIT = 20 * 1024 * 1024
-#: How long an error file is kept to be fetched again (as an export's).
-KEEP_FILES = timedelta(days=30)
 SHOWN_ERRORS = 5
 #: Rows of one measure's table in one answer.
 MAX_ROWS = 40
@@ -146,19 +143,7 @@ def _error_file(bad: list[rules.Bad]) -> bytes:
 def _keep(ctx: Ctx, name: str, data: bytes, run_id: int) -> Attachment:
     """The refused rows kept for the adapter to send, and to be fetched again
     (``import errors N``), in this request's own transaction."""
-    now = ctx.now()
-    file_id = uuid.uuid4().hex
-    ctx.session.execute(delete(StoredFile).where(col(StoredFile.created_at) < now - KEEP_FILES))
-    ctx.session.add(
-        StoredFile(
-            id=file_id,
-            name=name[:255],
-            media_type="text/csv",
-            content=data,
-            created_at=now,
-            owner=ctx.actor.label[:255],
-        )
-    )
+    file_id = keep_file(ctx.session, name=name, data=data, owner=ctx.actor.label, now=ctx.now())
     return Attachment(file_id, name, len(data), again=f"import errors {run_id}")
 
 
