@@ -40,6 +40,7 @@ FILES = (
     "sources.yaml",
     "privacy.yaml",
     "measures.yaml",
+    "surveys.yaml",
 )
 #: Optional: example phrasings per intent (without it, only exact commands are read).
 INTENTS = "intents.yaml"
@@ -47,6 +48,8 @@ INTENTS = "intents.yaml"
 PRIVACY = "privacy.yaml"
 #: Optional: the organisation's patient-experience and outcome measures.
 MEASURES = "measures.yaml"
+#: Optional: the comfort surveys asked before and after a pathway.
+SURVEYS = "surveys.yaml"
 #: Which way a measure is better.
 DIRECTIONS = ("higher", "lower")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -263,6 +266,49 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class SurveyItem:
+    """One comfort item (surveys.yaml): a question with a labelled point scale, about one
+    topic, asked before and after the pathways it belongs to."""
+
+    id: str
+    text: str
+    topic: str
+    #: One label per point, lowest first (the answer stored is the point, from 1).
+    scale: tuple[str, ...]
+    #: The pathways it is asked for; empty: every pathway with a course on its topic.
+    pathways: tuple[str, ...] = ()
+    #: Its own "looking back, before the training" wording ("": the template's).
+    looking_back: str = ""
+
+    @property
+    def points(self) -> int:
+        return len(self.scale)
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """When the comfort surveys are asked (surveys.yaml ``settings``)."""
+
+    enabled: bool = True
+    #: The most items one survey asks (the issue of fatigue: three taps at most).
+    items_per_survey: int = 3
+    #: An unanswered survey is reminded once, this many days after it was asked.
+    remind_after_days: int = 3
+    #: How long after answering a person may change an answer.
+    change_within_hours: int = 24
+    #: The same items again this many weeks after finishing (0: no follow-up).
+    follow_up_weeks: int = 0
+
+
+@dataclass(frozen=True)
+class Surveys:
+    """The comfort surveys: their settings and items, in the file's order."""
+
+    settings: SurveySettings = field(default_factory=SurveySettings)
+    items: Mapping[str, SurveyItem] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Content:
     """A validated content folder."""
 
@@ -283,6 +329,21 @@ class Content:
     privacy: Rules = field(default_factory=Rules)
     #: The organisation's measures (measures.yaml), by id, in the file's order.
     measures: Mapping[str, Measure] = field(default_factory=dict)
+    #: The comfort surveys (surveys.yaml); none when the file is absent.
+    surveys: Surveys = field(default_factory=Surveys)
+
+    def survey_items(self, pathway_id: str) -> list[SurveyItem]:
+        """The comfort items asked for a pathway, in the file's order: those naming it,
+        and those on a topic of one of its courses that name no pathway."""
+        pathway = self.pathways.get(pathway_id)
+        if pathway is None or not self.surveys.settings.enabled:
+            return []
+        topics = {self.courses[c].topic for c in pathway.courses if c in self.courses}
+        return [
+            item
+            for item in self.surveys.items.values()
+            if pathway_id in item.pathways or (not item.pathways and item.topic in topics)
+        ]
 
     @cached_property
     def privacy_known(self) -> Known:
@@ -479,6 +540,11 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
     )
     sources = read_sources(r, r.open(SOURCES)) if (folder / SOURCES).is_file() else Sources()
     measures = _measures(r, r.open(MEASURES), topics) if (folder / MEASURES).is_file() else {}
+    surveys = (
+        _surveys(r, r.open(SURVEYS), topics, courses, pathways)
+        if (folder / SURVEYS).is_file()
+        else Surveys()
+    )
     if initiative is None or any(not p.warning for p in r.problems):
         return r.problems, None
     content = Content(
@@ -493,6 +559,7 @@ def _read(folder: Path) -> tuple[list[Problem], Content | None]:
         sources=sources,
         privacy=rules,
         measures=measures,
+        surveys=surveys,
     )
     return r.problems, content
 
@@ -1039,6 +1106,165 @@ def _measures(r: _Reader, data: Any, topics: Mapping[str, Topic]) -> dict[str, M
             description=r.text(item, "description", what),
         )
     return measures
+
+
+#: What a survey's settings may be: (least, most) for each number.
+_SURVEY_RANGES = {
+    "items_per_survey": (1, 3),
+    "remind_after_days": (1, 30),
+    "change_within_hours": (1, 168),
+    "follow_up_weeks": (0, 104),
+}
+#: Longest label of a scale point (it is a button's text).
+SCALE_LABEL_MAX = 30
+SURVEY_TEXT_MAX = 300
+
+
+def _surveys(
+    r: _Reader,
+    data: Any,
+    topics: Mapping[str, Topic],
+    courses: Mapping[str, Course],
+    pathways: Mapping[str, Pathway],
+) -> Surveys:
+    """surveys.yaml: settings, named scales, and the comfort items."""
+    doc = r.mapping(data, 1, SURVEYS) if data is not None else None
+    if doc is None:
+        return Surveys()
+    r.keys(doc, SURVEYS, {"items"}, {"settings", "scales"})
+    settings = _survey_settings(r, doc.get("settings"), doc.line_of("settings"))
+    scales: dict[str, tuple[str, ...]] = {}
+    raw_scales = doc.get("scales")
+    if raw_scales is not None:
+        block = r.mapping(raw_scales, doc.line_of("scales"), "'scales'")
+        for name, labels in (block or {}).items():
+            line = block.line_of(name) if block is not None else 1
+            scales[str(name)] = _scale(r, labels, line, f"scale '{name}'")
+    items: dict[str, SurveyItem] = {}
+    entries = doc.get("items")
+    if not isinstance(entries, LineList):
+        r.error(doc.line_of("items"), "'items' must be a list")
+        return Surveys(settings, items)
+    for index, entry in enumerate(entries):
+        item = r.mapping(entry, entries.line_of(index), "an item")
+        if item is None:
+            continue
+        r.keys(item, "item", {"id", "text", "topic"}, {"scale", "pathways", "looking_back"})
+        iid = _check_id(r, item, "item", items)
+        what = f"item '{iid}'"
+        text = r.text(item, "text", what)
+        back = r.text(item, "looking_back", what)
+        for key, value in (("text", text), ("looking_back", back)):
+            if len(value) > SURVEY_TEXT_MAX:
+                r.error(item.line_of(key), f"{what}: '{key}' is over {SURVEY_TEXT_MAX} characters")
+        topic = r.text(item, "topic", what)
+        if topic and topics and topic not in topics:
+            r.error(item.line_of("topic"), _unknown(what, "topic", topic, topics))
+        chosen = item.get("scale")
+        if chosen is None:
+            scale = scales.get("comfort") or next(iter(scales.values()), DEFAULT_SCALE)
+        elif isinstance(chosen, str):
+            if chosen not in scales:
+                r.error(item.line_of("scale"), _unknown(what, "scale", chosen, scales))
+            scale = scales.get(chosen, DEFAULT_SCALE)
+        else:
+            scale = _scale(r, chosen, item.line_of("scale"), what)
+        wanted = r.text_list(item, "pathways", what) if "pathways" in item else ()
+        for pathway in wanted:
+            if pathways and pathway not in pathways:
+                r.error(item.line_of("pathways"), _unknown(what, "pathway", pathway, pathways))
+        if (
+            not wanted
+            and topic in topics
+            and not any(
+                c in courses and courses[c].topic == topic
+                for p in pathways.values()
+                for c in p.courses
+            )
+        ):
+            r.warn(
+                item.line_of("topic"),
+                f"{what}: no pathway has a course on '{topic}', so it is never asked"
+                " (name its pathways)",
+            )
+        items[iid] = SurveyItem(iid, text, topic, scale, wanted, back)
+    found = Surveys(settings, items)
+    _survey_coverage(r, found, courses, pathways)
+    return found
+
+
+#: The scale an item has when surveys.yaml names none.
+DEFAULT_SCALE = (
+    "Not at all comfortable",
+    "Slightly comfortable",
+    "Somewhat comfortable",
+    "Very comfortable",
+    "Completely comfortable",
+)
+
+
+def _scale(r: _Reader, labels: Any, line: int, what: str) -> tuple[str, ...]:
+    if not isinstance(labels, LineList) or not all(
+        isinstance(v, str) and v.strip() for v in labels
+    ):
+        r.error(line, f"{what}: a scale is a list of labels, one per point, lowest first")
+        return DEFAULT_SCALE
+    found = tuple(str(v).strip() for v in labels)
+    if not 2 <= len(found) <= 7:
+        r.error(line, f"{what}: a scale has 2 to 7 points (it has {len(found)})")
+        return DEFAULT_SCALE
+    if len({v.casefold() for v in found}) < len(found):
+        r.error(line, f"{what}: two points of the scale have the same label")
+    for label in found:
+        if len(label) > SCALE_LABEL_MAX:
+            r.error(
+                line,
+                f"{what}: the label '{label}' is over {SCALE_LABEL_MAX} characters"
+                " (it is a button)",
+            )
+    return found
+
+
+def _survey_settings(r: _Reader, data: Any, line: int) -> SurveySettings:
+    if data is None:
+        return SurveySettings()
+    doc = r.mapping(data, line, "'settings'")
+    if doc is None:
+        return SurveySettings()
+    r.keys(doc, "settings", set(), {"enabled", *_SURVEY_RANGES})
+    enabled = doc.get("enabled", True)
+    if not isinstance(enabled, bool):
+        r.error(doc.line_of("enabled"), "settings: enabled must be true or false")
+        enabled = True
+    numbers: dict[str, int] = {}
+    for key, (least, most) in _SURVEY_RANGES.items():
+        default = getattr(SurveySettings, key)
+        value = doc.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+            r.error(doc.line_of(key), f"settings: {key} must be a whole number {least}-{most}")
+            value = default
+        numbers[key] = value
+    return SurveySettings(enabled=enabled, **numbers)
+
+
+def _survey_coverage(
+    r: _Reader, surveys: Surveys, courses: Mapping[str, Course], pathways: Mapping[str, Pathway]
+) -> None:
+    """A warning for each pathway with more items than one survey asks (the first are)."""
+    most = surveys.settings.items_per_survey
+    for pathway in pathways.values():
+        topics = {courses[c].topic for c in pathway.courses if c in courses}
+        count = sum(
+            1
+            for item in surveys.items.values()
+            if pathway.id in item.pathways or (not item.pathways and item.topic in topics)
+        )
+        if count > most:
+            r.warn(
+                1,
+                f"pathway '{pathway.id}' has {count} items; a survey asks the first {most}"
+                " (items_per_survey)",
+            )
 
 
 def _templates(r: _Reader, data: Any) -> dict[str, str]:

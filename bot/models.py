@@ -133,6 +133,8 @@ class Enrolment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("person_id", "pathway_id", name="uq_enrolment_person_pathway"),
         Index("ix_enrolment_pathway", "pathway_id"),
+        # The surveys' pass reads new enrolments by time (bot.survey_asking).
+        Index("ix_enrolment_enrolled_at", "enrolled_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -150,6 +152,8 @@ class Completion(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("person_id", "course_id", name="uq_completion_person_course"),
         Index("ix_completion_course", "course_id"),
+        # The surveys' pass reads new completions by time (bot.survey_asking).
+        Index("ix_completion_recorded_at", "recorded_at"),
         # A contest reads a period's completions from this index alone (bot.contests).
         Index(
             "ix_completion_period",
@@ -672,3 +676,72 @@ class OrganisationMeasure(SQLModel, table=True):
     source: str = Field(default="", max_length=200)
     imported_at: datetime
     imported_by: str = Field(default="", max_length=255)
+
+
+class SurveyRequest(SQLModel, table=True):
+    """A comfort survey owed to, or asked of, one person about one pathway (content
+    surveys.yaml): ``pre`` on enrolment, ``post`` (with the retrospective "looking back")
+    on finishing, ``follow_up`` some weeks later. One per person, pathway and phase, so a
+    pass that runs twice, or on two replicas, owes it once.
+
+    ``status``: owed (not yet sent), asked, done (every question answered), skipped (the
+    person said so), or cancelled (no longer makes sense: training began before the "before"
+    could be asked, or the pathway is no longer finished), with ``reason``.
+    """
+
+    __tablename__ = "survey_request"
+    __table_args__ = (
+        UniqueConstraint("person_id", "pathway_id", "phase", name="uq_survey_request"),
+        Index("ix_survey_request_status", "status", "tried_at"),
+        Index("ix_survey_request_phase", "phase", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    pathway_id: str = Field(max_length=64)
+    phase: str = Field(max_length=16)
+    #: The item ids asked, comma-separated, in the order asked.
+    items: str = Field(max_length=255)
+    status: str = Field(default="owed", max_length=16)
+    reason: str = Field(default="", max_length=255)
+    created_at: datetime
+    #: When the pass last tried to send it (a person Huddle cannot write to yet waits).
+    tried_at: datetime | None = None
+    asked_at: datetime | None = None
+    reminded_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One answer to one comfort item: a point on the item's scale, from 1.
+
+    ``phase`` is pre, post, retro (after training, "looking back, before it") or
+    follow_up. About the clinician's own comfort, never about a patient; shown only in
+    aggregate, and the person can see and delete their own.
+    """
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (
+        UniqueConstraint("request_id", "item_id", "phase", name="uq_survey_answer"),
+        # The results read every answer from this index alone (bot.survey_results).
+        Index("ix_survey_answer_item", "item_id", "phase", "person_id", "pathway_id", "value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="survey_request.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    pathway_id: str = Field(max_length=64)
+    item_id: str = Field(max_length=64)
+    phase: str = Field(max_length=16)
+    value: int
+    answered_at: datetime
+    changed_at: datetime | None = None
+
+
+class PlannerMark(SQLModel, table=True):
+    """How far a planner pass that reads new rows (the surveys' pass) has read."""
+
+    __tablename__ = "planner_mark"
+
+    name: str = Field(primary_key=True, max_length=64)
+    at: datetime
