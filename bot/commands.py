@@ -485,6 +485,50 @@ class Rsvp(Command):
 
 
 @dataclass(frozen=True)
+class SurveyAnswer(Command):
+    """One tap on a comfort survey: question ``number`` of survey ``request_id``, answered
+    with the point ``value`` of its scale (a change, within the content's hours)."""
+
+    request_id: int
+    number: int
+    value: int
+
+
+@dataclass(frozen=True)
+class SurveySkip(Command):
+    """Skip the rest of a comfort survey: never reminded or asked again."""
+
+    request_id: int
+
+
+@dataclass(frozen=True)
+class SurveyQuestion(Command):
+    """Show question ``number`` of one's own survey again (to answer or change it)."""
+
+    request_id: int
+    number: int
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class MyAnswers(Command):
+    """One's own comfort-survey answers: the only place one person's answers are shown."""
+
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DeleteMyAnswers(Command):
+    """Delete one's own comfort-survey answers (``confirmed`` after the question)."""
+
+    confirmed: bool = False
+
+    @property
+    def only_answers(self) -> bool:
+        return not self.confirmed  # unconfirmed, it only asks
+
+
+@dataclass(frozen=True)
 class SetWeekends(Command):
     answer: str = ""
 

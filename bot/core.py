@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, delete, select
 
 from bot import commands as c
-from bot import guessing, parser
+from bot import guessing, parser, survey_asking
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused
@@ -452,6 +452,12 @@ class Bot:
             report.skipped += skipped
         with session_scope(self.engine) as session:
             report.celebrations = planner.plan_celebrations(session, now)
+        try:
+            with session_scope(self.engine) as session:
+                report.surveys = survey_asking.plan(planner, session, now)
+        except Exception as exc:
+            log.exception("planning comfort surveys failed")
+            report.errors.append(f"surveys: {exc!r}"[:300])
         return report
 
     def ensure_default_schedules(self) -> None:

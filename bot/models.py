@@ -745,3 +745,5 @@ class PlannerMark(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     at: datetime
+    #: When the pass first ran: nothing recorded before it is read, overlap or not.
+    began: datetime

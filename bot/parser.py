@@ -205,6 +205,27 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.Rsvp(schedule_id=int(m.group("id"))),
     ),
     (
+        r"survey answer\s+#?(?P<id>\d{1,9})\s+(?P<n>\d{1,2})\s+(?P<v>\d{1,2})",
+        lambda m, _: c.SurveyAnswer(
+            request_id=int(m.group("id")), number=int(m.group("n")), value=int(m.group("v"))
+        ),
+    ),
+    (r"survey skip\s+#?(?P<id>\d{1,9})", lambda m, _: c.SurveySkip(request_id=int(m.group("id")))),
+    (
+        r"survey question\s+#?(?P<id>\d{1,9})\s+(?P<n>\d{1,2})",
+        lambda m, _: c.SurveyQuestion(request_id=int(m.group("id")), number=int(m.group("n"))),
+    ),
+    (
+        r"(?:my (?:survey |comfort )?answers|show my (?:survey |comfort )?answers"
+        r"|my surveys?|survey answers)",
+        lambda m, _: c.MyAnswers(),
+    ),
+    (
+        r"(?:delete|remove|erase) (?:all )?my (?:survey |comfort )?answers"
+        r"(?P<yes>\s+(?:confirm(?:ed)?|yes|now))?",
+        lambda m, _: c.DeleteMyAnswers(confirmed=bool(m.group("yes"))),
+    ),
+    (
         r"(?:weekends?|nudges on weekends|reminders on weekends)(?:\s*:)?(?:\s+(?P<a>.+))?",
         lambda m, _: c.SetWeekends(answer=(m.group("a") or "").strip()),
     ),
@@ -437,6 +458,8 @@ VOCABULARY = (
     "completions import",
     "measures",
     "measures import",
+    "my answers",
+    "delete my answers",
     "contest",
     "leaderboard",
 )

@@ -124,6 +124,40 @@ _MEASURES_TEMPLATES: dict[str, tuple[str, ...]] = {
     "measures.unknown": ("text", "options"),
     "measures.small_team": ("team", "minimum"),
 }
+_SURVEY_OPENING = ("pathway", "count", "minimum")
+_SURVEY_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "survey.opening_pre": _SURVEY_OPENING,
+    "survey.opening_post": _SURVEY_OPENING,
+    "survey.opening_follow_up": _SURVEY_OPENING,
+    "survey.reminder": _SURVEY_OPENING,
+    "survey.question": ("number", "total", "question"),
+    "survey.own_words": ("text",),
+    "survey.looking_back": ("question",),
+    "button.survey_skip": (),
+    "survey.thanks": ("hours",),
+    "survey.changed": ("label", "hours"),
+    "survey.too_late": ("hours",),
+    "survey.unknown": (),
+    "survey.skipped": (),
+    "survey.already_skipped": (),
+    "survey.cancelled": ("reason",),
+    "survey.bad_value": ("points",),
+    "survey.mine_none": (),
+    "survey.mine_heading": (),
+    "survey.mine_intro": ("hours", "minimum"),
+    "survey.mine_line": ("number", "pathway", "when", "phase", "question", "answer"),
+    "survey.mine_more": ("count",),
+    "survey.phase.pre": (),
+    "survey.phase.post": (),
+    "survey.phase.retro": (),
+    "survey.phase.follow_up": (),
+    "button.survey_change": ("number",),
+    "button.survey_delete": (),
+    "survey.delete_confirm": ("count",),
+    "button.survey_delete_yes": (),
+    "survey.deleted": ("count",),
+    "survey.nothing_to_delete": (),
+}
 _CONTEST_TEMPLATES: dict[str, tuple[str, ...]] = {
     "contest.usage": (),
     "contest.propose_usage": (),
@@ -761,6 +795,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "import.reason.future_date": ("value", "formats"),
         # The organisation's measures: imported, and shown beside training
         **_MEASURES_TEMPLATES,
+        **_SURVEY_TEMPLATES,
         "outbox.summary": ("failed", "pending"),
         # Privacy screen
         "privacy.blocked": ("kinds", "parts", "text"),

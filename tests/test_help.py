@@ -53,7 +53,8 @@ SAMPLES = {
 PLACEHOLDER = re.compile(r"<([a-z][a-z ]*)>")
 #: Not something to teach: what the parser answers when nothing matches; and a file sent
 #: to the bot, which is no words to type (the help says to send one, checked below).
-NOT_A_COMMAND = {c.Unknown, c.ImportFile}
+#: Not typed: a file sent, and the words behind a survey's buttons (a tap per question).
+NOT_A_COMMAND = {c.Unknown, c.ImportFile, c.SurveyAnswer, c.SurveySkip, c.SurveyQuestion}
 
 ROLE_NEEDS = {
     ANA: {"anyone"},

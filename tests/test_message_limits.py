@@ -19,13 +19,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from slack_sdk.models.blocks import Block
+from sqlmodel import Session, select
 
 from adapters.slack.render import MAX_BLOCKS, render
 from adapters.teams.cards import MAX_ACTIONS, MAX_CARD_BYTES, cards_for
 from bot import commands as c
 from bot.handlers import HANDLERS
 from bot.messages import Mention, Message
+from bot.models import Person, SurveyAnswer, SurveyRequest
 from bot.parser import parse
+from bot.survey_asking import questions
 from tests.fakechat import FakeChat
 from tests.nudging import SAM, link_channel, schedule, text, tick_at, utc
 from tests.teams_cards import card_problems
@@ -197,6 +200,53 @@ def _recognition_and_a_session(chat: FakeChat) -> int:
     return sid
 
 
+def _survey_commands(chat: FakeChat) -> list[str]:
+    """The admin's own comfort surveys, every pathway's before and after, all answered
+    (the longest list of their own answers), then each survey command on them."""
+    content = chat.bot.content
+    now = chat.clock.now()
+    with Session(chat.bot.engine) as s:
+        sam = s.exec(select(Person).where(Person.email == SAM)).one()
+        requests = []
+        for pathway in content.pathways:
+            items = [i.id for i in content.survey_items(pathway)]
+            for phase in ("pre", "post"):
+                request = SurveyRequest(
+                    person_id=sam.id or 0,
+                    pathway_id=pathway,
+                    phase=phase,
+                    items=",".join(items),
+                    status="asked",
+                    created_at=now,
+                )
+                s.add(request)
+                requests.append(request)
+        s.flush()
+        for request in requests:
+            for question in questions(content, request):
+                s.add(
+                    SurveyAnswer(
+                        request_id=request.id or 0,
+                        person_id=request.person_id,
+                        pathway_id=request.pathway_id,
+                        item_id=question.item.id,
+                        phase=question.phase,
+                        value=question.item.points,
+                        answered_at=now,
+                    )
+                )
+        s.commit()
+        first = requests[1].id
+    return [
+        "my answers",
+        f"survey question {first} 1",
+        f"survey answer {first} 1 2",
+        f"survey skip {first}",
+        "delete my answers",
+        "delete my answers confirmed",
+    ]
+
+
 def _problems(message: Message) -> list[str]:
     found = []
     parts = render(message)
@@ -247,7 +297,7 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
 
     answers: list[tuple[str, Message]] = []
     ran: set[type[c.Command]] = set()
-    for words in _commands(session):
+    for words in (*_commands(session), *_survey_commands(chat)):
         ran.add(type(parse(words)))
         reply = sam.says(words)
         answers += [(words.split("\n")[0], m) for m in reply.messages]

@@ -16,6 +16,7 @@ from bot.handlers import (
     nudges,
     personal,
     recognition,
+    surveys,
     team,
     verification,
 )
@@ -101,6 +102,11 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ContestJoin: contest_handlers.contest_join,
     c.ContestLeave: contest_handlers.contest_leave,
     c.Leaderboard: contest_handlers.leaderboard,
+    c.SurveyAnswer: surveys.survey_answer,
+    c.SurveySkip: surveys.survey_skip,
+    c.SurveyQuestion: surveys.survey_question,
+    c.MyAnswers: surveys.my_answers,
+    c.DeleteMyAnswers: surveys.delete_my_answers,
 }
 
 #: Commands that only make sense for a person (the CLI operator has no pathway).
@@ -135,5 +141,10 @@ PERSONAL: frozenset[type[c.Command]] = frozenset(
         c.Home,
         c.ContestJoin,
         c.ContestLeave,
+        c.SurveyAnswer,
+        c.SurveySkip,
+        c.SurveyQuestion,
+        c.MyAnswers,
+        c.DeleteMyAnswers,
     }
 )

@@ -25,6 +25,8 @@ class PlanReport:
     written: int = 0
     skipped: int = 0
     celebrations: int = 0
+    #: Comfort-survey questions and reminders written (bot.survey_asking).
+    surveys: int = 0
     errors: list[str] = field(default_factory=list)
 
 
