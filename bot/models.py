@@ -693,6 +693,7 @@ class SurveyRequest(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("person_id", "pathway_id", "phase", name="uq_survey_request"),
         Index("ix_survey_request_status", "status", "tried_at"),
+        Index("ix_survey_request_reminder", "status", "reminded_at", "asked_at"),
         Index("ix_survey_request_phase", "phase", "created_at"),
     )
 

@@ -47,6 +47,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_survey_request_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_survey_request_phase', ['phase', 'created_at'], unique=False)
         batch_op.create_index('ix_survey_request_status', ['status', 'tried_at'], unique=False)
+        batch_op.create_index('ix_survey_request_reminder', ['status', 'reminded_at', 'asked_at'], unique=False)
 
     op.create_table('survey_answer',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -90,6 +91,7 @@ def downgrade() -> None:
 
     op.drop_table('survey_answer')
     with op.batch_alter_table('survey_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_request_reminder')
         batch_op.drop_index('ix_survey_request_status')
         batch_op.drop_index('ix_survey_request_phase')
         batch_op.drop_index(batch_op.f('ix_survey_request_person_id'))
