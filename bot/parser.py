@@ -223,6 +223,11 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ShowMeasures(text=(m.group("text") or "").strip()),
     ),
     (
+        r"(?:survey|comfort|comfort survey) (?:results|report)"
+        r"(?:\s+(?:for\s+)?(?P<text>.+))?",
+        lambda m, _: c.ShowSurveyResults(text=(m.group("text") or "").strip()),
+    ),
+    (
         r"(?:completions import|import completions)",
         lambda m, body: c.ImportCompletions(csv_text=body),
     ),
@@ -437,6 +442,7 @@ VOCABULARY = (
     "completions import",
     "measures",
     "measures import",
+    "survey results",
     "contest",
     "leaderboard",
 )

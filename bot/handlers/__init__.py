@@ -16,6 +16,7 @@ from bot.handlers import (
     nudges,
     personal,
     recognition,
+    survey_results,
     team,
     verification,
 )
@@ -90,6 +91,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ImportErrors: imports.import_errors,
     c.ImportMeasures: measures.import_measures,
     c.ShowMeasures: measures.show_measures,
+    c.ShowSurveyResults: survey_results.show_survey_results,
     c.ContestNew: contest_handlers.contest_new,
     c.ContestCreate: contest_handlers.contest_create,
     c.ContestPropose: contest_handlers.contest_propose,
