@@ -265,12 +265,14 @@ def _read(
     packed = ((team * len(items) + item_code) * len(PHASES) + phase_code) * VALUES + col(
         answer.value
     )
+    # For everyone, read the answers in order and look each person up by id ("+ 0": else
+    # SQLite's planner starts from all the people); for a few teams, start from their
+    # people and find their answers.
+    joined = col(answer.person_id) if team_ids is not None else col(answer.person_id) + 0
     query = (
         select(col(answer.person_id), packed)
         .select_from(answer)
-        # "+ 0": read the answers in order and look each person up by id, not the other
-        # way round (SQLite's planner would start from the people).
-        .join(person, col(person.id) == col(answer.person_id) + 0)
+        .join(person, col(person.id) == joined)
         .where(
             col(answer.item_id).in_([it.id for it in items]),
             col(answer.phase).in_(PHASES),
