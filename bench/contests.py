@@ -35,12 +35,11 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bench.harness import pct
+from bench.harness import own_schema, pct
 from bot import content as content_mod
 from bot import contests
 from bot.clock import FrozenClock
@@ -346,27 +345,8 @@ def main() -> None:
         run(engine, "SQLite", args.runs)
         engine.dispose()
     if args.postgres:
-        # A schema of its own, dropped at the end: nothing else in the database is touched.
-        admin = make_engine(args.postgres)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-        engine = make_engine(args.postgres)
-
-        @event.listens_for(engine, "connect")
-        def _search_path(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute(f'SET search_path TO "{SCHEMA}"')
-            cur.close()
-            dbapi_conn.commit()
-
-        try:
+        with own_schema(args.postgres, SCHEMA) as engine:
             run(engine, "PostgreSQL", args.runs)
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""What the benchmarks share: ports, waiting for a server, CPU time, percentiles."""
+"""What the benchmarks share: ports, waiting for a server, CPU time, percentiles, and a
+PostgreSQL schema of their own."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ import asyncio
 import os
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from sqlalchemy import Engine, event, text
+
+from bot.db import make_engine
 
 
 def free_port() -> int:
@@ -59,3 +66,29 @@ async def start_huddle_run(tmp: str, env: dict[str, str]) -> asyncio.subprocess.
             "HUDDLE_LOG_LEVEL": "WARNING",
         },
     )
+
+
+@contextmanager
+def own_schema(url: str, schema: str) -> Iterator[Engine]:
+    """An engine on PostgreSQL whose every connection works in ``schema``, made empty at
+    the start and dropped at the end: nothing else in the database is touched."""
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f'SET search_path TO "{schema}"')
+        cur.close()
+        dbapi_conn.commit()
+
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -13,6 +13,7 @@ import getpass
 import logging
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -48,6 +49,10 @@ measures_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(measures_app, name="measures")
+survey_app = typer.Typer(
+    help="The comfort surveys: what the numbers say, in aggregate only.", no_args_is_help=True
+)
+app.add_typer(survey_app, name="survey")
 slack_app = typer.Typer(help="Slack: the app manifest.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
 teams_app = typer.Typer(help="Microsoft Teams: the app package.", no_args_is_help=True)
@@ -629,6 +634,66 @@ def measures_show(
     """Each measure month by month, beside the share of each team trained (with each
     figure's n). Association, not proof of effect."""
     _run(c.ShowMeasures(text=" ".join(words or [])), succeed_on=("measures",))
+
+
+@survey_app.command("results")
+def survey_results(
+    team: Annotated[
+        str | None, typer.Option(help="One team (its key or name); otherwise every team.")
+    ] = None,
+    pathway: Annotated[str | None, typer.Option(help="Answers about one pathway.")] = None,
+    topic: Annotated[str | None, typer.Option(help="One topic (its id or title).")] = None,
+    discipline: Annotated[str | None, typer.Option(help="One discipline (nurse, ...).")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="text (as in chat) or csv (the figures as numbers).")
+    ] = "text",
+    out: Annotated[
+        Path | None, typer.Option(help="Write the CSV here (else to the standard output).")
+    ] = None,
+) -> None:
+    """Comfort before training, looking back and after, per topic and item: means, the
+    paired change with its 95% confidence interval, the share up a point or more, and the
+    over-rating gap. Teams where fewer than the minimum group answered are left out of
+    every figure. Exits 1 when there is nothing to show."""
+    from adapters.console import Style, render_all, wants_color
+    from bot.app import App
+    from bot.db import has_schema
+
+    if format not in ("text", "csv"):
+        typer.echo(f"--format is text or csv, not {format}.", err=True)
+        raise typer.Exit(2)
+    words = [
+        f'{name}:"{value}"' if " " in value else f"{name}:{value}"
+        for name, value in (
+            ("team", team),
+            ("pathway", pathway),
+            ("topic", topic),
+            ("discipline", discipline),
+        )
+        if value
+    ]
+    built = _build()
+    assert isinstance(built, App)
+    if not has_schema(built.engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    with contextlib.ExitStack() as stack:
+        target = out
+        if format == "csv" and target is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory())
+            target = Path(folder) / "survey-results.csv"
+        command = c.ShowSurveyResults(
+            text=" ".join(words), csv_to=str(target) if format == "csv" and target else ""
+        )
+        messages = built.bot.run_command(command, _operator())
+        shown = bool(messages) and messages[0].kind == "survey_results"
+        to_stderr = format == "csv" and out is None
+        stream = sys.stderr if to_stderr else sys.stdout
+        typer.echo(render_all(messages, Style(wants_color(stream))).text, err=to_stderr)
+        if shown and target is not None and out is None:
+            sys.stdout.write(target.read_text(encoding="utf-8"))
+    if not shown:
+        raise typer.Exit(1)
 
 
 @contextlib.contextmanager

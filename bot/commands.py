@@ -589,6 +589,21 @@ class ShowMeasures(Command):
 
 
 @dataclass(frozen=True)
+class ShowSurveyResults(Command):
+    """What the comfort surveys say, in aggregate only: the whole organisation's for
+    admins and senior leaders, a champion's own team's. ``text`` may hold ``team:<key>``,
+    ``pathway:<id>``, ``topic:<id>`` and ``discipline:<name>``. For the server operator,
+    ``csv_to`` is a file the figures are also written to (``huddle survey results
+    --format csv``)."""
+
+    text: str = ""
+    csv_to: str = ""
+    needs: ClassVar[Need] = "reporter"
+    read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class ImportErrors(Command):
     """The refused rows of an import again, as a file."""
 

@@ -724,7 +724,8 @@ class SurveyAnswer(SQLModel, table=True):
     __tablename__ = "survey_answer"
     __table_args__ = (
         UniqueConstraint("request_id", "item_id", "phase", name="uq_survey_answer"),
-        # The results read every answer from this index alone (bot.survey_results).
+        # A team's results read its people's answers from this index alone; the whole
+        # organisation's read the table in id order (bot.survey_results).
         Index("ix_survey_answer_item", "item_id", "phase", "person_id", "pathway_id", "value"),
     )
 

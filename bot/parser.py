@@ -244,6 +244,11 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ShowMeasures(text=(m.group("text") or "").strip()),
     ),
     (
+        r"(?:survey|comfort|comfort survey) (?:results|report)"
+        r"(?:\s+(?:for\s+)?(?P<text>.+))?",
+        lambda m, _: c.ShowSurveyResults(text=(m.group("text") or "").strip()),
+    ),
+    (
         r"(?:completions import|import completions)",
         lambda m, body: c.ImportCompletions(csv_text=body),
     ),
@@ -460,6 +465,7 @@ VOCABULARY = (
     "measures import",
     "my answers",
     "delete my answers",
+    "survey results",
     "contest",
     "leaderboard",
 )

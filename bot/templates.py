@@ -158,6 +158,31 @@ _SURVEY_TEMPLATES: dict[str, tuple[str, ...]] = {
     "survey.deleted": ("count",),
     "survey.nothing_to_delete": (),
 }
+#: What the comfort surveys say (bot/handlers/survey_results.py).
+_SURVEY_RESULTS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "survey_results.heading": (),
+    "survey_results.counted": ("scope", "people", "teams", "answers"),
+    "survey_results.counted_team": ("scope", "people", "teams", "answers"),
+    "survey_results.caveat": (),
+    "survey_results.explained": ("method", "minimum"),
+    "survey_results.columns": (),
+    "survey_results.follow_up_column": (),
+    "survey_results.topic_row": (),
+    "survey_results.against_looking_back": ("change", "people"),
+    "survey_results.left_out_teams": ("people", "teams", "minimum"),
+    "survey_results.left_out_no_team": ("people", "minimum"),
+    "survey_results.csv_written": ("path",),
+    "survey_results.organisation": (),
+    "survey_results.of_pathway": ("pathway",),
+    "survey_results.of_topic": ("topic",),
+    "survey_results.of_discipline": ("discipline",),
+    "survey_results.none": ("scope",),
+    "survey_results.too_few": ("scope", "minimum"),
+    "survey_results.all_small": ("scope", "people", "minimum"),
+    "survey_results.no_person": ("text", "minimum"),
+    "survey_results.unknown_topic": ("text", "options"),
+    "survey_results.no_items": (),
+}
 _CONTEST_TEMPLATES: dict[str, tuple[str, ...]] = {
     "contest.usage": (),
     "contest.propose_usage": (),
@@ -796,6 +821,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         # The organisation's measures: imported, and shown beside training
         **_MEASURES_TEMPLATES,
         **_SURVEY_TEMPLATES,
+        # What the comfort surveys say
+        **_SURVEY_RESULTS_TEMPLATES,
         "outbox.summary": ("failed", "pending"),
         # Privacy screen
         "privacy.blocked": ("kinds", "parts", "text"),

@@ -52,6 +52,7 @@ RULES = (
     "bot.scopes",
     "bot.shoutouts",
     "bot.store",
+    "bot.survey_results",
 )
 #: Above planning, below the handlers.
 ABOVE_PLANNING = ("bot.schedule_language", "bot.scheduling", "bot.views")

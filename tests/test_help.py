@@ -49,6 +49,7 @@ SAMPLES = {
     "metric": "active",
     "prize": "a team breakfast",
     "measure": "hospice-referral",
+    "topic": "symptom-management",
 }
 PLACEHOLDER = re.compile(r"<([a-z][a-z ]*)>")
 #: Not something to teach: what the parser answers when nothing matches; and a file sent

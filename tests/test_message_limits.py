@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from slack_sdk.models.blocks import Block
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from adapters.slack.render import MAX_BLOCKS, render
 from adapters.teams.cards import MAX_ACTIONS, MAX_CARD_BYTES, cards_for
@@ -91,6 +91,7 @@ def _commands(session: int) -> Iterator[str]:
         "teams",
         "measures import\n" + _measures(),  # every team's months of every measure
         "measures",
+        "survey results",  # every item and topic, follow-ups, sixty small teams left out
         "measures import\nperiod,team,measure,value,n,source\n"
         + "\n".join(f"2026-10,{LONG} {n},goc-documentation,50,40,EHR" for n in range(300)),
         "team add Another Very Long Team Name For Testing The Limits Of Every Platform",
@@ -169,6 +170,41 @@ def _measures() -> str:
         )
     ]
     return "period,team,measure,value,n,source\n" + "\n".join(rows)
+
+
+def _comfort_answers(chat: FakeChat) -> None:
+    """Every comfort item answered before, after (and looking back) and at the follow-up by
+    all 300, so that the survey results show every topic and item."""
+    now = chat.clock.now()
+    items = list(chat.bot.content.surveys.items)
+    with Session(chat.bot.engine) as s:
+        people = s.exec(select(Person.id).where(col(Person.email).like("person%"))).all()
+        for n, pid in enumerate(people):
+            for phase in ("pre", "post", "follow_up"):
+                request = SurveyRequest(
+                    person_id=pid or 0,
+                    pathway_id="essentials",
+                    phase=phase,
+                    items=",".join(items[:3]),
+                    status="done",
+                    created_at=now,
+                )
+                s.add(request)
+                s.flush()
+                for k, item in enumerate(items):
+                    for kind in (phase, "retro") if phase == "post" else (phase,):
+                        s.add(
+                            SurveyAnswer(
+                                request_id=request.id or 0,
+                                person_id=pid or 0,
+                                pathway_id="essentials",
+                                item_id=item,
+                                phase=kind,
+                                value=1 + (n + k) % 5,
+                                answered_at=now,
+                            )
+                        )
+        s.commit()
 
 
 def _icu(n: int) -> Mention:
@@ -294,6 +330,7 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
     for n in range(40):  # many finish at once: one celebration digest
         chat.person(f"person{n:03d}@example.org").says("done comm-101")
     session = _recognition_and_a_session(chat)
+    _comfort_answers(chat)
 
     answers: list[tuple[str, Message]] = []
     ran: set[type[c.Command]] = set()
@@ -325,6 +362,8 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
     answers += [("(a measures file)", m) for m in reply.messages]
     (shown,) = [m for words, m in answers if words == "measures"]
     assert shown.kind == "measures" and "… +" in text(shown), text(shown)
+    (comfort,) = [m for words, m in answers if words == "survey results"]
+    assert comfort.kind == "survey_results" and "Follow-up" in text(comfort), text(comfort)
     missing = sorted(cls.__name__ for cls in set(HANDLERS) - ran)
     assert missing == [], f"not exercised: {missing}"
 
