@@ -29,7 +29,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text, update
 from sqlmodel import Session, col, func, select
 
 from bench import dataset
@@ -38,7 +38,7 @@ from bot import content as content_mod
 from bot import survey_asking
 from bot.clock import FrozenClock
 from bot.db import make_engine, session_scope, upgrade
-from bot.models import Enrolment, OutboxMessage, SurveyRequest
+from bot.models import Completion, Enrolment, OutboxMessage, SurveyRequest
 from bot.planning import Planner
 from bot.settings import PROJECT_ROOT
 from bot.templates import Templates
@@ -51,8 +51,9 @@ SCHEMA = "huddle_bench_survey_pass"
 
 
 def seed_surveys(engine: Engine, content: content_mod.Content) -> int:
-    """A survey for every enrolment on record: half done, a quarter reminded, a quarter
-    recently asked. Returns how many."""
+    """A survey for every enrolment on record (all made 20 days ago, as are the
+    completions): half done, a quarter reminded, a quarter recently asked. Returns how
+    many."""
     rng = random.Random(3)
     asked = dataset.NOW - timedelta(days=1)
     old = dataset.NOW - timedelta(days=20)
@@ -68,25 +69,30 @@ def seed_surveys(engine: Engine, content: content_mod.Content) -> int:
             rows.append((pid, pathway, "pre", items, "asked", "", old, old, old, old, None))
         else:
             rows.append((pid, pathway, "pre", items, "asked", "", asked, asked, asked, None, None))
-    cols = (
-        "person_id, pathway_id, phase, items, status, reason, created_at, tried_at, asked_at,"
-        " reminded_at, finished_at"
-    )
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if engine.dialect.name == "sqlite":
-            cur.execute("BEGIN")
-            marks = ", ".join("?" for _ in cols.split(","))
-            cur.executemany(f"INSERT INTO survey_request ({cols}) VALUES ({marks})", rows)
-        else:
-            with cur.copy(f"COPY survey_request ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in rows:
-                    copy.write_row(row)
-            cur.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
+    keys = [
+        "person_id",
+        "pathway_id",
+        "phase",
+        "items",
+        "status",
+        "reason",
+        "created_at",
+        "tried_at",
+        "asked_at",
+        "reminded_at",
+        "finished_at",
+    ]
+    with session_scope(engine) as session:
+        # Through SQLAlchemy, so times are stored as Huddle stores them (and compared so).
+        session.execute(
+            update(Enrolment).values(enrolled_at=old),
+            execution_options={"synchronize_session": False},
+        )
+        session.execute(
+            update(Completion).values(completed_at=old, recorded_at=old),
+            execution_options={"synchronize_session": False},
+        )
+        session.execute(insert(SurveyRequest), [dict(zip(keys, row, strict=True)) for row in rows])
     return len(rows)
 
 

@@ -211,12 +211,18 @@ def _request(person_id: int, pathway_id: str, phase: str, items: list[str], now:
 
 def _owe_before(session: Session, content: Content, since: datetime, now: datetime) -> None:
     """A "before" survey for each new enrolment in a pathway with items."""
-    surveyed = [p for p in content.pathways if content.survey_items(p)]
-    new = session.exec(
-        select(Enrolment.person_id, Enrolment.pathway_id).where(
-            col(Enrolment.enrolled_at) > since, col(Enrolment.pathway_id).in_(surveyed)
+    surveyed = {p for p in content.pathways if content.survey_items(p)}
+    # By time alone, so the only index the database can use is the one on enrolled_at
+    # (a pathway filter would tempt it to read every enrolment of those pathways).
+    new = [
+        (pid, pathway)
+        for pid, pathway in session.exec(
+            select(Enrolment.person_id, Enrolment.pathway_id).where(
+                col(Enrolment.enrolled_at) > since
+            )
         )
-    ).all()
+        if pathway in surveyed
+    ]
     for start in range(0, len(new), BATCH):
         chunk = new[start : start + BATCH]
         ids = sorted({pid for pid, _ in chunk})
@@ -243,10 +249,9 @@ def _owe_before(session: Session, content: Content, since: datetime, now: dateti
 def _owe_after(planner: Planner, session: Session, since: datetime, now: datetime) -> None:
     """An "after" survey for each pathway with items that someone has just finished."""
     content = planner.content
+    # No DISTINCT: the database would read the whole table in person order to do it.
     ids = sorted(
-        session.exec(
-            select(Completion.person_id).where(col(Completion.recorded_at) > since).distinct()
-        ).all()
+        set(session.exec(select(Completion.person_id).where(col(Completion.recorded_at) > since)))
     )
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
