@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from adapters.dashboard import Dashboard
 from adapters.xapi import XapiReceiver
 from bot.core import Bot
 from scheduler.delivery import Sender
@@ -85,6 +86,7 @@ def build(bot: Bot, platforms: Platforms) -> web.Application:
         return web.json_response(health)
 
     app.router.add_get("/healthz", healthz)
+    Dashboard(bot).mount(app)
     if platforms.slack is not None and not platforms.slack.settings.socket_mode:
         app.router.add_post("/slack/events", platforms.slack.handle_http)
     if platforms.teams is not None:

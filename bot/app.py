@@ -30,7 +30,11 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     """Load and validate the content, open the database, make the bot."""
     content = content_mod.load(settings.content_dir)
     engine = make_engine(settings.database_url)
-    return App(settings=settings, engine=engine, bot=Bot(content, engine, clock or SystemClock()))
+    return App(
+        settings=settings,
+        engine=engine,
+        bot=Bot(content, engine, clock or SystemClock(), settings.web()),
+    )
 
 
 def people_count(engine: Engine) -> int:

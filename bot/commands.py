@@ -485,6 +485,13 @@ class Rsvp(Command):
 
 
 @dataclass(frozen=True)
+class Dashboard(Command):
+    """A one-time link to the coordinators' dashboard (admins, senior leaders, champions)."""
+
+    needs: ClassVar[Need] = "reporter"
+
+
+@dataclass(frozen=True)
 class SurveyAnswer(Command):
     """One tap on a comfort survey: question ``number`` of survey ``request_id``, answered
     with the point ``value`` of its scale (a change, within the content's hours)."""

@@ -49,6 +49,15 @@ class Actor:
         return self.has("admin")
 
 
+@dataclass(frozen=True)
+class WebAccess:
+    """Where Huddle's web pages are reached (``huddle run``'s public address), and the
+    deployment's own key for signing dashboard links ("": one kept in the database)."""
+
+    public_url: str = "http://localhost:3978"
+    dashboard_key: str = ""
+
+
 #: Work an answer promised, run after its transaction: it returns more to say.
 Job = Callable[[], Sequence[Message | Outgoing]]
 
@@ -74,6 +83,7 @@ class Ctx:
     jobs: list[Job] = field(default_factory=list)
     #: Runs another command for the same person in a transaction of its own (for a job).
     run_command: Callable[[Any], Sequence[Message | Outgoing]] | None = None
+    web: WebAccess = field(default_factory=WebAccess)
 
     # --- time ---------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from bot import commands as c
 from bot import guessing, parser, survey_asking
 from bot.clock import Clock
 from bot.content import Content
-from bot.context import Actor, Ctx, Job, Refused
+from bot.context import Actor, Ctx, Job, Refused, WebAccess
 from bot.db import LOCK_RETRIES, insert_ignore, is_lock_timeout, session_scope
 from bot.guard import reply_note
 from bot.handlers import HANDLERS, PERSONAL
@@ -69,11 +69,15 @@ PRUNE_EVERY = 1000
 class Bot:
     """Huddle's core, independent of any chat platform."""
 
-    def __init__(self, content: Content, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, content: Content, engine: Engine, clock: Clock, web: WebAccess | None = None
+    ) -> None:
         self.content = content
         self.engine = engine
         self.clock = clock
         self.templates = Templates(content.templates)
+        #: Where people open the dashboard, and its link-signing key ("": the database's).
+        self.web = web or WebAccess()
         self._events_seen = 0
 
     # --- the way in ---------------------------------------------------------------------
@@ -177,6 +181,21 @@ class Bot:
         jobs: list[Job] = []
         with session_scope(self.engine, write=not command.read_only) as session:
             answers = list(self._run(session, actor, command, progress=progress, jobs=jobs))
+        if jobs:
+            answers += self._later(jobs, None, type(command).__name__)()
+        return [a.message if isinstance(a, Outgoing) else a for a in answers]
+
+    def run_for_person(self, person_id: int, text: str) -> list[Message]:
+        """Run typed words for a person on the roster who is not in a chat (the dashboard):
+        the same parser, role checks, handlers and audit trail as chat."""
+        command = parser.parse(text)
+        with session_scope(self.engine, write=not command.read_only) as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                return [self._say("unknown_person", **self._contact())]
+            actor = Actor(label=person.email, roles=roles_of(session, person_id), person=person)
+            jobs: list[Job] = []
+            answers = list(self._run(session, actor, command, jobs=jobs))
         if jobs:
             answers += self._later(jobs, None, type(command).__name__)()
         return [a.message if isinstance(a, Outgoing) else a for a in answers]
@@ -517,6 +536,7 @@ class Bot:
             engine=self.engine,
             jobs=jobs if jobs is not None else [],
             run_command=run_command,
+            web=self.web,
         )
         if isinstance(command, c.Unknown) and incoming is not None:
             # The second stage: words the exact grammar did not take, matched against the

@@ -15,10 +15,12 @@ renderer turns into its own syntax, escaping for its platform as it goes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 _SPECIAL = "\\*_[]`"
+_UNESCAPE = re.compile(r"\\(.)")
 
 #: Link targets that are not web addresses: ``[Ana](mention:U123)`` mentions a
 #: person by their id on the platform the message goes to; ``[#icu](channel:C1)``
@@ -131,9 +133,10 @@ def _inline(text: str, bold: bool, italic: bool) -> list[Span]:
                 if url_end > close + 2:
                     flush()
                     label = "".join(s.text for s in _inline(text[i + 1 : close], bold, italic))
-                    spans.append(
-                        Span(label, bold=bold, italic=italic, url=text[close + 2 : url_end].strip())
-                    )
+                    # A value put into a link's target was escaped like any value: the
+                    # target is the address as given, backslashes and all taken off.
+                    target = _UNESCAPE.sub(r"\1", text[close + 2 : url_end].strip())
+                    spans.append(Span(label, bold=bold, italic=italic, url=target))
                     i = url_end + 1
                     continue
         buf.append(ch)

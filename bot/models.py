@@ -749,3 +749,43 @@ class PlannerMark(SQLModel, table=True):
     at: datetime
     #: When the pass first ran: nothing recorded before it is read, overlap or not.
     began: datetime
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time sign-in link to the coordinators' dashboard, sent in chat to one person
+    for one role. The link carries ``nonce`` signed; it works once (``used_at``), within
+    its minutes, and only while the person still holds the role."""
+
+    __tablename__ = "dashboard_link"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=32)
+    issued_at: datetime
+    used_at: datetime | None = None
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in dashboard session. Only the SHA-256 of the cookie's value is kept, so
+    the table cannot be used to sign in; ``csrf`` must come with every write."""
+
+    __tablename__ = "dashboard_session"
+
+    key_hash: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=32)
+    csrf: str = Field(max_length=64)
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+
+
+class AppSecret(SQLModel, table=True):
+    """A secret made once and shared by every replica through the database (the key that
+    signs dashboard links, unless the deployment sets its own)."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=128)
+    created_at: datetime

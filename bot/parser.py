@@ -185,7 +185,11 @@ _RULES: list[tuple[str, Builder]] = [
         r"(?:settings|preferences|prefs|my settings|show (?:my )?settings)",
         lambda m, _: c.ShowSettings(),
     ),
-    (r"(?:home|dashboard|overview)", lambda m, _: c.Home()),
+    (
+        r"(?:dashboard|open (?:the )?dashboard|dashboard link|web dashboard)",
+        lambda m, _: c.Dashboard(),
+    ),
+    (r"(?:home|overview)", lambda m, _: c.Home()),
     (r"(?:nudge|nudges|schedule) (?:new|form)", lambda m, _: c.NudgeNew()),
     (r"(?:nudge list|nudges|list nudges|schedules|nudge ls)", lambda m, _: c.NudgeList()),
     (
@@ -464,6 +468,7 @@ VOCABULARY = (
     "measures",
     "measures import",
     "my answers",
+    "dashboard",
     "delete my answers",
     "survey results",
     "contest",

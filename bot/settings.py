@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.context import WebAccess
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,6 +41,16 @@ class Settings(BaseSettings):
     port: int = Field(default=3978, ge=1, le=65535)
     #: The largest body POST /xapi/statements takes (413 past it).
     xapi_max_body_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
+    #: Where people reach ``huddle run`` (the dashboard's links start with it); default:
+    #: this machine on ``port``.
+    public_url: str = ""
+    #: The key that signs dashboard links; unset, one is made and kept in the database
+    #: (the same for every replica).
+    dashboard_key: str = ""
+
+    def web(self) -> WebAccess:
+        url = (self.public_url or f"http://localhost:{self.port}").rstrip("/")
+        return WebAccess(public_url=url, dashboard_key=self.dashboard_key)
 
     @field_validator("database_url")
     @classmethod

@@ -124,6 +124,11 @@ _MEASURES_TEMPLATES: dict[str, tuple[str, ...]] = {
     "measures.unknown": ("text", "options"),
     "measures.small_team": ("team", "minimum"),
 }
+_DASHBOARD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "dashboard.link": ("url", "minutes", "role", "hours"),
+    "dashboard.operator": (),
+    "dashboard.not_for_you": (),
+}
 _SURVEY_OPENING = ("pathway", "count", "minimum")
 _SURVEY_TEMPLATES: dict[str, tuple[str, ...]] = {
     "survey.opening_pre": _SURVEY_OPENING,
@@ -821,6 +826,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         # The organisation's measures: imported, and shown beside training
         **_MEASURES_TEMPLATES,
         **_SURVEY_TEMPLATES,
+        **_DASHBOARD_TEMPLATES,
         # What the comfort surveys say
         **_SURVEY_RESULTS_TEMPLATES,
         "outbox.summary": ("failed", "pending"),

@@ -275,6 +275,7 @@ def _survey_commands(chat: FakeChat) -> list[str]:
         first = requests[1].id
     return [
         "my answers",
+        "dashboard",
         f"survey question {first} 1",
         f"survey answer {first} 1 2",
         f"survey skip {first}",

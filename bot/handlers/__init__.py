@@ -10,6 +10,7 @@ from bot.context import Ctx
 from bot.handlers import (
     admin,
     attendance,
+    dashboard,
     imports,
     learner,
     measures,
@@ -104,6 +105,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ContestJoin: contest_handlers.contest_join,
     c.ContestLeave: contest_handlers.contest_leave,
     c.Leaderboard: contest_handlers.leaderboard,
+    c.Dashboard: dashboard.dashboard,
     c.SurveyAnswer: surveys.survey_answer,
     c.SurveySkip: surveys.survey_skip,
     c.SurveyQuestion: surveys.survey_question,

@@ -1,0 +1,235 @@
+"""The coordinators' dashboard: server-rendered pages on ``huddle run``, no passwords.
+
+- ``GET /dashboard/login?t=…`` shows a page with one button; only ``POST
+  /dashboard/login`` spends the link (chat apps fetch links to preview them, and a
+  preview must not use up someone's one-time link). It starts a session: an HttpOnly,
+  Secure, SameSite=Strict cookie (``bot.dashboard_access``).
+- ``GET /dashboard?view=report&team=…`` shows a view: the same answers as chat, run for
+  the signed-in person through the same parser, role checks and handlers
+  (``Bot.run_for_person``), so a champion sees their own team only, and an admin action
+  is audited exactly as in chat. Filters are words added to the command (``team:icu``).
+- ``POST /dashboard/do`` runs a button's or a form's words, with the session's CSRF token.
+- ``POST /dashboard/logout`` ends the session.
+
+No asset comes from another site (a strict Content-Security-Policy says so), pages work
+without JavaScript, fit a 360 px screen and print cleanly. No link token is ever logged
+(``huddle run`` keeps no access log; this module logs no URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlmodel import select
+
+from adapters.html import message_html
+from bot import dashboard_access as access
+from bot.core import Bot
+from bot.db import session_scope
+from bot.messages import Message
+from bot.models import Team
+
+log = logging.getLogger("huddle.dashboard")
+
+COOKIE = "huddle_dashboard"
+MAX_FORM = 64 * 1024
+
+
+@dataclass(frozen=True)
+class View:
+    key: str
+    label: str
+    words: str
+    #: The roles that see it in the menu (the command's own check still applies).
+    roles: tuple[str, ...] = access.ROLES
+    filters: bool = False
+
+
+VIEWS = (
+    View("report", "Report", "report", filters=True),
+    View("schedules", "Schedules", "nudge list"),
+    View("verify", "To verify", "verify", roles=("admin", "champion")),
+    View("contests", "Contests", "contest list"),
+    View("comfort", "Comfort", "survey results", filters=True),
+    View("measures", "Measures", "measures"),
+    View("audit", "Audit trail", "audit", roles=("admin",)),
+)
+_BY_KEY = {v.key: v for v in VIEWS}
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class Dashboard:
+    """The dashboard's routes for one bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.pages = Environment(
+            loader=PackageLoader("adapters", "dashboard_pages"),
+            autoescape=select_autoescape(["html"]),
+        )
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/dashboard/login", self.login_page)
+        app.router.add_post("/dashboard/login", self.login)
+        app.router.add_get("/dashboard", self.view)
+        app.router.add_post("/dashboard/do", self.do)
+        app.router.add_post("/dashboard/logout", self.logout)
+
+    # --- signing in ---------------------------------------------------------------------
+
+    async def login_page(self, request: web.Request) -> web.Response:
+        token = request.query.get("t", "")
+        if not token:
+            return self._page("refused.html", status=400, why="missing")
+        return self._page("login.html", token=token)
+
+    async def login(self, request: web.Request) -> web.Response:
+        form = await _form(request)
+        if form is None:
+            return self._page("refused.html", status=413, why="large")
+        token = str(form.get("t", ""))
+
+        def redeem() -> tuple[str, access.Signed]:
+            with session_scope(self.bot.engine, write=True) as session:
+                key = access.signing_key(session, self.bot.web.dashboard_key, self.bot.clock.now())
+                return access.redeem(session, token, key, self.bot.clock.now())
+
+        try:
+            cookie, signed = await asyncio.to_thread(redeem)
+        except access.LinkRefused as refused:
+            log.info("dashboard link refused: %s", refused.why)
+            return self._page("refused.html", status=403, why=refused.why)
+        log.info("dashboard session started for person %s as %s", signed.person_id, signed.role)
+        response = web.Response(status=303, headers={"Location": "/dashboard"})
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            httponly=True,
+            secure=True,
+            samesite="Strict",
+            path="/dashboard",
+        )
+        response.headers.update(HEADERS)
+        return response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        signed = await self._signed(request)
+        form = await _form(request)
+        if signed is None or form is None or not access.csrf_ok(signed, str(form.get("csrf"))):
+            return self._page("refused.html", status=403, why="csrf")
+        cookie = request.cookies.get(COOKIE, "")
+
+        def end() -> None:
+            with session_scope(self.bot.engine, write=True) as session:
+                access.end(session, cookie, self.bot.clock.now())
+
+        await asyncio.to_thread(end)
+        response = self._page("refused.html", why="signed_out")
+        response.del_cookie(COOKIE, path="/dashboard")
+        return response
+
+    async def _signed(self, request: web.Request) -> access.Signed | None:
+        cookie = request.cookies.get(COOKIE, "")
+        if not cookie:
+            return None
+
+        def find() -> access.Signed | None:
+            with session_scope(self.bot.engine, write=True) as session:
+                return access.session_for(session, cookie, self.bot.clock.now())
+
+        return await asyncio.to_thread(find)
+
+    # --- pages --------------------------------------------------------------------------
+
+    async def view(self, request: web.Request) -> web.Response:
+        signed = await self._signed(request)
+        if signed is None:
+            return self._page("refused.html", status=401, why="session")
+        chosen = _BY_KEY.get(request.query.get("view", "report"), VIEWS[0])
+        words = chosen.words
+        filters = {k: request.query.get(k, "").strip() for k in ("team", "discipline", "pathway")}
+        if chosen.filters:
+            words += "".join(
+                f' {k}:"{v}"' if " " in v else f" {k}:{v}" for k, v in filters.items() if v
+            )
+        answers = await asyncio.to_thread(self.bot.run_for_person, signed.person_id, words)
+        return self._answers(signed, chosen, answers, filters)
+
+    async def do(self, request: web.Request) -> web.Response:
+        signed = await self._signed(request)
+        if signed is None:
+            return self._page("refused.html", status=401, why="session")
+        form = await _form(request)
+        if form is None:
+            return self._page("refused.html", status=413, why="large")
+        if not access.csrf_ok(signed, str(form.get("csrf", ""))):
+            log.warning("dashboard write without a valid CSRF token refused")
+            return self._page("refused.html", status=403, why="csrf")
+        words = str(form.get("command", "")).strip()
+        if "form" in form:  # a form: its command with each {field} filled in
+            words = str(form["form"])
+            for key, value in form.items():
+                if key.startswith("field."):
+                    words = words.replace("{" + key[6:] + "}", " ".join(str(value).split()))
+        if not words or "\n" in words:
+            return self._page("refused.html", status=400, why="words")
+        answers = await asyncio.to_thread(self.bot.run_for_person, signed.person_id, words)
+        return self._answers(signed, None, answers, {})
+
+    def _answers(
+        self,
+        signed: access.Signed,
+        chosen: View | None,
+        answers: list[Message],
+        filters: dict[str, str],
+    ) -> web.Response:
+        teams = self._teams(signed)
+        return self._page(
+            "view.html",
+            signed=signed,
+            views=[v for v in VIEWS if signed.role in v.roles],
+            chosen=chosen,
+            filters=filters,
+            teams=teams,
+            answers=[message_html(m, "/dashboard/do", signed.csrf) for m in answers],
+        )
+
+    def _teams(self, signed: access.Signed) -> list[tuple[str, str]]:
+        """The teams a filter may name: every team for admins and senior leaders, one's own
+        for a champion."""
+        with session_scope(self.bot.engine) as session:
+            query = select(Team).order_by(Team.name)
+            if signed.role == "champion":
+                query = query.where(Team.id == (signed.team_id or 0))
+            return [(t.key, t.name) for t in session.exec(query)]
+
+    def _page(self, name: str, status: int = 200, **values: Any) -> web.Response:
+        html = self.pages.get_template(name).render(
+            initiative=self.bot.content.initiative, **values
+        )
+        return web.Response(
+            text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
+        )
+
+
+async def _form(request: web.Request) -> dict[str, Any] | None:
+    """The posted form, or None when it is larger than any dashboard form can be."""
+    if request.content_length is not None and request.content_length > MAX_FORM:
+        return None
+    try:
+        return dict(await request.post())
+    except ValueError:
+        return {}

@@ -1,0 +1,203 @@
+"""The coordinators' dashboard over real HTTP (``huddle run``'s aiohttp app): a one-time
+link from chat, the session it starts, the views run as the signed-in person, and every
+way in that must fail: an expired link, a reused one, a tampered one, a champion asking
+for another team, a write without its CSRF token, a role revoked under a session."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from html import unescape
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest_asyncio
+from aiohttp.test_utils import TestServer
+from sqlmodel import Session, select
+
+from adapters.server import Platforms, build
+from bot import markup
+from bot.core import Bot
+from bot.messages import Text
+from bot.models import AuditEntry, Schedule
+from tests.fakechat import FakeChat
+from tests.nudging import BEN, CARLA, HANA, SAM, schedule
+
+
+@pytest_asyncio.fixture
+async def server(bot: Bot) -> AsyncIterator[TestServer]:
+    FakeChat(bot, bot.clock).load_sample_roster()  # type: ignore[arg-type]
+    test_server = TestServer(build(bot, Platforms()))
+    await test_server.start_server()
+    bot.web = type(bot.web)(public_url=str(test_server.make_url("")).rstrip("/"))
+    try:
+        yield test_server
+    finally:
+        await test_server.close()
+
+
+def _client(server: TestServer) -> aiohttp.ClientSession:
+    # The cookie is Secure: this local test origin is treated as a secure one, as
+    # browsers treat http://localhost.
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[server.make_url("")])
+    return aiohttp.ClientSession(cookie_jar=jar)
+
+
+def _link(bot: Bot, email: str) -> str:
+    chat = FakeChat(bot, bot.clock)  # type: ignore[arg-type]
+    reply = chat.person(email).says("dashboard")
+    found = [
+        span.url
+        for block in reply.messages[0].blocks
+        if isinstance(block, Text)
+        for line in markup.parse(block.markdown)
+        for span in line.spans
+        if span.url and "/dashboard/login?t=" in span.url
+    ]
+    assert found, reply.text
+    return found[0]
+
+
+async def _sign_in(client: aiohttp.ClientSession, link: str) -> aiohttp.ClientResponse:
+    token = parse_qs(urlsplit(link).query)["t"][0]
+    async with client.get(link) as page:
+        assert page.status == 200
+        assert "Open the dashboard" in await page.text()
+    base = link.split("/dashboard", 1)[0]
+    return await client.post(f"{base}/dashboard/login", data={"t": token}, allow_redirects=False)
+
+
+async def _page(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    async with client.get(url) as response:
+        return response.status, unescape(await response.text())
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+async def test_a_link_from_chat_signs_in_once_and_shows_the_report(
+    server: TestServer, bot: Bot
+) -> None:
+    link = _link(bot, SAM)
+    assert link.startswith(str(server.make_url("/dashboard/login?t=")))
+    async with _client(server) as client:
+        # A preview (a GET) does not spend the link.
+        async with client.get(link) as preview:
+            assert preview.status == 200
+        signed = await _sign_in(client, link)
+        assert signed.status == 303 and signed.headers["Location"] == "/dashboard"
+        cookie = signed.headers["Set-Cookie"]
+        for part in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/dashboard"):
+            assert part in cookie, cookie
+        status, html = await _page(client, str(server.make_url("/dashboard")))
+        assert status == 200
+        assert "Signed in as Sam Okafor (admin)" in html
+        assert "ICU" in html and "Oncology Clinic" in html  # every team, for an admin
+        assert (
+            "default-src 'none'"
+            in (await client.get(server.make_url("/dashboard"))).headers["Content-Security-Policy"]
+        )
+        assert not re.search(r'(src|href)="https?://(?!127\.0\.0\.1)', html)  # nothing fetched
+    async with _client(server) as other:
+        again = await _sign_in(other, link)
+        assert again.status == 403
+        assert "used already" in await again.text()
+
+
+async def test_an_expired_or_tampered_link_is_refused(server: TestServer, bot: Bot) -> None:
+    link = _link(bot, SAM)
+    bot.clock.set(bot.clock.now() + timedelta(minutes=16))  # type: ignore[attr-defined]
+    async with _client(server) as client:
+        expired = await _sign_in(client, link)
+        assert expired.status == 403 and "15 minutes" in await expired.text()
+        fresh = _link(bot, SAM)
+        tampered = fresh[:-3] + ("AAA" if not fresh.endswith("AAA") else "BBB")
+        refused = await _sign_in(client, tampered)
+        assert refused.status == 403 and "isn't a link Huddle made" in await refused.text()
+        status, html = await _page(client, str(server.make_url("/dashboard")))
+        assert status == 401 and "sign in again" in html
+
+
+async def test_a_clinician_gets_no_link(server: TestServer, bot: Bot) -> None:
+    reply = FakeChat(bot, bot.clock).person(CARLA).says("dashboard")  # type: ignore[arg-type]
+    assert "/dashboard/login" not in str(reply.messages)
+    assert "admins, senior leaders and champions" in reply.text or "role" in reply.text
+
+
+async def test_a_champion_sees_their_own_team_only(server: TestServer, bot: Bot) -> None:
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, BEN))).status == 303
+        status, html = await _page(client, str(server.make_url("/dashboard?view=report")))
+        assert status == 200 and "(champion)" in html
+        assert "Ana Ruiz" in html  # Ben's team, ICU, person by person
+        assert "Ella Grant" not in html
+        # Another team's page: the command's own check answers, not the page.
+        status, html = await _page(
+            client, str(server.make_url("/dashboard?view=report&team=oncology"))
+        )
+        assert "Ella Grant" not in html and "your own team" in html, html
+        assert 'value="oncology"' not in html  # not offered as a filter either
+
+
+async def test_pausing_a_schedule_needs_the_csrf_token_and_is_audited(
+    server: TestServer, bot: Bot
+) -> None:
+    sid = schedule(FakeChat(bot, bot.clock), "next-course to team:icu every monday 09:00")  # type: ignore[arg-type]
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        status, html = await _page(client, str(server.make_url("/dashboard?view=schedules")))
+        assert status == 200 and f"#{sid}" in html
+        csrf = _csrf(html)
+        do = str(server.make_url("/dashboard/do"))
+        async with client.post(do, data={"command": f"nudge pause {sid}"}) as missing:
+            assert missing.status == 403
+        async with client.post(do, data={"command": f"nudge pause {sid}", "csrf": "x"}) as bad:
+            assert bad.status == 403
+        assert _status(bot, sid) == "active"
+        async with client.post(do, data={"command": f"nudge pause {sid}", "csrf": csrf}) as ok:
+            assert ok.status == 200
+            assert f"Schedule #{sid} is paused" in re.sub(r"<[^>]+>", "", await ok.text())
+    assert _status(bot, sid) == "paused"
+    with Session(bot.engine) as s:
+        trail = [(a.actor, a.action) for a in s.exec(select(AuditEntry))]
+    assert (SAM, "nudge.pause") in trail, trail
+
+
+async def test_revoking_the_role_ends_the_session(server: TestServer, bot: Bot) -> None:
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, HANA))).status == 303
+        assert (await _page(client, str(server.make_url("/dashboard"))))[0] == 200
+        reply = FakeChat(bot, bot.clock).person(SAM).says(f"revoke {HANA} senior leader")  # type: ignore[arg-type]
+        assert "Revoked" in reply.text or "no longer" in reply.text, reply.text
+        status, html = await _page(client, str(server.make_url("/dashboard")))
+        assert status == 401 and "sign in again" in html
+
+
+async def test_a_session_ends_after_eight_idle_hours_and_on_signing_out(
+    server: TestServer, bot: Bot
+) -> None:
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        _, html = await _page(client, str(server.make_url("/dashboard")))
+        clock: Any = bot.clock
+        clock.set(clock.now() + timedelta(hours=7, minutes=59))
+        assert (await _page(client, str(server.make_url("/dashboard"))))[0] == 200
+        clock.set(clock.now() + timedelta(hours=8, minutes=1))
+        assert (await _page(client, str(server.make_url("/dashboard"))))[0] == 401
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        _, html = await _page(client, str(server.make_url("/dashboard")))
+        out = await client.post(server.make_url("/dashboard/logout"), data={"csrf": _csrf(html)})
+        assert out.status == 200 and "Signed out" in await out.text()
+        assert (await _page(client, str(server.make_url("/dashboard"))))[0] == 401
+
+
+def _status(bot: Bot, sid: int) -> str:
+    with Session(bot.engine) as s:
+        found = s.get(Schedule, sid)
+        assert found is not None
+        return found.status
