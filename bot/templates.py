@@ -708,6 +708,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "button.pause": (),
         "button.report": (),
         "button.rsvp": (),
+        "button.nudge_pause": ("number",),
+        "button.nudge_resume": ("number",),
         "case.heading": ("title",),
         "case.body": ("vignette", "topic"),
         "case.questions": ("items",),

@@ -147,6 +147,10 @@ def _meeting_hint(ctx: Ctx, schedule: Schedule) -> list[Message]:
     return [ctx.say("nudge.meeting_missing", teams=", ".join(missing))] if missing else []
 
 
+#: Schedules with a pause or resume button in the list.
+MAX_TAPS = 10
+
+
 def nudge_list(ctx: Ctx, cmd: c.NudgeList) -> list[Message]:
     """The schedules (a champion sees their own team's)."""
     schedules = list(ctx.session.exec(scheduling.visible(ctx).order_by(col(Schedule.id))))
@@ -165,15 +169,22 @@ def nudge_list(ctx: Ctx, cmd: c.NudgeList) -> list[Message]:
         for s in schedules
     )
     columns = tuple(ctx.plain("nudge.list_columns").split("|"))
-    return [
-        ctx.message(
-            "nudge.list",
-            [
-                Heading(ctx.plain("nudge.list_heading", count=len(rows))),
-                Table(columns, rows[:40], more=max(0, len(rows) - 40)),
-            ],
-        )
+    # Pause or resume in one tap, for the first few that can be (the chat's row of buttons
+    # and the dashboard's both; every other one by its words).
+    taps = [
+        ctx.button("button.nudge_pause", f"nudge pause {s.id}", number=s.id or 0)
+        if s.status == "active"
+        else ctx.button("button.nudge_resume", f"nudge resume {s.id}", number=s.id or 0)
+        for s in schedules
+        if s.status in ("active", "paused")
+    ][:MAX_TAPS]
+    blocks: list[Block] = [
+        Heading(ctx.plain("nudge.list_heading", count=len(rows))),
+        Table(columns, rows[:40], more=max(0, len(rows) - 40)),
     ]
+    if taps:
+        blocks.append(ctx.actions(*taps))
+    return [ctx.message("nudge.list", blocks)]
 
 
 #: How long a paused schedule's queued messages are held (until it is resumed).
