@@ -1,0 +1,1 @@
+"""The report's printable forms and charts (placeholder, filled below)."""
