@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal, get_args
@@ -64,6 +65,9 @@ PHASES = (
     ("after", "After", drawing.BLUE, "D"),
 )
 SUBTLE = "#4b5563"
+#: rc_context changes matplotlib's global settings while an SVG is saved: one at a time,
+#: so a chart drawn on another worker thread never sees another's settings restored.
+_SVG_SETTINGS = threading.Lock()
 
 
 def png(report: Report, which: Which) -> bytes:
@@ -77,7 +81,10 @@ def svg(report: Report, which: Which) -> str:
 
     drawn = _draw(report, which)
     out = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"huddle-{which}"}):
+    with (
+        _SVG_SETTINGS,
+        matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"huddle-{which}"}),
+    ):
         drawn.savefig(
             out,
             format="svg",
