@@ -10,17 +10,17 @@ inside a Teams card as a ``data:`` URI. The same chart drawn again is served fro
 from __future__ import annotations
 
 import base64
-import io
 from functools import lru_cache
 
+from adapters import drawing
 from bot.messages import Chart
 
 WIDTH_PX = 800
 MAX_HEIGHT_PX = 1024
 DPI = 100
 ACCENT = "#2f6fde"
-MUTED = "#b9c3d3"
-TEXT = "#1f2937"
+MUTED = drawing.MUTED
+TEXT = drawing.TEXT
 #: Teams cards are kept under 20 KB: an image bigger than this goes as text bars instead.
 MAX_DATA_URI = 15_000
 
@@ -28,18 +28,10 @@ MAX_DATA_URI = 15_000
 @lru_cache(maxsize=256)
 def png(chart: Chart) -> bytes:
     """The chart as PNG bytes."""
-    # matplotlib is imported here, not with this module: only posting a chart needs it,
-    # and importing it costs about half a second at start-up.
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-    from PIL import Image
-
     bars = chart.bars or ()
     rows = max(1, len(bars))
     height_px = min(MAX_HEIGHT_PX, 90 + 34 * rows)
-    figure = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI)
+    figure = drawing.figure(WIDTH_PX / DPI, height_px / DPI, DPI)
     axes = figure.add_axes((0.32, 8 / height_px, 0.60, 1 - 60 / height_px))
     positions = list(range(rows))[::-1]
     values = [b.value for b in bars] or [0.0]
@@ -69,13 +61,7 @@ def png(chart: Chart) -> bytes:
     axes.spines["left"].set_color(MUTED)
     axes.tick_params(axis="y", length=0)
     figure.suptitle(chart.title[:80], x=0.02, ha="left", fontsize=12, color=TEXT)
-    raw = io.BytesIO()
-    figure.savefig(raw, format="png", dpi=DPI, facecolor="white")
-    image = Image.open(io.BytesIO(raw.getvalue())).convert("RGB")
-    small = image.quantize(colors=16)
-    out = io.BytesIO()
-    small.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return drawing.png(figure, DPI, colours=16)
 
 
 def data_uri(chart: Chart) -> str | None:

@@ -1,0 +1,128 @@
+"""The one-page report as HTML (Jinja2, autoescaped) and as PDF (WeasyPrint, from the
+same HTML).
+
+The page is the template ``templates/report.html``: the headline number, the three
+charts inline as SVG, every section's table, and the date, scope, period and data source.
+It fetches nothing: its styles are in the page, the charts are inline, and the PDF is made
+with a URL fetcher that refuses every URL (hospitals block other sites, and a report must
+not call out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from adapters.report import charts
+from bot.report_data import Cell, ColumnKind, Report
+
+PageSize = Literal["A4", "letter"]
+#: Written where a figure is not shown.
+MISSING = "–"
+
+
+def cell(value: Cell, kind: ColumnKind) -> str:
+    """A cell as the page writes it: shares as percentages, whole numbers with thousands
+    separators, other numbers to two places, dates as "2 Dec 2026", None as "–"."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "share" and isinstance(value, int | float):
+        return f"{value:.0%}"
+    if kind == "int" and isinstance(value, int | float):
+        return f"{round(value):,}"
+    if kind == "number" and isinstance(value, int | float):
+        return f"{value:,.2f}"
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    title: str
+    svg: Markup
+
+
+@dataclass(frozen=True)
+class _Table:
+    key: str
+    title: str
+    headings: tuple[tuple[str, str], ...]
+    rows: list[list[tuple[str, str]]]
+    notes: tuple[str, ...]
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("adapters.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _when(moment: datetime) -> str:
+    text = f"{charts.day(moment)}, {moment:%H:%M}"
+    zone = moment.tzname()
+    return f"{text} {zone}" if zone else text
+
+
+def render_html(report: Report) -> str:
+    """The report as one HTML page (UTF-8, no external assets)."""
+    figures = [
+        _Figure(
+            title=charts.title(report, which),
+            # Drawn by matplotlib, which escapes every text it writes into the SVG.
+            svg=Markup(charts.inline_svg(charts.svg(report, which), f"chart-{which}")),  # noqa: S704
+        )
+        for which in charts.CHARTS
+    ]
+    tables = [
+        _Table(
+            key=section.key,
+            title=section.title,
+            headings=tuple((c.label, c.kind) for c in section.columns),
+            rows=[
+                [(cell(v, c.kind), c.kind) for c, v in zip(section.columns, row, strict=False)]
+                for row in section.rows
+            ],
+            notes=section.notes,
+        )
+        for section in report.sections
+    ]
+    period = report.period
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            report=report,
+            headline_share=f"{report.headline.share:.0%}",
+            headline_n=f"{report.headline.n:,}",
+            target=f"{report.target:.0%}",
+            period_dates=f"{charts.day(period.start)} – {charts.day(period.end)}",
+            generated=_when(report.generated_at),
+            figures=figures,
+            tables=tables,
+        )
+    )
+
+
+def render_pdf(report: Report, page_size: PageSize = "A4") -> bytes:
+    """The report as PDF, from :func:`render_html`, on A4 or US Letter paper."""
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+    refuse_all = URLFetcher(allowed_protocols=(), fail_on_errors=True)
+    page = HTML(string=render_html(report), url_fetcher=refuse_all)
+    size = CSS(string=f"@page {{ size: {page_size}; }}", url_fetcher=refuse_all)
+    pdf: bytes = page.write_pdf(stylesheets=[size])
+    return pdf
