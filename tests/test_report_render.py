@@ -304,3 +304,9 @@ def test_cells_are_written_for_their_kind() -> None:
     assert cell(3.14159, "number") == "3.14"
     assert cell(date(2026, 1, 5), "date") == "5 Jan 2026"
     assert cell("ICU", "text") == "ICU"
+
+
+def test_the_printed_page_keeps_the_top_of_long_tables_and_says_how_many_more() -> None:
+    shown = render_html(report(), max_rows=1)
+    assert "more rows: the Excel and CSV files have every row" in shown
+    assert "more rows" not in render_html(report())

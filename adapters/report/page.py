@@ -57,6 +57,8 @@ class _Table:
     headings: tuple[tuple[str, str], ...]
     rows: list[list[tuple[str, str]]]
     notes: tuple[str, ...]
+    #: Rows left out for length (the Excel file and the CSV have every row).
+    more: int = 0
 
 
 @cache
@@ -76,8 +78,14 @@ def _when(moment: datetime) -> str:
     return f"{text} {zone}" if zone else text
 
 
-def render_html(report: Report) -> str:
-    """The report as one HTML page (UTF-8, no external assets)."""
+#: Rows of each table in the printed report: a committee pack reads the top of each table
+#: and the files carry every row (a PDF of thousands of rows takes WeasyPrint minutes).
+PDF_ROWS = 25
+
+
+def render_html(report: Report, max_rows: int | None = None) -> str:
+    """The report as one HTML page (UTF-8, no external assets); ``max_rows``: at most so
+    many rows of each table, with a note of how many more the files hold."""
     figures = [
         _Figure(
             title=charts.title(report, which),
@@ -93,9 +101,10 @@ def render_html(report: Report) -> str:
             headings=tuple((c.label, c.kind) for c in section.columns),
             rows=[
                 [(cell(v, c.kind), c.kind) for c, v in zip(section.columns, row, strict=False)]
-                for row in section.rows
+                for row in section.rows[:max_rows]
             ],
             notes=section.notes,
+            more=max(0, len(section.rows) - max_rows) if max_rows is not None else 0,
         )
         for section in report.sections
     ]
@@ -116,13 +125,16 @@ def render_html(report: Report) -> str:
     )
 
 
-def render_pdf(report: Report, page_size: PageSize = "A4") -> bytes:
-    """The report as PDF, from :func:`render_html`, on A4 or US Letter paper."""
+def render_pdf(
+    report: Report, page_size: PageSize = "A4", max_rows: int | None = PDF_ROWS
+) -> bytes:
+    """The report as PDF, from :func:`render_html` (the first ``max_rows`` rows of each
+    table), on A4 or US Letter paper."""
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher
 
     refuse_all = URLFetcher(allowed_protocols=(), fail_on_errors=True)
-    page = HTML(string=render_html(report), url_fetcher=refuse_all)
+    page = HTML(string=render_html(report, max_rows), url_fetcher=refuse_all)
     size = CSS(string=f"@page {{ size: {page_size}; }}", url_fetcher=refuse_all)
     pdf: bytes = page.write_pdf(stylesheets=[size])
     return pdf
