@@ -6,14 +6,23 @@ recomputed. Then the Excel and CSV files, the chat answers per role, and the CLI
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import reports
+from bot.clock import FrozenClock
 from bot.content import Content
+from bot.core import Bot
+from bot.db import make_engine
+from bot.messages import Attachment
 from bot.models import (
     Attendance,
     Completion,
@@ -28,7 +37,10 @@ from bot.models import (
     Team,
 )
 from bot.report_data import Period, Report
+from bot.report_files import to_csv, to_xlsx
 from bot.reports import PeriodError, parse_period
+from tests.fakechat import FakeChat
+from tests.test_cli import huddle
 from tests.test_survey_results import Answers
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # the conftest clock
@@ -403,3 +415,196 @@ def test_a_team_under_five_shows_nothing_apart(
     assert rows(report, "measures") == []
     assert report.headline.n == 0
     assert report.charts.teams == ()
+
+
+# --- the files ---------------------------------------------------------------------------------
+
+
+def test_the_excel_file_cell_by_cell(
+    engine: Engine, sample_content: Content, teams: dict[str, int]
+) -> None:
+    report = build(engine, sample_content, None)
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
+    assert book.sheetnames == ["Report", *(s.key for s in report.sections)]
+    cover = book["Report"]
+    assert cover["A1"].value == "Serious Illness Care Skills: training report"
+    assert [cover.cell(row=r, column=2).value for r in range(2, 4)] == ["Everyone", "2026-Q4"]
+    assert cover["B4"].value == datetime(2026, 10, 1)  # a real date
+    assert cover["B4"].is_date and cover["B5"].value == datetime(2026, 12, 31)
+    assert cover["B6"].value == datetime(2026, 11, 23, 15, 0)
+    assert cover["A8"].value == "70% of clinicians trained"
+    assert cover["B8"].value == 0.7 and cover["B8"].number_format == "0%"
+    assert cover["B9"].value == 20
+    assert cover["B10"].value == 0.8 and cover["B11"].value == 5
+    mass = book["critical_mass"]
+    assert mass["A1"].value == "Critical mass: share of each team trained"
+    assert [c.value for c in mass[2]] == [
+        "Team",
+        "People",
+        "Trained",
+        "Share trained",
+        "Target",
+        "Reaches target",
+    ]
+    icu = [c.value for c in mass[3]]
+    assert icu[:3] == ["ICU", 9, 6] and isinstance(icu[1], int)
+    assert icu[3] == pytest.approx(6 / 9) and mass["D3"].number_format == "0%"
+    assert icu[4:] == [0.8, "no"]
+    assert [c.value for c in mass[4]][:3] == ["Other", 11, 8]
+    assert "Other" in str(mass["A6"].value)  # the notes, after a blank row
+    trend = book["trend"]
+    assert trend["A3"].value == datetime(2026, 10, 1) and trend["A3"].is_date
+    assert [trend["B3"].value, trend["C3"].value] == [21, 0]
+    assert [trend["B4"].value, trend["C4"].value] == [10, 11]
+    credits = book["credits"]
+    assert [c.value for c in credits[5]] == ["CNE", "nurse", 12, 24.0]
+    assert credits["D5"].number_format == "0.00"
+    measures = book["measures"]
+    assert [c.value for c in measures[3]][:5] == [
+        "Goals-of-care documentation",
+        "Organisation",
+        datetime(2026, 10, 1),
+        60.0,
+        40,
+    ]
+    assert measures["F3"].value == 0.4 and measures["F3"].number_format == "0%"
+    contest = book["contest"]
+    assert [c.value for c in contest[3]][:5] == [1, "Ward", 8, 4, 8]
+
+
+def test_the_csv_files(engine: Engine, sample_content: Content, teams: dict[str, int]) -> None:
+    report = build(engine, sample_content, None)
+    one = list(csv.reader(io.StringIO(to_csv(report, "critical_mass").decode("utf-8"))))
+    assert one == [
+        ["Team", "People", "Trained", "Share trained", "Target", "Reaches target"],
+        ["ICU", "9", "6", str(6 / 9), "0.8", "no"],
+        ["Other", "11", "8", str(8 / 11), "0.8", "no"],
+    ]
+    trend = list(csv.reader(io.StringIO(to_csv(report, "trend").decode("utf-8"))))
+    assert trend[1] == ["2026-10-01", "21", "0"]
+    with zipfile.ZipFile(io.BytesIO(to_csv(report))) as archive:
+        names = archive.namelist()
+        assert names == ["report.csv", *(f"{s.key}.csv" for s in report.sections)]
+        about = dict(csv.reader(io.StringIO(archive.read("report.csv").decode("utf-8"))))
+        assert about["period"] == "2026-Q4" and about["n"] == "20" and about["share"] == "0.7"
+        assert archive.read("critical_mass.csv") == to_csv(report, "critical_mass")
+    with pytest.raises(KeyError):
+        to_csv(report, "nothing")
+
+
+# --- in chat, per role ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def room(bot: Bot, clock: FrozenClock, teams: dict[str, int]) -> FakeChat:
+    """The fixture in the fake chat (no sample roster)."""
+    return FakeChat(bot, clock)
+
+
+def test_a_senior_leader_sees_everyone_with_the_files_a_tap_away(room: FakeChat) -> None:
+    wes = room.person(email("w1"))
+    reply = wes.says("report summary 2026-Q4")
+    assert reply.kinds == ["report_summary"]
+    assert "Report: Everyone, 2026-Q4" in reply.text
+    assert "70% of clinicians trained (of 20)" in reply.text
+    assert "31 verified, 11 self-reported" in reply.text
+    assert "0 of 2 teams reach the target of 80%" in reply.text
+    assert "due in 30 days: 2; overdue: 2" in reply.text
+    assert "Comfort, Serious-illness communication: 2.4 before, 4.2 after (n=5)" in reply.text
+    assert "Stuck" not in reply.text
+    excel = reply.button("Excel file")
+    assert excel.command == "report xlsx 2026-Q4"
+    assert reply.button("CSV files").command == "report csv 2026-Q4"
+    got = wes.clicks("Excel file", reply)
+    (attachment,) = [b for m in got.messages for b in m.blocks if isinstance(b, Attachment)]
+    assert attachment.name == "report-2026-q4-everyone.xlsx"
+    assert attachment.again == "report xlsx 2026-Q4"
+    stored = room.bot.stored_file(attachment.file_id)
+    assert stored is not None and stored[1].endswith("spreadsheetml.sheet")
+    book = openpyxl.load_workbook(io.BytesIO(stored[2]))
+    assert book["completion_team"]["D3"].value == 13
+    zipped = wes.says("report csv 2026-Q4")
+    (attachment,) = [b for m in zipped.messages for b in m.blocks if isinstance(b, Attachment)]
+    stored = room.bot.stored_file(attachment.file_id)
+    assert stored is not None and stored[1] == "application/zip"
+    assert zipfile.ZipFile(io.BytesIO(stored[2])).namelist()[0] == "report.csv"
+
+
+def test_a_champion_sees_their_own_team_and_who_is_stuck(room: FakeChat) -> None:
+    ike = room.person(email("i6"))
+    reply = ike.says("report summary this quarter")
+    assert "Report: ICU, 2026-Q4" in reply.text
+    assert "67% of clinicians trained (of 9)" in reply.text
+    assert "13 verified, 4 self-reported" in reply.text
+    assert "Stuck (three reminders, no progress): Ivan Eight" in reply.text
+    assert reply.button("Excel file").command == "report xlsx team:icu"
+    refused = ike.says("report summary team:ward")
+    assert "ICU" in refused.text and "Report:" not in refused.text
+    tam = room.person(email("t1"))  # a team of three: nothing apart
+    small = tam.says("report summary")
+    assert "(of 0)" in small.text
+
+
+def test_a_clinician_is_refused_and_bad_words_are_named(room: FakeChat) -> None:
+    ida = room.person(email("i1"))
+    assert ida.says("report summary").kinds == ["needs_role"]
+    assert ida.says("report xlsx").kinds == ["needs_role"]
+    wes = room.person(email("w1"))
+    bad = wes.says("report summary someday")
+    assert bad.kinds == ["reports.bad_period"]
+    assert "Try 2026-Q4, 2026-11, November 2026" in bad.text
+
+
+def test_report_still_answers_with_the_table_and_a_summary_button(room: FakeChat) -> None:
+    reply = room.person(email("w1")).says("report")
+    assert reply.kinds == ["report"]
+    assert reply.button("Report summary").command == "report summary"
+
+
+# --- the CLI --------------------------------------------------------------------------------------
+
+
+def test_huddle_report_formats(tmp_path: Path) -> None:
+    assert huddle("db", "upgrade", cwd=tmp_path).returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'huddle.db'}")
+    fill(engine)
+    engine.dispose()
+    chat = huddle("report", "--period", "2026-Q4", "--format", "chat", cwd=tmp_path)
+    assert chat.returncode == 0, chat.stderr
+    assert "70% of clinicians trained (of 20)" in chat.stdout
+    out = tmp_path / "q4.xlsx"
+    made = huddle(
+        "report",
+        "--period",
+        "2026-Q4",
+        "--format",
+        "xlsx",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    assert openpyxl.load_workbook(out)["critical_mass"]["B3"].value == 9
+    one = tmp_path / "icu.csv"
+    made = huddle(
+        "report",
+        "--team",
+        "icu",
+        "--period",
+        "2026-Q4",
+        "--format",
+        "csv",
+        "--section",
+        "completion_team",
+        "--out",
+        str(one),
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    assert one.read_text().splitlines()[1] == "ICU,9,9,13,4"
+    bad = huddle("report", "--format", "pdfx", cwd=tmp_path)
+    assert bad.returncode == 2 and "--format is one of chat, xlsx, csv" in bad.stderr
+    period = huddle("report", "--period", "someday", cwd=tmp_path)
+    assert period.returncode == 1 and "someday" in period.stdout
+    table = huddle("report", cwd=tmp_path)  # as before: the table of teams
+    assert table.returncode == 0 and "Finished a pathway" in table.stdout

@@ -59,7 +59,8 @@ def _build(ctx: Ctx, text: str) -> tuple[Report, str]:
         pathway=scope.pathway,
         champion_team_id=champion_team,
         now=ctx.now(),
-        scope=scope.describe(ctx),
+        # Teams by name, or everyone; in words when narrowed by discipline or pathway.
+        scope=scope.describe(ctx) if scope.discipline or scope.pathway else "",
     )
     again = period.label if period_words != DEFAULT_PERIOD else ""
     if scope.team is not None:
