@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import content as content_mod
 from bot import reports
 from bot.clock import FrozenClock
 from bot.content import Content
@@ -39,6 +41,7 @@ from bot.models import (
 from bot.report_data import Period, Report
 from bot.report_files import to_csv, to_xlsx
 from bot.reports import PeriodError, parse_period
+from tests.conftest import SAMPLE
 from tests.fakechat import FakeChat
 from tests.test_cli import huddle
 from tests.test_survey_results import Answers
@@ -295,6 +298,22 @@ def test_periods_people_name() -> None:
     for bad in ("2026-13", "Q5", "someday", "Novembre 2026"):
         with pytest.raises(PeriodError, match="is not a period; try 2026-Q4"):
             parse_period(bad, today)
+
+
+def test_the_target_is_content_checked_from_0_to_1(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE, folder)
+    initiative = folder / "initiative.yaml"
+    text = initiative.read_text()
+    assert "reports:\n  target: 0.8" in text
+    for bad in ("1.5", "-0.1", "yes", "'80%'"):
+        initiative.write_text(text.replace("target: 0.8", f"target: {bad}"))
+        errors = [str(p) for p in content_mod.check(folder) if not p.warning]
+        assert len(errors) == 1 and "reports: 'target' must be a share from 0 to 1" in errors[0]
+    initiative.write_text(text.replace("target: 0.8", "target: 0.5"))
+    assert content_mod.load(folder).initiative.reports.target == 0.5
+    initiative.write_text(text.replace("reports:\n  target: 0.8\n", ""))
+    assert content_mod.load(folder).initiative.reports.target == 0.8
 
 
 # --- the figures, by hand -----------------------------------------------------------------------
