@@ -263,10 +263,14 @@ class _Builder:
         return where
 
     def completions_in_period(self) -> list[Any]:
+        """The period's completions of people in scope. Narrowed to the pathways' courses
+        only when a pathway narrows the report (every course is in some pathway): without
+        it, a count reads ``ix_completion_period`` alone, not the table."""
+        courses = [col(Completion.course_id).in_(self.courses)] if self.pathway else []
         return [
             col(Completion.completed_at) >= self.since,
             col(Completion.completed_at) < self.until,
-            col(Completion.course_id).in_(self.courses),
+            *courses,
             *self.people_filter(),
         ]
 
@@ -378,32 +382,68 @@ class _Builder:
         key = f"discipline.{discipline}"
         return self.say(key) if key in self.words else discipline
 
+    def read_period(self) -> None:
+        """The period's completions read once, kept as counts: by (the set of pathways
+        the person is enrolled in, course, verified), for the pathway and level sections,
+        and by (discipline, course, the learning site's credits), for credits."""
+        where = self.people_filter()
+        wanted = [p.id for p in self.pathways]
+        enrolled: dict[int, set[str]] = defaultdict(set)
+        for person_id, pathway_id in self.session.execute(
+            select(col(Enrolment.person_id), col(Enrolment.pathway_id))
+            .join(Person, col(Person.id) == col(Enrolment.person_id))
+            .where(*where, col(Enrolment.pathway_id).in_(wanted))
+        ):
+            enrolled[person_id].add(pathway_id)
+        kinds: dict[frozenset[str], frozenset[str]] = {}
+        self.enrolled_in: dict[int, frozenset[str]] = {
+            p: kinds.setdefault(frozenset(pw), frozenset(pw)) for p, pw in enrolled.items()
+        }
+        self.enrolled_kinds: Counter[frozenset[str]] = Counter(self.enrolled_in.values())
+        discipline_of: dict[int, str] = {}
+        for person_id, discipline in self.session.execute(
+            select(col(Person.id), col(Person.discipline)).where(*where)
+        ):
+            discipline_of[person_id] = discipline
+        query = select(
+            col(Completion.person_id),
+            col(Completion.course_id),
+            col(Completion.verified),
+            col(Completion.credits),
+        ).where(
+            col(Completion.completed_at) >= self.since,
+            col(Completion.completed_at) < self.until,
+            col(Completion.course_id).in_(self.courses),
+        )
+        if where:
+            query = query.join(Person, col(Person.id) == col(Completion.person_id) + 0).where(
+                *where
+            )
+        none: frozenset[str] = frozenset()
+        self.by_enrolment: Counter[tuple[frozenset[str], str, bool]] = Counter()
+        self.by_discipline: Counter[tuple[str, str, float | None]] = Counter()
+        for person_id, course_id, verified, credits in self.session.execute(query):
+            discipline = discipline_of.get(person_id)
+            if discipline is None:
+                continue
+            self.by_enrolment[(self.enrolled_in.get(person_id, none), course_id, verified)] += 1
+            self.by_discipline[(discipline, course_id, credits)] += 1
+
     def _by_pathways(self, pathway_ids: list[str], courses: list[str]) -> tuple[int, int, int, int]:
         """People enrolled in any of the pathways, how many finished one, and completions
         of their courses in the period by those enrolled (verified, self-reported)."""
-        where = self.people_filter()
-        enrolled_ids = select(Enrolment.person_id).where(col(Enrolment.pathway_id).in_(pathway_ids))
-        people = self.session.exec(
-            select(func.count()).select_from(Person).where(*where, col(Person.id).in_(enrolled_ids))
-        ).one()
-        finished = len({p for p, pw in self.finished if pw in pathway_ids})
+        ids = set(pathway_ids)
+        people = sum(n for kinds, n in self.enrolled_kinds.items() if kinds & ids)
+        finished = len({p for p, pw in self.finished if pw in ids})
         verified = self_reported = 0
-        for is_verified, n in self.session.exec(
-            select(Completion.verified, func.count())
-            .select_from(Completion)
-            .join(Person, col(Person.id) == col(Completion.person_id) + 0)
-            .where(
-                *self.completions_in_period(),
-                col(Completion.course_id).in_(courses),
-                col(Completion.person_id).in_(enrolled_ids),
-            )
-            .group_by(col(Completion.verified))
-        ):
-            if is_verified:
-                verified += int(n)
-            else:
-                self_reported += int(n)
-        return int(people), finished, verified, self_reported
+        wanted = set(courses)
+        for (kinds, course_id, is_verified), n in self.by_enrolment.items():
+            if course_id in wanted and kinds & ids:
+                if is_verified:
+                    verified += n
+                else:
+                    self_reported += n
+        return people, finished, verified, self_reported
 
     def completion_by_pathway(self) -> Section:
         rows: list[tuple[Cell, ...]] = []
@@ -536,7 +576,12 @@ class _Builder:
             completions = self.session.exec(
                 select(func.count())
                 .select_from(Completion)
-                .where(*self.completions_in_period()[:3], col(Completion.person_id).in_(ids))
+                .where(
+                    col(Completion.completed_at) >= self.since,
+                    col(Completion.completed_at) < self.until,
+                    col(Completion.course_id).in_(self.courses),
+                    col(Completion.person_id).in_(ids),
+                )
             ).one()
             rows.append(
                 (
@@ -554,13 +599,7 @@ class _Builder:
     def credits(self) -> Section:
         initiative = self.content.initiative
         earned: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for discipline, course_id, own, n in self.session.exec(
-            select(Person.discipline, Completion.course_id, Completion.credits, func.count())
-            .select_from(Completion)
-            .join(Person, col(Person.id) == col(Completion.person_id) + 0)
-            .where(*self.completions_in_period())
-            .group_by(col(Person.discipline), col(Completion.course_id), col(Completion.credits))
-        ):
+        for (discipline, course_id, own), n in self.by_discipline.items():
             course = self.content.courses.get(course_id)
             claimable = initiative.credits_for(discipline, dict(course.credits)) if course else {}
             for kind, amount in claimable.items():
@@ -868,6 +907,7 @@ def build(
         session, content, words, team_ids, period, discipline, pathway, champion_team_id, now
     )
     b.load()
+    b.read_period()
     mass, headline, bars = b.critical_mass()
     trend, points, unit = b.trend()
     comfort, comfort_chart = b.comfort()
