@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +34,9 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from bench.contests import NOW, SCHEMA, fill
@@ -70,7 +72,34 @@ def line(label: str, what: str, timings: list[float]) -> str:
     )
 
 
-def run(engine: Engine, label: str, runs: int) -> None:
+def xlsx_alone(url: str, schema: str) -> None:
+    """In a fresh process: build the 2026 report and write its Excel file; print the
+    time and this process's peak RSS (no data load in it)."""
+    engine = make_engine(url)
+    if schema:
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute(f'SET search_path TO "{schema}"')
+            cur.close()
+            dbapi_conn.commit()
+
+    content = content_mod.load(PROJECT_ROOT / "content")
+    started = time.perf_counter()
+    with Session(engine) as s:
+        report = reports.build(s, content, team_ids=None, period=YEAR, now=NOW)
+    built = time.perf_counter() - started
+    data = report_files.to_xlsx(report)
+    took = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"build {built * 1000:.0f} ms + xlsx: {took * 1000:.0f} ms in all, "
+        f"{len(data) / 1024:.0f} KB, peak RSS {rss:.0f} MB"
+    )
+
+
+def run(engine: Engine, label: str, runs: int, url: str = "", schema: str = "") -> None:
     upgrade(engine)
     print(f"[{label}] loading the data set ...", flush=True)
     print(f"[{label}] loaded in {fill(engine):.1f} s", flush=True)
@@ -109,6 +138,13 @@ def run(engine: Engine, label: str, runs: int) -> None:
         f"{peak / 2**20:.1f} MB; process peak RSS so far {rss:.0f} MB",
         flush=True,
     )
+    alone = subprocess.run(
+        [sys.executable, "-m", "bench.reports", "--xlsx-only", url, "--schema", schema],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(f"[{label}] in a fresh process, 2026 report: {alone.stdout.strip()}", flush=True)
     started = time.perf_counter()
     zipped = report_files.to_csv(report)
     print(
@@ -122,14 +158,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--postgres", default="", help="also run on this PostgreSQL URL")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--xlsx-only", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.xlsx_only:
+        xlsx_alone(args.xlsx_only, args.schema)
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        run(engine, "SQLite", args.runs)
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        engine = make_engine(url)
+        run(engine, "SQLite", args.runs, url)
         engine.dispose()
     if args.postgres:
-        with own_schema(args.postgres, SCHEMA + "_reports") as engine:
-            run(engine, "PostgreSQL", args.runs)
+        schema = SCHEMA + "_reports"
+        with own_schema(args.postgres, schema) as engine:
+            run(engine, "PostgreSQL", args.runs, args.postgres, schema)
 
 
 if __name__ == "__main__":
