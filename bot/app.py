@@ -26,8 +26,20 @@ class App:
     bot: Bot
 
 
+def report_formats() -> None:
+    """The report formats drawn by adapters (the one-page HTML, its PDF, the team chart
+    as PNG), beside the core's Excel and CSV."""
+    from adapters.report import chart_png, render_html, render_pdf
+    from bot.report_files import Format, register
+
+    register("html", Format(lambda r: render_html(r).encode("utf-8"), "text/html", "html"))
+    register("pdf", Format(render_pdf, "application/pdf", "pdf"))
+    register("png", Format(lambda r: chart_png(r, "teams"), "image/png", "png"))
+
+
 def build(settings: Settings, clock: Clock | None = None) -> App:
     """Load and validate the content, open the database, make the bot."""
+    report_formats()
     content = content_mod.load(settings.content_dir)
     engine = make_engine(settings.database_url)
     return App(

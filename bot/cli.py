@@ -861,9 +861,77 @@ def record(email: str, course: Annotated[list[str], typer.Argument()]) -> None:
 
 
 @app.command()
-def report(scope: Annotated[str, typer.Argument(help="team:KEY, pathway:ID, ...")] = "") -> None:
-    """Who is enrolled and where they stand."""
-    _run(c.Report(scope=scope), fail_on=("team.not_found",))
+def report(
+    scope: Annotated[str, typer.Argument(help="team:KEY, pathway:ID, ...")] = "",
+    team: Annotated[str | None, typer.Option(help="One team (its key or name).")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="2026-Q4, 2026-11, 'November 2026', 'this month', 2026 ..."),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="chat (the summary), or a file: csv (a zip of a CSV a section), xlsx, html,"
+            " pdf (the one-page report), png (team completion against the target).",
+        ),
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option(help="With --format csv: one section's CSV (its key).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the file.")] = None,
+) -> None:
+    """Who is enrolled and where they stand; with --period or --format, the period's report
+    (this quarter unless --period): its summary as in chat, or a file (--out)."""
+    from bot.app import report_formats
+    from bot.report_files import FORMATS
+
+    report_formats()
+    if period is None and format is None and team is None:
+        _run(c.Report(scope=scope), fail_on=("team.not_found",))
+        return
+    fmt = format or "chat"
+    if fmt != "chat" and fmt not in FORMATS:
+        typer.echo(f"--format is one of chat, {', '.join(FORMATS)}; not {fmt}.", err=True)
+        raise typer.Exit(2)
+    words = " ".join(
+        w
+        for w in (
+            period or "",
+            scope,
+            (f'team:"{team}"' if " " in team else f"team:{team}") if team else "",
+        )
+        if w
+    )
+    if fmt == "chat":
+        _run(c.ReportSummary(text=words), succeed_on=("report_summary",))
+        return
+    if out is None:
+        typer.echo("--out FILE: where to write the report.", err=True)
+        raise typer.Exit(2)
+    _report_file(c.ReportFile(format=fmt, text=words, section=section or ""), out)
+
+
+def _report_file(command: c.ReportFile, out: Path) -> None:
+    """Run ``report csv|xlsx`` as the operator and write the file it attaches to ``out``."""
+    from adapters.console import Style, render_all, wants_color
+    from bot.app import App
+    from bot.db import has_schema
+    from bot.messages import Attachment
+
+    built = _build()
+    assert isinstance(built, App)
+    if not has_schema(built.engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    messages = built.bot.run_command(command, _operator())
+    found = [b for m in messages for b in m.blocks if isinstance(b, Attachment)]
+    stored = built.bot.stored_file(found[0].file_id) if found else None
+    if stored is None:
+        typer.echo(render_all(messages, Style(wants_color(sys.stderr))).text, err=True)
+        raise typer.Exit(1)
+    out.write_bytes(stored[2])
+    typer.echo(f"Wrote {out} ({len(stored[2]):,} bytes).")
 
 
 #: What `huddle nudge` answers when it did what was asked; anything else exits 1.

@@ -388,6 +388,29 @@ class Report(Command):
 
 
 @dataclass(frozen=True)
+class ReportSummary(Command):
+    """The period's report in a few lines, with buttons for its files (``bot.reports``)."""
+
+    text: str = ""
+    needs: ClassVar[Need] = "reporter"
+    read_only: ClassVar[bool] = True
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ReportFile(Command):
+    """The period's report as a file (``bot.report_files.FORMATS``): it is kept for the
+    adapter to send, so this writes."""
+
+    format: str = "xlsx"
+    text: str = ""
+    #: For CSV: one section's file (its key) rather than a zip of every section.
+    section: str = ""
+    needs: ClassVar[Need] = "reporter"
+    slow: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class ListTeams(Command):
     needs: ClassVar[Need] = "reporter"
     read_only: ClassVar[bool] = True

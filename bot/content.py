@@ -208,6 +208,14 @@ class ContestSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """What reports measure against (initiative.yaml ``reports``)."""
+
+    #: The share of a team that should be trained (critical mass), from 0 to 1.
+    target: float = 0.8
+
+
+@dataclass(frozen=True)
 class Initiative:
     name: str
     purpose: str
@@ -220,6 +228,7 @@ class Initiative:
     #: Credit type -> the disciplines that can claim it (empty: every type for everyone).
     credit_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     contests: ContestSettings = field(default_factory=ContestSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     def credits_for(self, discipline: str, credits: Mapping[str, float]) -> dict[str, float]:
         """The credits a person of this discipline can claim (all types, if none are set)."""
@@ -581,10 +590,11 @@ def _initiative(r: _Reader, data: Any) -> Initiative | None:
             "setup",
             "defaults",
         },
-        {"credit_types", "contests"},
+        {"credit_types", "contests", "reports"},
     )
     defaults = _defaults(r, doc.get("defaults"), doc.line_of("defaults"))
     contests = _contests(r, doc.get("contests"), doc.line_of("contests"))
+    reports = _reports(r, doc.get("reports"), doc.line_of("reports"))
     credit_types = _credit_types(r, doc.get("credit_types"), doc.line_of("credit_types"))
     levels: list[Level] = []
     raw_levels = doc.get("levels")
@@ -631,6 +641,7 @@ def _initiative(r: _Reader, data: Any) -> Initiative | None:
         setup=setup,
         credit_types=credit_types,
         contests=contests,
+        reports=reports,
     )
 
 
@@ -769,6 +780,22 @@ def _contests(r: _Reader, data: Any, line: int) -> ContestSettings:
         chart_bars=number("chart_bars", 3, 25, default.chart_bars),
         standings_max_age=number("standings_max_age", 0, 3600, default.standings_max_age),
     )
+
+
+def _reports(r: _Reader, data: Any, line: int) -> ReportSettings:
+    """``reports``: the target share of each team trained (0-1)."""
+    default = ReportSettings()
+    if data is None:
+        return default
+    doc = r.mapping(data, line, "'reports'")
+    if doc is None:
+        return default
+    r.keys(doc, "reports", set(), {"target"})
+    value = doc.get("target", default.target)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= float(value) <= 1:
+        r.error(doc.line_of("target"), "reports: 'target' must be a share from 0 to 1, like 0.8")
+        return default
+    return ReportSettings(target=float(value))
 
 
 def _setup(r: _Reader, data: Any, line: int) -> Setup:

@@ -535,7 +535,8 @@ def figures(
         )
     )
     ends = sorted({month_end(p, zone) for periods in chosen.values() for p in periods})
-    trained = trained_over_time(session, content, ends)
+    # Nothing to stand beside (no figures yet): no need to count who was trained.
+    trained = trained_over_time(session, content, ends) if ends else {}
     shown: list[Shown] = []
     for measure in measures:
         result = Shown(measure)

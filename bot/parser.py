@@ -350,6 +350,17 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ListUnverified(scope=(m.group("scope") or "").strip()),
     ),
     (
+        r"report\s+summary(?:\s+(?P<text>.+))?",
+        lambda m, _: c.ReportSummary(text=(m.group("text") or "").strip()),
+    ),
+    (
+        r"report\s+(?P<format>xlsx|excel|csv)(?:\s+(?P<text>.+))?",
+        lambda m, _: c.ReportFile(
+            format="xlsx" if m.group("format").lower() == "excel" else m.group("format").lower(),
+            text=(m.group("text") or "").strip(),
+        ),
+    ),
+    (
         r"(?:report|enrolled|who'?s enrolled|who is enrolled|enrolments|enrollments)"
         r"(?:\s+(?:for\s+)?(?P<scope>.+))?",
         lambda m, _: c.Report(scope=(m.group("scope") or "").strip()),
@@ -456,6 +467,9 @@ VOCABULARY = (
     "record",
     "verify",
     "report",
+    "report summary",
+    "report xlsx",
+    "report csv",
     "audit",
     "home",
     "team link",

@@ -230,16 +230,25 @@ def champions_of(session: Session, team_id: int | None) -> list[str]:
 KEEP_FILES = timedelta(days=30)
 
 
-def keep_file(session: Session, *, name: str, data: bytes, owner: str, now: datetime) -> str:
-    """Keep a CSV file in this session's transaction (dropping those past KEEP_FILES):
-    its id, for the adapter to send it and for it to be fetched again for a while."""
+def keep_file(
+    session: Session,
+    *,
+    name: str,
+    data: bytes,
+    owner: str,
+    now: datetime,
+    media_type: str = "text/csv",
+) -> str:
+    """Keep a file (a CSV unless ``media_type`` says otherwise) in this session's
+    transaction (dropping those past KEEP_FILES): its id, for the adapter to send it and
+    for it to be fetched again for a while."""
     file_id = uuid.uuid4().hex
     session.execute(delete(StoredFile).where(col(StoredFile.created_at) < now - KEEP_FILES))
     session.add(
         StoredFile(
             id=file_id,
             name=name[:255],
-            media_type="text/csv",
+            media_type=media_type,
             content=data,
             created_at=now,
             owner=owner[:255],

@@ -311,6 +311,81 @@ DELIVERY_REASONS = (
     "failed",
 )
 
+#: The report's sections (bot.reports): each has a title and its column labels.
+REPORT_SECTIONS = (
+    "completion_team",
+    "completion_discipline",
+    "completion_pathway",
+    "completion_level",
+    "critical_mass",
+    "senior",
+    "credits",
+    "trend",
+    "due",
+    "contest",
+    "recognition",
+    "attendance",
+    "comfort",
+    "measures",
+    "stuck",
+)
+_REPORTS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    **{f"reports.section.{k}": () for k in REPORT_SECTIONS},
+    **{f"reports.columns.{k}": () for k in REPORT_SECTIONS},
+    "reports.title": ("name",),
+    "reports.everyone": (),
+    "reports.other": (),
+    "reports.no_team": (),
+    "reports.organisation": (),
+    "reports.yes": (),
+    "reports.no": (),
+    "reports.senior_leaders": (),
+    "reports.senior_clinicians": (),
+    "reports.headline": ("percent",),
+    **{
+        f"reports.what.{k}": ()
+        for k in ("teams", "disciplines", "pathways", "levels", "groups", "people", "figures")
+    },
+    "reports.note.too_few": ("minimum", "what"),
+    "reports.note.merged": ("count", "minimum", "what"),
+    "reports.note.left_out": ("count", "minimum", "what"),
+    "reports.note.reaching": ("count", "teams", "target"),
+    "reports.note.senior": (),
+    "reports.note.credits": (),
+    "reports.note.trend_week": (),
+    "reports.note.trend_month": (),
+    "reports.note.due": ("days",),
+    "reports.note.no_contest": (),
+    "reports.note.contest": ("name", "metric", "start", "end"),
+    "reports.note.comfort_left_out": ("people", "minimum"),
+    "reports.note.no_comfort": (),
+    "reports.note.measures": (),
+    "reports.note.stuck": (),
+    # In chat
+    "reports.heading": ("scope", "period"),
+    "reports.summary": (
+        "headline",
+        "people",
+        "verified",
+        "self_reported",
+        "reaching",
+        "teams",
+        "target",
+        "due",
+        "overdue",
+    ),
+    "reports.comfort_line": ("topic", "before", "after", "n"),
+    "reports.stuck_line": ("names",),
+    "reports.files": (),
+    "reports.bad_period": ("text", "examples"),
+    "reports.bad_format": ("text", "formats"),
+    "reports.no_section": ("text", "sections"),
+    "reports.file_ready": ("name", "period"),
+    "button.report_summary": (),
+    "button.report_xlsx": (),
+    "button.report_csv": (),
+}
+
 TEMPLATES: dict[str, frozenset[str]] = {
     key: frozenset(fields)
     for key, fields in {
@@ -827,6 +902,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "import.reason.future_date": ("value", "formats"),
         # The organisation's measures: imported, and shown beside training
         **_MEASURES_TEMPLATES,
+        # Reports (bot.reports)
+        **_REPORTS_TEMPLATES,
         **_SURVEY_TEMPLATES,
         **_DASHBOARD_TEMPLATES,
         # What the comfort surveys say

@@ -88,6 +88,9 @@ def _commands(session: int) -> Iterator[str]:
         "verify all",
         "report",
         f"report team:{LONG.lower().replace(' ', '-')}-01",
+        "report summary 2026",  # every section, the comfort topics
+        "report xlsx 2026",
+        "report csv this quarter",
         "teams",
         "measures import\n" + _measures(),  # every team's months of every measure
         "measures",
@@ -363,6 +366,8 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
     answers += [("(a measures file)", m) for m in reply.messages]
     (shown,) = [m for words, m in answers if words == "measures"]
     assert shown.kind == "measures" and "… +" in text(shown), text(shown)
+    (summary,) = [m for words, m in answers if words == "report summary 2026"]
+    assert summary.kind == "report_summary" and "Comfort, " in text(summary), text(summary)
     (comfort,) = [m for words, m in answers if words == "survey results"]
     assert comfort.kind == "survey_results" and "Follow-up" in text(comfort), text(comfort)
     missing = sorted(cls.__name__ for cls in set(HANDLERS) - ran)

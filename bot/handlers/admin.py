@@ -25,7 +25,7 @@ from bot.dates import read_date
 from bot.db import insert_ignore
 from bot.guard import privacy_refusal
 from bot.markup import escape
-from bot.messages import Block, Button, Heading, Message, Table, Text
+from bot.messages import Actions, Block, Button, Heading, Message, Table, Text
 from bot.models import (
     DISCIPLINES,
     ROLES,
@@ -498,6 +498,8 @@ def _team_report(ctx: Ctx, scope: Scope, described: str) -> list[Message]:
     if stopped:
         blocks.append(Text(ctx.md("report.stopped", count=int(stopped))))
     blocks.append(table)
+    # The period's figures, and the Excel and CSV files: `report summary`.
+    blocks.append(Actions((ctx.button("button.report_summary", "report summary"),)))
     return [ctx.message("report", blocks)]
 
 
