@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
+from bench.contests import team_sizes
 from bench.harness import pct
 from bot import commands as c
 from bot import content as content_mod
@@ -54,16 +55,6 @@ SCHEMA = "huddle_bench_surveys"
 BUDGET_SECONDS = 60
 MIN_RUNS = 20
 WARM_UP = 3
-
-
-def team_sizes(rng: random.Random) -> list[int]:
-    """500 sizes adding up to PEOPLE: ten teams under the minimum, the rest uneven."""
-    small = [rng.randint(2, 4) for _ in range(10)]
-    weights = [rng.uniform(0.25, 2.0) for _ in range(TEAMS - len(small))]
-    left = PEOPLE - sum(small)
-    sizes = [max(5, int(left * w / sum(weights))) for w in weights]
-    sizes[0] += PEOPLE - sum(small) - sum(sizes)
-    return small + sizes
 
 
 def fill(engine: Engine, seed: int = 17) -> float:

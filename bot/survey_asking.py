@@ -391,7 +391,8 @@ def _row(
     suffix: str = "ask",
 ) -> dict[str, Any] | None:
     target = state.target()
-    first = next_question(planner.content, request, answered(session, request))
+    # Owed or never answered (the reminder's rule): no answers yet, so the first question.
+    first = next(iter(questions(planner.content, request)), None)
     if target is None or first is None:
         return None
     ctx = planner.ctx(session, state.person)

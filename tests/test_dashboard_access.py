@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from adapters.server import Platforms, build
 from bot import markup
+from bot.clock import FrozenClock
 from bot.core import Bot
 from bot.messages import Text
 from bot.models import AuditEntry, Schedule
@@ -28,7 +29,7 @@ from tests.nudging import BEN, CARLA, HANA, SAM, schedule
 
 @pytest_asyncio.fixture
 async def server(bot: Bot) -> AsyncIterator[TestServer]:
-    FakeChat(bot, bot.clock).load_sample_roster()  # type: ignore[arg-type]
+    _chat(bot).load_sample_roster()
     test_server = TestServer(build(bot, Platforms()))
     await test_server.start_server()
     bot.web = type(bot.web)(public_url=str(test_server.make_url("")).rstrip("/"))
@@ -36,6 +37,15 @@ async def server(bot: Bot) -> AsyncIterator[TestServer]:
         yield test_server
     finally:
         await test_server.close()
+
+
+def _clock(bot: Bot) -> FrozenClock:
+    assert isinstance(bot.clock, FrozenClock)  # the conftest's bot runs on a frozen clock
+    return bot.clock
+
+
+def _chat(bot: Bot) -> FakeChat:
+    return FakeChat(bot, _clock(bot))
 
 
 def _client(server: TestServer) -> aiohttp.ClientSession:
@@ -46,7 +56,7 @@ def _client(server: TestServer) -> aiohttp.ClientSession:
 
 
 def _link(bot: Bot, email: str) -> str:
-    chat = FakeChat(bot, bot.clock)  # type: ignore[arg-type]
+    chat = _chat(bot)
     reply = chat.person(email).says("dashboard")
     found = [
         span.url
@@ -111,7 +121,7 @@ async def test_a_link_from_chat_signs_in_once_and_shows_the_report(
 
 async def test_an_expired_or_tampered_link_is_refused(server: TestServer, bot: Bot) -> None:
     link = _link(bot, SAM)
-    bot.clock.set(bot.clock.now() + timedelta(minutes=16))  # type: ignore[attr-defined]
+    _clock(bot).set(bot.clock.now() + timedelta(minutes=16))
     async with _client(server) as client:
         expired = await _sign_in(client, link)
         assert expired.status == 403 and "15 minutes" in await expired.text()
@@ -124,7 +134,7 @@ async def test_an_expired_or_tampered_link_is_refused(server: TestServer, bot: B
 
 
 async def test_a_clinician_gets_no_link(server: TestServer, bot: Bot) -> None:
-    reply = FakeChat(bot, bot.clock).person(CARLA).says("dashboard")  # type: ignore[arg-type]
+    reply = _chat(bot).person(CARLA).says("dashboard")
     assert "/dashboard/login" not in str(reply.messages)
     assert "admins, senior leaders and champions" in reply.text or "role" in reply.text
 
@@ -147,7 +157,7 @@ async def test_a_champion_sees_their_own_team_only(server: TestServer, bot: Bot)
 async def test_pausing_a_schedule_needs_the_csrf_token_and_is_audited(
     server: TestServer, bot: Bot
 ) -> None:
-    sid = schedule(FakeChat(bot, bot.clock), "next-course to team:icu every monday 09:00")  # type: ignore[arg-type]
+    sid = schedule(_chat(bot), "next-course to team:icu every monday 09:00")
     async with _client(server) as client:
         assert (await _sign_in(client, _link(bot, SAM))).status == 303
         status, html = await _page(client, str(server.make_url("/dashboard?view=schedules")))
@@ -172,7 +182,7 @@ async def test_revoking_the_role_ends_the_session(server: TestServer, bot: Bot) 
     async with _client(server) as client:
         assert (await _sign_in(client, _link(bot, HANA))).status == 303
         assert (await _page(client, str(server.make_url("/dashboard"))))[0] == 200
-        reply = FakeChat(bot, bot.clock).person(SAM).says(f"revoke {HANA} senior leader")  # type: ignore[arg-type]
+        reply = _chat(bot).person(SAM).says(f"revoke {HANA} senior leader")
         assert "Revoked" in reply.text or "no longer" in reply.text, reply.text
         status, html = await _page(client, str(server.make_url("/dashboard")))
         assert status == 401 and "sign in again" in html

@@ -30,9 +30,8 @@ from sqlmodel import Session
 from adapters.server import Platforms, build
 from bot.core import Bot
 from bot.models import Schedule
-from tests.fakechat import FakeChat
 from tests.nudging import BEN, SAM, schedule
-from tests.test_dashboard_access import _link
+from tests.test_dashboard_access import _chat, _clock, _link
 from tests.test_playground_e2e import CHROMIUM, CHROMIUM_ARGS
 
 AXE_VERSION = "4.14.1"
@@ -83,7 +82,7 @@ def _needs() -> Path:
 
 @pytest_asyncio.fixture
 async def site(bot: Bot) -> AsyncIterator[str]:
-    FakeChat(bot, bot.clock).load_sample_roster()  # type: ignore[arg-type]
+    _chat(bot).load_sample_roster()
     server = TestServer(build(bot, Platforms()), host="127.0.0.1")
     await server.start_server()
     # "localhost": a secure context for the browser, so the Secure cookie is kept.
@@ -112,7 +111,7 @@ async def test_the_dashboard_in_chromium(site: str, bot: Bot) -> None:
     axe = _needs()
     from playwright.async_api import async_playwright
 
-    sid = schedule(FakeChat(bot, bot.clock), "next-course to team:icu every monday 09:00")  # type: ignore[arg-type]
+    sid = schedule(_chat(bot), "next-course to team:icu every monday 09:00")
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(
@@ -175,7 +174,7 @@ async def test_the_dashboard_in_chromium(site: str, bot: Bot) -> None:
 
             # An expired link.
             late = _link(bot, SAM)
-            bot.clock.set(bot.clock.now() + timedelta(minutes=16))  # type: ignore[attr-defined]
+            _clock(bot).set(bot.clock.now() + timedelta(minutes=16))
             await other.goto(late)
             await other.get_by_role("button", name="Open the dashboard").click()
             assert "15 minutes" in await other.inner_text("main")
