@@ -10,6 +10,7 @@ inside a Teams card as a ``data:`` URI. The same chart drawn again is served fro
 from __future__ import annotations
 
 import base64
+import io
 from functools import lru_cache
 
 from adapters import drawing
@@ -69,6 +70,37 @@ def data_uri(chart: Chart) -> str | None:
     inside a card."""
     uri = "data:image/png;base64," + base64.b64encode(png(chart)).decode("ascii")
     return uri if len(uri) <= MAX_DATA_URI else None
+
+
+#: Widths a picture too big to travel inside a card is drawn down to, in turn.
+SMALLER_WIDTHS = (800, 640, 480)
+
+
+@lru_cache(maxsize=64)
+def fitted_uri(data: bytes, limit: int = MAX_DATA_URI) -> str | None:
+    """A PNG as a ``data:`` URI of at most ``limit`` characters: as it is when it fits,
+    else scaled down (keeping its shape) and saved with 16 colours, at the first of
+    SMALLER_WIDTHS that fits; None when none does (the card says it in words instead)."""
+    from PIL import Image
+
+    def uri(png_bytes: bytes) -> str:
+        return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+
+    found = uri(data)
+    if len(found) <= limit:
+        return found
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    for width in SMALLER_WIDTHS:
+        if width >= image.width:
+            continue
+        height = max(1, round(image.height * width / image.width))
+        small = image.resize((width, height), Image.Resampling.LANCZOS).quantize(colors=16)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+        found = uri(out.getvalue())
+        if len(found) <= limit:
+            return found
+    return None
 
 
 def file_name(chart: Chart) -> str:

@@ -42,6 +42,7 @@ from bot.messages import (
     Mention,
     Message,
     Outgoing,
+    Picture,
     ProgressBar,
     Table,
     Text,
@@ -170,6 +171,8 @@ def _block(block: Block, style: Style, buttons: list[Button], first: int) -> str
         return f"[{block.alt}] <{block.url}>"
     if isinstance(block, Chart):
         return "\n".join(chart_lines(block))
+    if isinstance(block, Picture):  # a terminal shows no images: what it shows, in words
+        return style.dim(f"[{block.alt}]")
     if isinstance(block, Divider):
         return style.dim("─" * 40)
     if isinstance(block, Attachment):

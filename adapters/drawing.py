@@ -41,7 +41,7 @@ def figure(width_in: float, height_in: float, dpi: int) -> Figure:
     return drawn
 
 
-def png(drawn: Figure, dpi: int, colours: int) -> bytes:
+def png(drawn: Figure, dpi: float, colours: int) -> bytes:
     """The figure as PNG bytes, on white, quantized to ``colours`` colours."""
     from PIL import Image
 

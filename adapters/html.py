@@ -23,6 +23,7 @@ from bot.messages import (
     Heading,
     Image,
     Message,
+    Picture,
     ProgressBar,
     Table,
     Text,
@@ -112,6 +113,11 @@ def _block(block: Block, action: str, csrf: str) -> str:
         if block.url.startswith("data:image/"):
             return f'<img src="{escape(block.url)}" alt="{escape(block.alt)}">'
         return f"<p>{escape(block.alt)}</p>"  # no images fetched from other sites
+    if isinstance(block, Picture):
+        return (
+            f'<figure><img src="{block.data_uri}" alt="{escape(block.alt)}">'
+            f"<figcaption>{escape(block.title)}</figcaption></figure>"
+        )
     if isinstance(block, Chart):
         lines = "\n".join(chart_lines(block))
         return (

@@ -59,7 +59,7 @@ class Platforms:
 
         found: dict[str, Sender] = {}
         if self.slack is not None:
-            found["slack"] = SlackSender(self.slack.settings)
+            found["slack"] = SlackSender(self.slack.settings, files=self.slack.bot.stored_file)
         if self.teams is not None:
             found["teams"] = TeamsSender(self.teams)
         return found

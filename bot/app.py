@@ -30,11 +30,12 @@ def report_formats() -> None:
     """The report formats drawn by adapters (the one-page HTML, its PDF, the team chart
     as PNG), beside the core's Excel and CSV."""
     from adapters.report import chart_png, render_html, render_pdf
-    from bot.report_files import Format, register
+    from bot.report_files import Format, register, register_charts
 
     register("html", Format(lambda r: render_html(r).encode("utf-8"), "text/html", "html"))
     register("pdf", Format(render_pdf, "application/pdf", "pdf"))
     register("png", Format(lambda r: chart_png(r, "teams"), "image/png", "png"))
+    register_charts(lambda report, which, width: chart_png(report, which, width))  # type: ignore[arg-type]
 
 
 def build(settings: Settings, clock: Clock | None = None) -> App:

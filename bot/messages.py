@@ -11,6 +11,7 @@ effect, so a click and a typed command take one road through the parser.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
@@ -124,6 +125,32 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """An image Huddle drew (a report's chart), carried as PNG bytes in base64 so the
+    message still travels as JSON through the outbox. A platform that cannot put an image
+    inside a message uploads it beside the message (Slack); one that can shows it inside
+    (a Teams card, as a ``data:`` URI; the dashboard). ``alt`` says what it shows, for
+    screen readers and for platforms that show no images."""
+
+    name: str
+    title: str
+    alt: str
+    png: str
+
+    @classmethod
+    def of(cls, name: str, title: str, alt: str, data: bytes) -> Picture:
+        return cls(name, title, alt, base64.b64encode(data).decode("ascii"))
+
+    @property
+    def data(self) -> bytes:
+        return base64.b64decode(self.png)
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + self.png
+
+
+@dataclass(frozen=True)
 class Divider:
     """A visual break between parts of a message."""
 
@@ -198,6 +225,7 @@ Block = (
     | Form
     | Attachment
     | Chart
+    | Picture
 )
 
 
@@ -238,6 +266,10 @@ class Message:
     @property
     def attachments(self) -> tuple[Attachment, ...]:
         return tuple(b for b in self.blocks if isinstance(b, Attachment))
+
+    @property
+    def pictures(self) -> tuple[Picture, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Picture))
 
     def to_json(self) -> str:
         """The message as JSON (for the outbox), readable back by :meth:`from_json`."""
@@ -410,6 +442,7 @@ _BLOCK_TYPES.update(
             Form,
             Bar,
             Chart,
+            Picture,
         )
     }
 )

@@ -191,6 +191,28 @@ def register(name: str, fmt: Format) -> None:
     FORMATS[name] = fmt
 
 
+#: (report, which chart, width in pixels) -> PNG bytes; drawn outside the core.
+ChartDrawer = Callable[[Report, str, int], bytes]
+#: The report's charts, in the order a report shows them.
+CHARTS = ("teams", "trend", "comfort")
+#: How wide a chart in chat is drawn (16:9).
+CHAT_WIDTH_PX = 1200
+_DRAWERS: dict[str, ChartDrawer] = {}
+
+
+def register_charts(draw: ChartDrawer) -> None:
+    """How the report's charts are drawn as PNG (by adapters; the composition root
+    registers it, :func:`bot.app.report_formats`)."""
+    _DRAWERS["png"] = draw
+
+
+def chart_png(report: Report, which: str, width_px: int = CHAT_WIDTH_PX) -> bytes | None:
+    """One of the report's charts as PNG bytes, or None where no drawer is registered (a
+    core used without its adapters): the message then says the figures in words only."""
+    draw = _DRAWERS.get("png")
+    return draw(report, which, width_px) if draw is not None else None
+
+
 def file_name(report: Report, fmt: str) -> str:
     """``report-2026-Q4-everyone.xlsx``: the period and scope, in safe characters."""
     words = f"report-{report.period.label}-{report.scope}"

@@ -24,6 +24,8 @@ from bot.context import Ctx, Refused
 from bot.guard import privacy_refusal
 from bot.planning import KINDS, kind_of
 from bot.recurrence import RecurrenceError, before_meeting, parse_when
+from bot.reports import PERIOD_EXAMPLES as REPORT_PERIODS
+from bot.reports import PeriodError, parse_period
 from bot.timeparse import find_zone
 
 AUDIENCE_WORD = re.compile(
@@ -44,6 +46,9 @@ class Plan:
     params: dict[str, Any]
 
 
+#: The words that end the "when" and start what a kind needs: a custom message's text,
+#: a session's time and link, a report's period.
+MARKERS = {" say ": "text", " session ": "session", " period ": "period"}
 #: Said first, it schedules a message even when the same one is scheduled already.
 INSIST = "anyway"
 
@@ -71,14 +76,11 @@ def read(ctx: Ctx, text: str, default_audience: str = "everyone") -> Plan:
         spoken_audience.append(rest.pop(0))
     tail = " ".join(rest)
     params: dict[str, Any] = {}
-    for marker in (" say ", " session "):
+    for marker in (" say ", " session ", " period "):
         found = (" " + tail + " ").lower().find(marker)
         if found >= 0:
             head, extra = tail[: max(found - 1, 0)].strip(), tail[found + len(marker) - 1 :].strip()
-            if marker == " say ":
-                params["text"] = extra
-            else:
-                params["session"] = extra
+            params[MARKERS[marker]] = extra
             tail = head
             break
     else:
@@ -182,8 +184,8 @@ def ahead_text(ahead: timedelta) -> str:
 
 
 def read_params(ctx: Ctx, plan: Plan) -> dict[str, Any]:
-    """What a custom message says, or a session's time, link and title, checked (and
-    screened for patient details) and ready to store."""
+    """What a custom message says, a session's time, link and title, or the period a
+    report covers, checked (and screened for patient details) and ready to store."""
     params: dict[str, Any] = {}
     if plan.kind == "custom":
         text = plan.params.get("text", "").strip()
@@ -197,4 +199,13 @@ def read_params(ctx: Ctx, plan: Plan) -> dict[str, Any]:
         if "session" not in plan.params:
             raise Refused(ctx.say("nudge.session_usage"))
         params.update(session_params(ctx, plan.params["session"]))
+    if plan.kind == "report" and plan.params.get("period"):
+        words = " ".join(plan.params["period"].split())
+        try:
+            parse_period(words, ctx.today())
+        except PeriodError:
+            raise Refused(
+                ctx.say("reports.bad_period", text=words, examples=REPORT_PERIODS)
+            ) from None
+        params["period"] = words
     return params

@@ -66,6 +66,7 @@ NUDGE_KINDS = (
     "digest",
     "recognition",
     "standings",
+    "report",
 )
 #: What a contest ranks teams by (bot.contests), and what a contest can be.
 CONTEST_METRICS = ("active", "steps", "credits", "level", "sessions")
@@ -382,6 +383,25 @@ _REPORTS_TEMPLATES: dict[str, tuple[str, ...]] = {
     "reports.no_section": ("text", "sections"),
     "reports.file_ready": ("name", "period"),
     "button.report_summary": (),
+    "button.report_pdf": (),
+    **{f"reports.chart.{k}": () for k in ("teams", "trend", "comfort")},
+    "reports.alt.teams": ("title", "target", "bars"),
+    "reports.alt.bar": ("label", "share", "n"),
+    "reports.alt.more": ("count",),
+    "reports.alt.trend": (
+        "title",
+        "unit",
+        "start",
+        "verified",
+        "self_reported",
+        "busiest",
+        "most",
+    ),
+    "reports.alt.unit_week": (),
+    "reports.alt.unit_month": (),
+    "reports.alt.comfort": ("title", "points", "items"),
+    "reports.alt.comfort_item": ("label", "before", "after", "n"),
+    "reports.alt.none": ("title",),
     "button.report_xlsx": (),
     "button.report_csv": (),
 }
@@ -769,6 +789,8 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "files.offer": ("file",),
         "files.declined": ("file", "again"),
         "files.personal_only": ("file", "again"),
+        "files.personal_only_many": ("files",),
+        "files.listed": ("file", "words"),
         "files.not_yours": (),
         "files.gone": ("file",),
         "shoutout.team_channel": ("team",),

@@ -19,12 +19,17 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bot import content as content_mod
+from bot.app import report_formats
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
 from bot.db import make_engine, upgrade
 from bot.settings import PROJECT_ROOT
 from tests.fakechat import FakeChat
+
+#: As every entry point does (bot.app.build, the CLI): the report formats and charts the
+#: adapters draw, so a test sees the same formats whatever ran before it.
+report_formats()
 
 SAMPLE = PROJECT_ROOT / "content"
 POSTGRES_URL = os.environ.get("HUDDLE_TEST_POSTGRES_URL", "")

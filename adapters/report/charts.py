@@ -70,9 +70,14 @@ SUBTLE = "#4b5563"
 _SVG_SETTINGS = threading.Lock()
 
 
-def png(report: Report, which: Which) -> bytes:
-    """The chart as PNG bytes, WIDTH_PX x HEIGHT_PX."""
-    return drawing.png(_draw(report, which), DPI, colours=PNG_COLOURS)
+def png(
+    report: Report, which: Which, width_px: int = WIDTH_PX, colours: int = PNG_COLOURS
+) -> bytes:
+    """The chart as PNG bytes, WIDTH_PX x HEIGHT_PX unless ``width_px`` asks for another
+    width (the same drawing at another resolution, still 16:9): a card that carries its
+    images inside it wants them small."""
+    dpi = DPI if width_px == WIDTH_PX else width_px / WIDTH_IN
+    return drawing.png(_draw(report, which), dpi, colours=colours)
 
 
 def svg(report: Report, which: Which) -> str:

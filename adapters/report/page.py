@@ -10,6 +10,7 @@ not call out).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -123,6 +124,19 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
             tables=tables,
         )
     )
+
+
+class _SvgStyles(logging.Filter):
+    """WeasyPrint's CSS reader warns of every SVG presentation property in the inline
+    charts' ``style`` attributes (``fill``, ``stroke``), which its SVG renderer then draws
+    correctly: dozens of lines a report that say nothing. Those alone are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (text.startswith("Ignored `") and text.endswith("unknown property."))
+
+
+logging.getLogger("weasyprint").addFilter(_SvgStyles())
 
 
 def render_pdf(

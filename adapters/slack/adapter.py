@@ -47,7 +47,7 @@ from adapters.files import FileProblem, Received, download, too_large
 from adapters.slack import render, translate
 from adapters.slack.settings import SlackSettings
 from bot.core import Bot
-from bot.messages import Attachment, Incoming, Mention, Outgoing, Reply, Via
+from bot.messages import Attachment, Incoming, Mention, Outgoing, Picture, Reply, Via
 from bot.templates import Markdown
 
 log = logging.getLogger("huddle.slack")
@@ -625,6 +625,8 @@ class SlackAdapter:
                     await self.private(place, render.render(notice))
             else:
                 await self.private(place, parts)
+            for picture in out.message.pictures:
+                await self.send_picture(place, picture)
             for attachment in out.message.attachments:
                 await self.send_file(place, attachment)
 
@@ -657,13 +659,45 @@ class SlackAdapter:
             return False
         return True
 
-    async def _upload(self, channel: str, name: str, data: bytes, thread_ts: str | None) -> None:
+    async def send_picture(self, place: Place, picture: Picture) -> bool:
+        """A chart the answer drew, uploaded where its answer's files go (the asker's DM,
+        since the answer was theirs alone). A chart that cannot be uploaded is logged: the
+        answer says its figures in words already."""
+        in_dm = str(place.channel_id or "").startswith("D")
+        channel = place.channel_id if in_dm else await self._dm_channel(place.user_id)
+        try:
+            await self._upload(
+                str(channel),
+                picture.name,
+                picture.data,
+                place.thread_ts if in_dm else None,
+                title=picture.title,
+                alt=picture.alt,
+            )
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            error = _api_error(exc) if isinstance(exc, SlackApiError) else repr(exc)[:200]
+            log.warning("uploading the chart %s to %s failed: %s", picture.name, channel, error)
+            return False
+        return True
+
+    async def _upload(
+        self,
+        channel: str,
+        name: str,
+        data: bytes,
+        thread_ts: str | None,
+        title: str = "",
+        alt: str = "",
+    ) -> None:
         """The three steps of slack_sdk's ``files_upload_v2``: files.getUploadURLExternal,
         the bytes POSTed to the URL it gives, files.completeUploadExternal into the channel.
         The POST is made here with a file-like body, which aiohttp streams: given the
         whole file as bytes (as files_upload_v2 does) it warns that a body over 1 MB may
         hold up the event loop, and an import's refused rows can be many megabytes."""
-        step = await self.client.files_getUploadURLExternal(filename=name, length=len(data))
+        extra = {"alt_txt": alt[:1000]} if alt else {}
+        step = await self.client.files_getUploadURLExternal(
+            filename=name, length=len(data), **extra
+        )
         upload_url, file_id = str(step["upload_url"]), str(step["file_id"])
         async with self._http().post(
             upload_url, data=io.BytesIO(data), timeout=UPLOAD_TIMEOUT
@@ -672,7 +706,9 @@ class SlackAdapter:
                 body = (await response.text())[:200]
                 raise SlackRequestError(f"the file upload answered {response.status}: {body}")
         await self.client.files_completeUploadExternal(
-            files=[{"id": file_id, "title": name}], channel_id=channel, thread_ts=thread_ts
+            files=[{"id": file_id, "title": (title or name)[:250]}],
+            channel_id=channel,
+            thread_ts=thread_ts,
         )
 
     async def private(self, place: Place, parts: list[render.SlackMessage]) -> None:

@@ -14,7 +14,9 @@ not retry by itself, so one send is one request, and the worker decides.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.chart import file_name, png
 from adapters.slack import render
 from adapters.slack.settings import SlackSettings
-from bot.messages import Chart, Message
+from bot.messages import Message
 from scheduler.delivery import DeliveryError
 
 log = logging.getLogger("huddle.slack.sender")
@@ -54,6 +56,12 @@ PERMANENT = frozenset(
 #: Errors raised before the request left this process: safe to send again.
 NOT_SENT = (aiohttp.ClientConnectorError,)
 HISTORY_PAGES = 20
+#: Files shared by one files.completeUploadExternal (they arrive as one message).
+COMPLETE_AT_ONCE = 10
+#: (file name, bytes, title, alternative text) of a file to upload.
+Upload = tuple[str, bytes, str, str]
+#: A file the core kept, by id: (name, media type, bytes), or None once it is gone.
+FetchFile = Callable[[str], tuple[str, str, bytes] | None]
 
 
 class SlackSender:
@@ -61,7 +69,9 @@ class SlackSender:
 
     platform = PLATFORM
 
-    def __init__(self, settings: SlackSettings, timeout: float = 30.0) -> None:
+    def __init__(
+        self, settings: SlackSettings, timeout: float = 30.0, files: FetchFile | None = None
+    ) -> None:
         # No automatic retries (slack_sdk retries connection errors by default): a
         # retried post may land twice; the worker decides, reconciling first.
         self.client = AsyncWebClient(
@@ -72,6 +82,8 @@ class SlackSender:
         )
         self._session: aiohttp.ClientSession | None = None
         self._dm: dict[str, str] = {}
+        #: Fetches a kept file a message attaches (the report's Excel file and PDF).
+        self.files = files
 
     def _http(self) -> None:
         if self._session is None or self._session.closed:
@@ -87,7 +99,8 @@ class SlackSender:
 
     async def send(self, target: str, message: Message, key: str) -> str:
         """Post every part of the message; return ``channel:ts`` of the first part. Its
-        charts follow as PNG images uploaded to the same conversation."""
+        charts and pictures follow as PNG images uploaded to the same conversation, and
+        its files (a report's Excel file and PDF) with them."""
         self._http()
         first = ""
         for number, part in enumerate(render.render(render.without_charts(message))):
@@ -102,34 +115,47 @@ class SlackSender:
             )
             if not first:
                 first = f"{response.get('channel', target)}:{response.get('ts', '')}"
-        for chart in render.charts(message):
-            await self._upload_chart(target, chart)
+        uploads = [
+            (file_name(c), png(c), c.title or "chart", c.alt) for c in render.charts(message)
+        ]
+        uploads += [(p.name, p.data, p.title, p.alt) for p in message.pictures]
+        for attachment in message.attachments:
+            found = await asyncio.to_thread(self.files, attachment.file_id) if self.files else None
+            if found is None:
+                log.warning("the file %s for %s is gone; not uploaded", attachment.name, target)
+                continue
+            uploads.append((found[0], found[2], found[0], ""))
+        if uploads:
+            await self._upload(target, uploads)
         return first
 
-    async def _upload_chart(self, target: str, chart: Chart) -> None:
-        """The chart as a PNG in the conversation, in files_upload_v2's three steps. The
-        message is delivered already: a chart that cannot be uploaded is logged, and the
-        message (which has the same standings as text) is not sent again for it."""
+    async def _upload(self, target: str, uploads: list[Upload]) -> None:
+        """Charts, pictures and files into the conversation, in files_upload_v2's three
+        steps (each file's URL, its bytes POSTed, then one completeUploadExternal for up
+        to COMPLETE_AT_ONCE of them, so they arrive together). The message is delivered
+        already: what cannot be uploaded is logged, and the message (which says its
+        figures in words too) is not sent again for it."""
         try:
-            data = png(chart)
             channel = await self._channel_of(target)
-            step = await self._call(
-                self.client.files_getUploadURLExternal,
-                filename=file_name(chart),
-                length=len(data),
-                alt_txt=chart.alt[:1000],
-            )
-            assert self._session is not None
-            async with self._session.post(str(step["upload_url"]), data=data) as answer:
-                if answer.status != 200:
-                    raise DeliveryError(f"the chart upload answered {answer.status}")
-            await self._call(
-                self.client.files_completeUploadExternal,
-                files=[{"id": str(step["file_id"]), "title": chart.title[:250] or "chart"}],
-                channel_id=channel,
-            )
+            done: list[dict[str, str]] = []
+            for name, data, title, alt in uploads:
+                args: dict[str, Any] = {"filename": name, "length": len(data)}
+                if alt:
+                    args["alt_txt"] = alt[:1000]
+                step = await self._call(self.client.files_getUploadURLExternal, **args)
+                assert self._session is not None
+                async with self._session.post(str(step["upload_url"]), data=data) as answer:
+                    if answer.status != 200:
+                        raise DeliveryError(f"the upload of {name} answered {answer.status}")
+                done.append({"id": str(step["file_id"]), "title": title[:250] or name})
+            for start in range(0, len(done), COMPLETE_AT_ONCE):
+                await self._call(
+                    self.client.files_completeUploadExternal,
+                    files=done[start : start + COMPLETE_AT_ONCE],
+                    channel_id=channel,
+                )
         except (DeliveryError, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("the chart for %s could not be uploaded: %s", target, exc)
+            log.warning("files for %s could not be uploaded: %s", target, exc)
 
     async def reconcile(self, target: str, key: str, since: datetime) -> str | None:
         """``channel:ts`` of a message carrying ``key`` posted since ``since``, else None."""

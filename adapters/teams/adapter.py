@@ -553,6 +553,13 @@ class TeamsAdapter:
                 )
                 for card in cards.cards_for(message)
             ]
+        if not personal and len(message.attachments) > 1:
+            # A channel post with several files (the monthly report's): one line for all.
+            listed = "; ".join(
+                self.bot.templates.plain("files.listed", file=a.name, words=a.again or a.name)
+                for a in message.attachments
+            )
+            return shown + self._activities(self.bot.say("files.personal_only_many", files=listed))
         for attachment in message.attachments:
             shown += self._offer(attachment, to_user if personal else "")
         return shown

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.chart import data_uri
+from adapters.chart import data_uri, fitted_uri
 from adapters.text import chart_lines, progress_bar, split_text, styled_line
 from bot import markup
 from bot.messages import (
@@ -29,6 +29,7 @@ from bot.messages import (
     Heading,
     Image,
     Message,
+    Picture,
     ProgressBar,
     Table,
     Text,
@@ -194,6 +195,11 @@ def _elements(
         if uri is None:  # too big to travel in a card: text bars instead
             return [_text_block(_literal("\n".join(chart_lines(block))), fontType="Monospace")]
         return [{"type": "Image", "url": uri, "altText": block.alt[:1000] or " "}]
+    if isinstance(block, Picture):
+        fitted = fitted_uri(block.data)
+        if fitted is None:  # too big to travel in a card even drawn smaller: in words
+            return [_text_block(_literal(block.alt), isSubtle=True)]
+        return [{"type": "Image", "url": fitted, "altText": block.alt[:1000] or " "}]
     if isinstance(block, Form):
         return _form(block, counter, summary)
     return []  # Divider: marks the next element with a separator instead

@@ -12,20 +12,17 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
-from bot import report_files, reports
+from bot import report_chat, report_files, reports
 from bot.context import Ctx, Refused
-from bot.messages import Actions, Attachment, Block, Heading, Message, Text
+from bot.messages import Attachment, Message
 from bot.report_data import Report
 from bot.scopes import Scope, limit_to_own_team, parse_scope
 from bot.store import keep_file
-from bot.templates import Markdown
 
 _SCOPE_WORD = re.compile(r'\b(?:team|discipline|pathway):(?:"[^"]+"|\S+)', re.I)
 DEFAULT_PERIOD = "this quarter"
-#: Comfort topics said in the summary; the rest are in the files.
-COMFORT_LINES = 3
-#: Names said in the summary's "stuck" line.
-STUCK_NAMES = 10
+#: The charts drawn in the summary someone asks for.
+SUMMARY_CHARTS = ("teams",)
 
 
 def _build(ctx: Ctx, text: str) -> tuple[Report, str]:
@@ -71,71 +68,11 @@ def _build(ctx: Ctx, text: str) -> tuple[Report, str]:
     return report, again
 
 
-def _total(report: Report, key: str, column: int) -> int:
-    section = report.section(key)
-    if section is None:
-        return 0
-    return sum(v for row in section.rows if isinstance(v := row[column], int))
-
-
-def summary_message(ctx: Ctx, report: Report, again: str) -> Message:
-    """The report in a few lines: the headline, the period's completions, the teams at
-    the target, what is due, the comfort topics, who is stuck; and the files' buttons."""
-    mass = report.section("critical_mass")
-    reaching = sum(1 for row in mass.rows if row[-1] == ctx.plain("reports.yes")) if mass else 0
-    text = ctx.md(
-        "reports.summary",
-        headline=report.headline.label,
-        people=f"{report.headline.n:,}",
-        verified=f"{_total(report, 'completion_team', 3):,}",
-        self_reported=f"{_total(report, 'completion_team', 4):,}",
-        reaching=reaching,
-        teams=len(mass.rows) if mass else 0,
-        target=f"{100 * report.target:.0f}%",
-        due=f"{_total(report, 'due', 2):,}",
-        overdue=f"{_total(report, 'due', 3):,}",
-    )
-    lines: list[str] = []
-    for comfort in report.charts.comfort[:COMFORT_LINES]:
-        if comfort.before is None or comfort.after is None:
-            continue
-        lines.append(
-            ctx.md(
-                "reports.comfort_line",
-                topic=comfort.label,
-                before=f"{comfort.before:.1f}",
-                after=f"{comfort.after:.1f}",
-                n=comfort.n,
-            )
-        )
-    stuck = report.section("stuck")
-    if stuck is not None and stuck.rows:
-        names = [str(row[0]) for row in stuck.rows[:STUCK_NAMES]]
-        more = len(stuck.rows) - len(names)
-        shown = ", ".join(names) + (f" +{more}" if more else "")
-        lines.append(ctx.md("reports.stuck_line", names=shown))
-    blocks: list[Block] = [
-        Heading(ctx.plain("reports.heading", scope=report.scope, period=report.period.label)),
-        Text(text),
-    ]
-    if lines:
-        blocks.append(Text(Markdown("\n".join(lines))))
-    blocks.append(Text(ctx.md("reports.files")))
-    suffix = f" {again}" if again else ""
-    blocks.append(
-        Actions(
-            (
-                ctx.button("button.report_xlsx", f"report xlsx{suffix}", "primary"),
-                ctx.button("button.report_csv", f"report csv{suffix}"),
-            )
-        )
-    )
-    return ctx.message("report_summary", blocks)
-
-
 def report_summary(ctx: Ctx, cmd: c.ReportSummary) -> list[Message]:
     report, again = _build(ctx, cmd.text)
-    return [summary_message(ctx, report, again)]
+    # The team chart in chat; the others are in the files, the printed report and the
+    # dashboard (and in the monthly report a leaders' channel is sent).
+    return [report_chat.summary_message(ctx, report, again, charts=SUMMARY_CHARTS)]
 
 
 def report_file(ctx: Ctx, cmd: c.ReportFile) -> list[Message]:

@@ -14,6 +14,7 @@ from bot.planning.kinds import (
     next_course,
     progress_post,
     recognition,
+    report,
     session,
     setup,
     standings,
@@ -35,6 +36,7 @@ TABLE: dict[str, Kind] = {
         digest.KIND,
         recognition.KIND,
         standings.KIND,
+        report.KIND,
     )
 }
 
