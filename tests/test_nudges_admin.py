@@ -232,8 +232,8 @@ def test_every_input_error_answers_with_a_correct_example_and_saves_nothing(
         "next-course to everyone whenever you like": "Try every monday 09:00, weekdays 08:30",
         "newsletter to everyone every monday 09:00": (
             '"newsletter" isn\'t a kind of message I can schedule. Kinds: next-course, setup, '
-            "case, leaderboard, session, custom, digest, recognition, standings, report. For example: "
-            "nudge schedule "
+            "case, leaderboard, session, custom, digest, recognition, standings, report. "
+            "For example: nudge schedule "
             "next-course to team:icu every monday 09:00."
         ),
         "next-course to discipline:wizard every monday 09:00": "for example to team:icu",
