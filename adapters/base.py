@@ -10,6 +10,7 @@ so a large import never delays "what's my next course".
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -41,7 +42,9 @@ class CoreRunner:
     async def run(self, work: Callable[..., T], *args: Any, quick: bool = False) -> T:
         """Run ``work(*args)`` in a worker thread."""
         pool = self._quick if quick else self._work
-        return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+        # The thread runs in a copy of this task's context: its log lines keep the event.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(pool, context.run, work, *args)
 
     async def ask(
         self,

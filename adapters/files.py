@@ -98,11 +98,13 @@ async def download(
     try:
         async with session.get(url, headers=dict(headers or {}), timeout=DOWNLOAD_TIMEOUT) as got:
             if got.status != 200:
-                log.warning("downloading %s: HTTP %s", name, got.status)
+                # Never the file's name in the log: people name files, and their words
+                # stay out of logs. The person is told, with the name.
+                log.warning("downloading a file sent to Huddle: HTTP %s", got.status)
                 raise FileProblem("files.download_failed", file=name, reason=f"HTTP {got.status}")
             kind = got.content_type.lower()
             if sign_in_page and kind == "text/html" and media_type.lower() != "text/html":
-                log.warning("downloading %s: %s sent an HTML page (a sign-in page)", name, url)
+                log.warning("downloading a file sent to Huddle: an HTML page (a sign-in page)")
                 raise FileProblem("files.sign_in_page", file=name, platform=sign_in_page)
             if got.content_length is not None and got.content_length > limit:
                 raise _too_large(name, got.content_length, limit)
@@ -117,7 +119,7 @@ async def download(
         raise
     except (aiohttp.ClientError, TimeoutError) as exc:
         path.unlink(missing_ok=True)
-        log.warning("downloading %s failed: %r", name, exc)
+        log.warning("downloading a file sent to Huddle failed: %s", type(exc).__name__)
         raise FileProblem("files.download_failed", file=name, reason=type(exc).__name__) from None
     found = IncomingFile(name=name, path=str(path), size=written, media_type=media_type or kind)
     into.files.append(found)

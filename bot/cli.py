@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from bot import commands as c
+from bot import logs
 from bot.content import ContentError
 from bot.content import check as check_content
 from bot.settings import Settings
@@ -82,9 +83,7 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.setup(settings.log_level, settings.log_format)
     # Alembic narrates every plugin it loads, and the Agents SDK its configuration, at
     # INFO; only their problems are worth showing.
     for noisy in ("alembic", "microsoft_agents"):
@@ -245,7 +244,7 @@ def run() -> None:
     built.bot.ensure_default_schedules()  # listed in `nudge list` before the first tick
     slack_settings = _adapter_settings(SlackSettings)
     teams_settings = _adapter_settings(TeamsSettings)
-    platforms = Platforms()
+    platforms = Platforms(metrics_token=settings.metrics_token, metrics_port=settings.metrics_port)
     if slack_settings.configured:
         platforms.slack = SlackAdapter(built.bot, slack_settings)
     if teams_settings.configured:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -28,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, delete, select
 
 from bot import commands as c
-from bot import guessing, parser, survey_asking
+from bot import guessing, metrics, parser, survey_asking
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused, WebAccess
@@ -102,7 +103,7 @@ class Bot:
             )
             for attempt in range(LOCK_RETRIES):
                 try:
-                    return self._respond(incoming, command)
+                    return self._timed(incoming, command)
                 except OperationalError as exc:
                     # SQLite only: a writer held the lock past the busy timeout. Nothing was
                     # written (the transaction rolled back), so trying again is safe.
@@ -111,16 +112,37 @@ class Bot:
                     log.warning("database busy; retrying %s", type(command).__name__)
             raise AssertionError("unreachable")  # pragma: no cover
         except Exception:
+            # Never the words: they are the person's (and may hold what the guard exists
+            # to keep out); the command and who sent it are enough to find the fault.
             log.exception(
-                "could not handle %s message from %s:%s (%r, %s)",
+                "could not handle %s message from %s:%s (%s, %s characters)",
                 incoming.via,
                 incoming.platform,
                 incoming.user_id,
-                incoming.text[:200],
                 type(command).__name__ if command else "unparsed",
+                len(incoming.text),
             )
             shown = incoming.text if len(incoming.text) <= 200 else incoming.text[:200] + "…"
             return Reply([Outgoing(self._say("error.apology", text=shown))])
+
+    def _timed(self, incoming: Incoming, command: c.Command) -> Reply:
+        """:meth:`_respond`, counted for /metrics by platform and command."""
+        labels = {"platform": incoming.platform, "command": type(command).__name__}
+        started = time.perf_counter()
+        try:
+            return self._respond(incoming, command)
+        finally:
+            took = time.perf_counter() - started
+            metrics.COMMANDS.labels(**labels).inc()
+            metrics.COMMAND_SECONDS.labels(**labels).observe(took)
+            # What was asked and by whom, never the words.
+            log.info(
+                "%s from %s:%s answered in %.0f ms",
+                labels["command"],
+                incoming.platform,
+                incoming.user_id,
+                took * 1000,
+            )
 
     def _respond(self, incoming: Incoming, command: c.Command) -> Reply:
         # A command that writes, or a first contact that may link an identity (adapters
@@ -451,6 +473,17 @@ class Bot:
         Each schedule is planned in its own transaction, so one broken schedule does
         not hold up the others. Safe to run on every replica at once.
         """
+        started = time.perf_counter()
+        try:
+            report = self._tick(planner)
+        except Exception:
+            metrics.TICKS.labels(result="error").inc()
+            raise
+        metrics.TICKS.labels(result="error" if report.errors else "ok").inc()
+        metrics.TICK_SECONDS.observe(time.perf_counter() - started)
+        return report
+
+    def _tick(self, planner: Planner) -> PlanReport:
         now = self.clock.now()
         report = PlanReport()
         with Session(self.engine) as session:

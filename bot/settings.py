@@ -7,6 +7,7 @@ and passed down. Adapters add their own settings classes next to their code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,13 @@ class Settings(BaseSettings):
     #: The key that signs dashboard links; unset, one is made and kept in the database
     #: (the same for every replica).
     dashboard_key: str = ""
+    #: ``text`` (for people) or ``json`` (one object a line, for a log pipeline).
+    log_format: Literal["text", "json"] = "text"
+    #: GET /metrics on the main port for ``Authorization: Bearer <token>``.
+    metrics_token: str = ""
+    #: GET /metrics without a token on a port of its own (0: none), for a network only
+    #: Prometheus reaches. With neither this nor the token, /metrics is not served.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
 
     def web(self) -> WebAccess:
         url = (self.public_url or f"http://localhost:{self.port}").rstrip("/")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot import logs, metrics
 from bot.clock import Clock
 from bot.messages import Message
 from bot.outbox import MAX_RESENDS, Claimed, Outbox
@@ -212,6 +213,7 @@ class Worker:
         per_target: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
         async def one(item: Claimed) -> None:
+            logs.EVENT.set(f"d-{item.id}")  # this task's own context: its lines only
             async with gate, per_target[(item.platform, item.target)]:
                 message_id = await self._deliver(item)
                 if message_id is not None:
@@ -221,6 +223,10 @@ class Worker:
         if sent:
             recorded = await asyncio.to_thread(self.outbox.sent, sent, self.clock.now())
             self.sent_count += recorded
+            done = {row for row, _ in sent}
+            for item in items:
+                if item.id in done:
+                    metrics.DELIVERIES.labels(platform=item.platform, result="sent").inc()
         return len(items)
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
@@ -284,13 +290,17 @@ class Worker:
         now = self.clock.now()
         if exc.permanent:
             await asyncio.to_thread(self.outbox.fail, item, now, exc.reason)
+            metrics.DELIVERIES.labels(platform=item.platform, result="failed").inc()
             return
         if exc.retry_after is not None:
+            metrics.RATE_LIMITED.labels(platform=item.platform).inc()
             self.pacer.hold(item.platform, exc.retry_after)
             delay = exc.retry_after + self._random.uniform(0, 0.5)
         else:
             ceiling = min(BACKOFF_CAP, self.backoff_base * 2**item.attempts)
             delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
-        await asyncio.to_thread(
+        again = await asyncio.to_thread(
             self.outbox.retry, item, now, timedelta(seconds=delay), exc.reason, exc.unknown
         )
+        result = "retried" if again else "failed"
+        metrics.DELIVERIES.labels(platform=item.platform, result=result).inc()

@@ -325,7 +325,7 @@ def form_from_value(value: str) -> Form | None:
             ),
         )
     except (ValueError, KeyError, TypeError, IndexError):
-        log.warning("a form button carried something that is not a form: %r", value[:200])
+        log.warning("a form button carried something that is not a form (%s chars)", len(value))
         return None
 
 

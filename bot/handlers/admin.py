@@ -14,7 +14,7 @@ from dataclasses import replace
 from sqlalchemy import func
 from sqlmodel import col, delete, select
 
-from bot import attendance, ledger, roster
+from bot import attendance, ledger, metrics, roster
 from bot import commands as c
 from bot.catalog import find_course, find_pathway
 from bot.completions import record
@@ -259,6 +259,7 @@ def import_roster(ctx: Ctx, cmd: c.ImportRoster) -> list[Message]:
         ctx.session, rows, actor=ctx.actor.label, now=ctx.now(), progress=ctx.progress
     )
     errors = sorted([*errors, *report.errors], key=lambda e: e.line)
+    metrics.count_import("roster", len(rows) + len(errors) - len(report.errors), len(errors))
     ctx.audit(
         "roster.import",
         f"{len(rows) + len(errors)} rows",

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot import commands as c
-from bot import imports
+from bot import imports, metrics
 from bot import measures as rules
 from bot.content import Measure
 from bot.context import Ctx
@@ -76,6 +76,7 @@ def import_measures(ctx: Ctx, cmd: c.ImportMeasures) -> list[Message]:
     )
     ctx.session.add(run)
     ctx.session.flush()
+    metrics.count_import("measures", sheet.rows, len(sheet.bad))
     ctx.audit(
         "measures.import",
         name,

@@ -26,7 +26,7 @@ import pyarrow as pa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import celebrations, ledger, matching
+from bot import celebrations, ledger, matching, metrics
 from bot.catalog import courses_to_match
 from bot.content import Content, Course
 from bot.db import session_scope
@@ -306,6 +306,8 @@ def _count(
     record.status = status
     record.finished_at = finished
     session.add(record)
+    if finished is not None:
+        metrics.count_import(record.what, outcome.rows, outcome.refused)
 
 
 class _ErrorFile:
