@@ -114,8 +114,11 @@ def _block(block: Block, action: str, csrf: str, link: Links) -> str:
             for row in block.rows
         )
         more = f'<p class="note">… +{block.more}</p>' if block.more else ""
+        # A region one can reach with the keyboard, to scroll a wide table on a phone.
+        label = escape("Table: " + ", ".join(block.columns[:3]))
         return (
-            f'<div class="table"><table><thead><tr>{head}</tr></thead>'
+            f'<div class="table" tabindex="0" role="region" aria-label="{label}">'
+            f"<table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></div>{more}"
         )
     if isinstance(block, Actions):

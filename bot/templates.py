@@ -852,7 +852,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
         "nudge.history_heading": ("id",),
         "nudge.history_counts": ("sent", "pending", "failed", "skipped"),
         "nudge.history_reasons": ("items",),
-        "nudge.history_empty": (),
+        "nudge.history_empty": ("id",),
         "nudge.form_title": (),
         "nudge.form_kind": (),
         "nudge.form_audience": (),

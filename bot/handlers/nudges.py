@@ -467,7 +467,7 @@ def _history(ctx: Ctx, schedule: Schedule) -> list[Message]:
         )
     ).all()
     if not rows:
-        return [ctx.say("nudge.history_empty")]
+        return [ctx.say("nudge.history_empty", id=schedule.id or 0)]
     counts = Counter(status for status, _ in rows)
     blocks: list[Block] = [
         Heading(ctx.plain("nudge.history_heading", id=schedule.id or 0)),
