@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -31,7 +33,7 @@ from adapters.html import message_html
 from bot import dashboard_access as access
 from bot.core import Bot
 from bot.db import session_scope
-from bot.messages import Message
+from bot.messages import Attachment, Message
 from bot.models import Team
 
 log = logging.getLogger("huddle.dashboard")
@@ -44,20 +46,35 @@ MAX_FORM = 64 * 1024
 class View:
     key: str
     label: str
-    words: str
+    #: The chat commands the view runs, in order, as the signed-in person.
+    words: tuple[str, ...]
     #: The roles that see it in the menu (the command's own check still applies).
     roles: tuple[str, ...] = access.ROLES
-    filters: bool = False
+    #: The filters the page offers; each chosen one is added to every command's words as
+    #: ``team:icu`` (a period only to ``period_to``, the one command that reads one).
+    filters: tuple[str, ...] = ()
+    period_to: str = ""
+    #: Takes ``page=N`` (added to its command as ``page N``).
+    paged: bool = False
 
 
+SCOPE_FILTERS = ("team", "discipline", "pathway")
 VIEWS = (
-    View("report", "Report", "report", filters=True),
-    View("schedules", "Schedules", "nudge list"),
-    View("verify", "To verify", "verify", roles=("admin", "champion")),
-    View("contests", "Contests", "contest list"),
-    View("comfort", "Comfort", "survey results", filters=True),
-    View("measures", "Measures", "measures"),
-    View("audit", "Audit trail", "audit", roles=("admin",)),
+    View(
+        "report",
+        "Report",
+        ("report summary", "report"),
+        filters=(*SCOPE_FILTERS, "period"),
+        period_to="report summary",
+    ),
+    View("roster", "Roster", ("roster",), filters=SCOPE_FILTERS, paged=True),
+    View("schedules", "Schedules", ("nudge list", "nudge problems"), roles=("admin", "champion")),
+    View("imports", "Imports", ("import list",), roles=("admin", "champion")),
+    View("verify", "To verify", ("verify",), roles=("admin", "champion")),
+    View("contests", "Contests", ("contest list",)),
+    View("comfort", "Comfort", ("survey results",), filters=SCOPE_FILTERS),
+    View("measures", "Measures", ("measures",)),
+    View("audit", "Audit trail", ("audit",), roles=("admin",)),
 )
 _BY_KEY = {v.key: v for v in VIEWS}
 HEADERS = {
@@ -85,6 +102,7 @@ class Dashboard:
         app.router.add_get("/dashboard/login", self.login_page)
         app.router.add_post("/dashboard/login", self.login)
         app.router.add_get("/dashboard", self.view)
+        app.router.add_get(r"/dashboard/imports/{run:\d{1,9}}/errors", self.import_errors)
         app.router.add_post("/dashboard/do", self.do)
         app.router.add_post("/dashboard/logout", self.logout)
 
@@ -159,14 +177,62 @@ class Dashboard:
         if signed is None:
             return self._page("refused.html", status=401, why="session")
         chosen = _BY_KEY.get(request.query.get("view", "report"), VIEWS[0])
-        words = chosen.words
-        filters = {k: request.query.get(k, "").strip() for k in ("team", "discipline", "pathway")}
-        if chosen.filters:
-            words += "".join(
-                f' {k}:"{v}"' if " " in v else f" {k}:{v}" for k, v in filters.items() if v
-            )
-        answers = await asyncio.to_thread(self.bot.run_for_person, signed.person_id, words)
+        filters = {k: " ".join(request.query.get(k, "").split()) for k in chosen.filters}
+        commands = []
+        for words in chosen.words:
+            for key, value in filters.items():
+                if value and (key != "period" or words == chosen.period_to):
+                    words += f" {value}" if key == "period" else f" {_scope_word(key, value)}"
+            commands.append(words)
+        page = request.query.get("page", "")
+        if chosen.paged and page.isdigit() and 0 < int(page) < 10**7:
+            commands = [f"{words} page {int(page)}" for words in commands]
+        schedule = request.query.get("schedule", "")
+        if chosen.key == "schedules" and schedule.isdigit() and len(schedule) < 10:
+            commands.insert(0, f"nudge history {int(schedule)}")
+
+        def run() -> list[Message]:
+            return [
+                a for words in commands for a in self.bot.run_for_person(signed.person_id, words)
+            ]
+
+        answers = await asyncio.to_thread(run)
         return self._answers(signed, chosen, answers, filters)
+
+    async def import_errors(self, request: web.Request) -> web.StreamResponse:
+        """An import's refused rows as a download: the file the chat's ``import errors N``
+        gives this person (its own check: whoever ran the import, or an admin), never a
+        file found by its id alone."""
+        signed = await self._signed(request)
+        if signed is None:
+            return self._page("refused.html", status=401, why="session")
+        run = int(request.match_info["run"])
+        answers = await asyncio.to_thread(
+            self.bot.run_for_person, signed.person_id, f"import errors {run}"
+        )
+        attachment = next((b for m in answers for b in m.blocks if isinstance(b, Attachment)), None)
+        stored = (
+            await asyncio.to_thread(self.bot.stored_file, attachment.file_id)
+            if attachment is not None
+            else None
+        )
+        if stored is None:  # not theirs, no such import, or no refused rows (kept)
+            return self._answers(signed, None, answers, {}, status=404)
+        name, media_type, data = stored
+        log.info("dashboard: import %s's refused rows sent to person %s", run, signed.person_id)
+        plain = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "refused-rows.csv"
+        return web.Response(
+            body=data,
+            content_type=media_type,
+            headers={
+                **HEADERS,
+                "Content-Disposition": (
+                    f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
+                ),
+                "Cache-Control": "no-store, private",
+                "Pragma": "no-cache",
+            },
+        )
 
     async def do(self, request: web.Request) -> web.Response:
         signed = await self._signed(request)
@@ -195,16 +261,18 @@ class Dashboard:
         chosen: View | None,
         answers: list[Message],
         filters: dict[str, str],
+        status: int = 200,
     ) -> web.Response:
         teams = self._teams(signed)
         return self._page(
             "view.html",
+            status=status,
             signed=signed,
             views=[v for v in VIEWS if signed.role in v.roles],
             chosen=chosen,
             filters=filters,
             teams=teams,
-            answers=[message_html(m, "/dashboard/do", signed.csrf) for m in answers],
+            answers=[message_html(m, "/dashboard/do", signed.csrf, link=link) for m in answers],
         )
 
     def _teams(self, signed: access.Signed) -> list[tuple[str, str]]:
@@ -223,6 +291,33 @@ class Dashboard:
         return web.Response(
             text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
         )
+
+
+def _scope_word(kind: str, value: str) -> str:
+    return f'{kind}:"{value}"' if " " in value else f"{kind}:{value}"
+
+
+_IMPORT_ERRORS = re.compile(r"import errors (\d{1,9})")
+_HISTORY = re.compile(r"nudge history (\d{1,9})")
+_ROSTER_PAGE = re.compile(r"roster((?: (?:team|discipline|pathway):\S+)*) page (\d{1,7})")
+
+
+def link(words: str) -> str | None:
+    """Where a button's words (or a file's ``again``) lead as a plain link, for those
+    that only show something: a download of an import's refused rows, a schedule's
+    history, another page of the roster. Anything else stays a form that posts its words."""
+    if found := _IMPORT_ERRORS.fullmatch(words):
+        return f"/dashboard/imports/{found.group(1)}/errors"
+    if found := _HISTORY.fullmatch(words):
+        return "/dashboard?" + urlencode({"view": "schedules", "schedule": found.group(1)})
+    if found := _ROSTER_PAGE.fullmatch(words):
+        query = {"view": "roster"}
+        for part in found.group(1).split():
+            kind, value = part.split(":", 1)
+            query[kind] = value
+        query["page"] = found.group(2)
+        return "/dashboard?" + urlencode(query)
+    return None
 
 
 async def _form(request: web.Request) -> dict[str, Any] | None:

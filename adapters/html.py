@@ -8,6 +8,8 @@ page is typing those words in chat, with the same role checks and audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from markupsafe import Markup, escape
 
 from adapters.text import chart_lines
@@ -61,9 +63,18 @@ def _span(span: markup.Span) -> str:
     return text
 
 
-def message_html(message: Message, action: str, csrf: str) -> Markup:
-    """One message as a section of the page."""
-    parts = [_block(b, action, csrf) for b in message.blocks]
+#: Where some words lead as a plain link (a download, another page), or None: a form.
+Links = Callable[[str], str | None]
+
+
+def _no_links(words: str) -> str | None:
+    return None
+
+
+def message_html(message: Message, action: str, csrf: str, link: Links = _no_links) -> Markup:
+    """One message as a section of the page. A button whose words ``link`` turns into an
+    address (it only shows something) is a link there; any other posts its words."""
+    parts = [_block(b, action, csrf, link) for b in message.blocks]
     # Every value in the blocks' HTML is escaped where it is written (_block).
     return Markup('<section class="answer">' + "".join(parts) + "</section>")  # noqa: S704
 
@@ -77,7 +88,11 @@ def _button_form(label: str, command: str, style: str, action: str, csrf: str) -
     )
 
 
-def _block(block: Block, action: str, csrf: str) -> str:
+def _button_link(label: str, href: str, style: str) -> str:
+    return f'<a class="button {escape(style)}" href="{escape(href)}">{escape(label)}</a>'
+
+
+def _block(block: Block, action: str, csrf: str, link: Links) -> str:
     if isinstance(block, Text):
         return str(text_html(block.markdown))
     if isinstance(block, Heading):
@@ -100,13 +115,19 @@ def _block(block: Block, action: str, csrf: str) -> str:
             for row in block.rows
         )
         more = f'<p class="note">… +{block.more}</p>' if block.more else ""
+        # A region one can reach with the keyboard, to scroll a wide table on a phone.
+        label = escape("Table: " + ", ".join(block.columns[:3]))
         return (
-            f'<div class="table"><table><thead><tr>{head}</tr></thead>'
+            f'<div class="table" tabindex="0" role="region" aria-label="{label}">'
+            f"<table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></div>{more}"
         )
     if isinstance(block, Actions):
         forms = "".join(
-            _button_form(b.label, b.command, b.style, action, csrf) for b in block.buttons
+            _button_link(b.label, href, b.style)
+            if (href := link(b.command))
+            else _button_form(b.label, b.command, b.style, action, csrf)
+            for b in block.buttons
         )
         return f'<div class="actions">{forms}</div>'
     if isinstance(block, Image):
@@ -127,6 +148,13 @@ def _block(block: Block, action: str, csrf: str) -> str:
     if isinstance(block, Divider):
         return "<hr>"
     if isinstance(block, Attachment):
+        href = link(block.again) if block.again else None
+        if href:
+            return (
+                f'<p><a class="button primary" href="{escape(href)}" download>'
+                f"Download {escape(block.name)}</a> "
+                f'<span class="note">({block.size:,} bytes)</span></p>'
+            )
         return f'<p class="note">{escape(block.name)} ({block.size:,} bytes)</p>'
     if isinstance(block, Form):
         return _form(block, action, csrf)

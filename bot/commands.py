@@ -411,6 +411,18 @@ class ReportFile(Command):
 
 
 @dataclass(frozen=True)
+class Roster(Command):
+    """The people on the roster with each one's progress, a page at a time: everyone (or
+    ``team:<key>``, ``discipline:<name>``, ``pathway:<id>``) for admins and senior
+    leaders, a champion's own team."""
+
+    text: str = ""
+    page: int = 1
+    needs: ClassVar[Need] = "reporter"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
 class ListTeams(Command):
     needs: ClassVar[Need] = "reporter"
     read_only: ClassVar[bool] = True
@@ -486,6 +498,16 @@ class NudgeSchedule(Command):
 
 @dataclass(frozen=True)
 class NudgeList(Command):
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class NudgeProblems(Command):
+    """Recent delivery problems: failed scheduled messages (a champion's: their team's
+    schedules) and messages a platform refused (for admins, every one; for a champion,
+    those to their team's people)."""
+
     needs: ClassVar[Need] = "champion"
     read_only: ClassVar[bool] = True
 
@@ -638,6 +660,15 @@ class ImportErrors(Command):
     """The refused rows of an import again, as a file."""
 
     run: int
+    needs: ClassVar[Need] = "champion"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ImportList(Command):
+    """The latest imports and what came of them (an admin's: everyone's; a champion's:
+    their own), with their refused rows a tap away."""
+
     needs: ClassVar[Need] = "champion"
     read_only: ClassVar[bool] = True
 

@@ -193,6 +193,10 @@ _RULES: list[tuple[str, Builder]] = [
     (r"(?:nudge|nudges|schedule) (?:new|form)", lambda m, _: c.NudgeNew()),
     (r"(?:nudge list|nudges|list nudges|schedules|nudge ls)", lambda m, _: c.NudgeList()),
     (
+        r"(?:nudge problems|delivery problems|delivery issues|undelivered(?: messages)?)",
+        lambda m, _: c.NudgeProblems(),
+    ),
+    (
         r"(?:nudge|schedule) (?P<action>preview|pause|resume|cancel|history|send)"
         r"\s+#?(?P<id>\d{1,9})(?:\s+now)?",
         lambda m, _: c.NudgeAction(
@@ -234,6 +238,7 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.SetWeekends(answer=(m.group("a") or "").strip()),
     ),
     (r"team meeting\s+(?P<args>.+)", lambda m, _: c.TeamMeeting(args=m.group("args"))),
+    (r"(?:import list|imports|list imports|import history)", lambda m, _: c.ImportList()),
     (
         r"(?:import errors|errors of import|refused rows)\s+#?(?P<run>\d{1,9})",
         lambda m, _: c.ImportErrors(run=int(m.group("run"))),
@@ -300,6 +305,10 @@ _RULES: list[tuple[str, Builder]] = [
     ),
     (r"(?:teams|team list|list teams|show teams)", lambda m, _: c.ListTeams()),
     (r"(?:roster import|import roster|import)", lambda m, body: c.ImportRoster(csv_text=body)),
+    (
+        r"(?:roster|people|roster list|who'?s on the roster)(?:\s+(?P<text>.+))?",
+        lambda m, _: _roster(m),
+    ),
     (
         rf"(?:add person|person add|add)\s+(?P<row>{_EMAIL}.*)",
         lambda m, _: c.AddPerson(row=m.group("row").strip()),
@@ -459,6 +468,7 @@ VOCABULARY = (
     "teams",
     "team add",
     "roster import",
+    "roster",
     "add",
     "enrol",
     "unenrol",
@@ -479,6 +489,7 @@ VOCABULARY = (
     "nudge",
     "weekends",
     "completions import",
+    "import list",
     "measures",
     "measures import",
     "my answers",
@@ -488,6 +499,18 @@ VOCABULARY = (
     "contest",
     "leaderboard",
 )
+
+
+_PAGE = re.compile(r"(?:^|\s+)page\s+(?P<n>\d{1,7})$", re.I)
+
+
+def _roster(match: re.Match[str]) -> c.Roster:
+    """'roster [who] [page N]'."""
+    text = (match.group("text") or "").strip()
+    page = _PAGE.search(text)
+    if page is None:
+        return c.Roster(text=text)
+    return c.Roster(text=text[: page.start()].strip(), page=max(1, int(page.group("n"))))
 
 
 def _named_course(text: str | None) -> str:

@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,9 +23,9 @@ from bot import markup
 from bot.clock import FrozenClock
 from bot.core import Bot
 from bot.messages import Text
-from bot.models import AuditEntry, Schedule
+from bot.models import AuditEntry, OutboxMessage, Schedule
 from tests.fakechat import FakeChat
-from tests.nudging import BEN, CARLA, HANA, SAM, schedule
+from tests.nudging import BEN, CARLA, FEMI, HANA, SAM, schedule
 
 
 @pytest_asyncio.fixture
@@ -211,3 +212,119 @@ def _status(bot: Bot, sid: int) -> str:
         found = s.get(Schedule, sid)
         assert found is not None
         return found.status
+
+
+async def test_the_roster_view_pages_and_keeps_a_champion_to_their_team(
+    server: TestServer, bot: Bot
+) -> None:
+    rows = ["email,name,discipline,team,role,pathway"] + [
+        f"zz{n:02d}@example.org,Zed {n:02d},nurse,ICU,clinician,essentials" for n in range(30)
+    ]
+    assert "30 added" in _chat(bot).operator("roster import\n" + "\n".join(rows)).text
+    url = str(server.make_url("/dashboard?view=roster"))
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        status, html = await _shown(client, url)
+        assert status == 200 and "Showing 1–25 of 42 people (page 1 of 2)" in html, html
+        assert 'href="/dashboard?view=roster&page=2"' in html  # a link: it only shows
+        status, html = await _shown(client, url + "&page=2")
+        assert "Showing 26–42 of 42 people (page 2 of 2)" in html and "Zed 29" in html
+        assert 'href="/dashboard?view=roster&page=1"' in html
+        status, html = await _shown(client, url + "&team=icu")
+        assert "Roster: team ICU" in html and "of 34 people" in html, html
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, BEN))).status == 303
+        status, html = await _shown(client, url)
+        assert "Roster: team ICU" in html and "Ella Grant" not in html
+        status, html = await _shown(client, url + "&team=oncology")
+        assert "Ella Grant" not in html and "your own team" in html, html
+
+
+async def test_an_imports_refused_rows_download_for_whoever_may_have_them(
+    server: TestServer, bot: Bot, tmp_path: Path
+) -> None:
+    export = tmp_path / "november.csv"
+    export.write_text(
+        "email,course,completed_at\n"
+        "ana.ruiz@example.org,comm-101,2026-11-20\n"
+        "nobody@example.org,comm-101,2026-11-20\n"
+    )
+    assert "refused" in _chat(bot).person(SAM).sends_file(export).text
+    download = str(server.make_url("/dashboard/imports/1/errors"))
+    async with _client(server) as client:
+        async with client.get(download) as anonymous:
+            assert anonymous.status == 401
+            assert "nobody@example.org" not in await anonymous.text()
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        status, html = await _shown(client, str(server.make_url("/dashboard?view=imports")))
+        assert status == 200 and "november.csv" in html and "Showing the latest 1 of 1" in html
+        assert 'href="/dashboard/imports/1/errors"' in html
+        async with client.get(download) as got:
+            assert got.status == 200
+            assert got.headers["Content-Disposition"].startswith("attachment;")
+            assert "november" in got.headers["Content-Disposition"]
+            assert "no-store" in got.headers["Cache-Control"]
+            assert got.headers["Content-Type"].startswith("text/csv")
+            body = await got.text()
+        assert "nobody@example.org" in body and "ana.ruiz@example.org" not in body
+        async with client.get(str(server.make_url("/dashboard/imports/7/errors"))) as none:
+            assert none.status == 404 and "no import 7" in unescape(await none.text())
+    async with _client(server) as client:  # a champion who did not run it
+        assert (await _sign_in(client, _link(bot, FEMI))).status == 303
+        async with client.get(download) as refused:
+            text = unescape(await refused.text())
+            assert refused.status == 404 and "nobody@example.org" not in text
+            assert "no import 1 of yours" in text
+
+
+async def test_the_schedules_view_opens_a_history_and_shows_delivery_problems(
+    server: TestServer, bot: Bot
+) -> None:
+    sid = schedule(_chat(bot), "next-course to team:icu every monday 09:00")
+    now = bot.clock.now()
+    with Session(bot.engine) as s:
+        s.add(
+            OutboxMessage(
+                dedupe_key="failed-1",
+                kind="next_course",
+                schedule_id=sid,
+                platform="slack",
+                target="D-1",
+                message="{}",
+                status="failed",
+                last_error="the person has left the workspace",
+                due_at=now,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        s.commit()
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        base = str(server.make_url("/dashboard?view=schedules"))
+        status, html = await _shown(client, base)
+        assert status == 200 and "Delivery problems in the last 30 days" in html
+        assert "the person has left the workspace" in html
+        assert f'href="/dashboard?view=schedules&schedule={sid}"' in html
+        status, html = await _shown(client, f"{base}&schedule={sid}")
+        assert f"History of #{sid}" in html and "failed 1" in re.sub(r"<[^>]+>", "", html)
+
+
+async def test_the_report_view_takes_a_period(server: TestServer, bot: Bot) -> None:
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        url = str(server.make_url("/dashboard?view=report"))
+        status, html = await _shown(client, url)
+        assert status == 200 and "Report: Everyone, 2026-Q4" in html, html
+        status, html = await _shown(client, url + "&period=2026-10")
+        assert "Report: Everyone, October 2026" in html
+        assert 'value="2026-10"' in html  # the filter keeps what was chosen
+        status, html = await _shown(client, url + "&period=someday")
+        assert "can't read 'someday' as a period" in html
+
+
+async def _shown(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    """A page's status and its HTML with the tags of its text taken out (links kept)."""
+    status, html = await _page(client, url)
+    return status, re.sub(r"</?(?:strong|em|code|p|span)>", "", html)

@@ -26,7 +26,7 @@ from adapters.teams.cards import MAX_ACTIONS, MAX_CARD_BYTES, cards_for
 from bot import commands as c
 from bot.handlers import HANDLERS
 from bot.messages import Mention, Message
-from bot.models import Person, SurveyAnswer, SurveyRequest
+from bot.models import DeliveryIssue, OutboxMessage, Person, SurveyAnswer, SurveyRequest
 from bot.parser import parse
 from bot.survey_asking import questions
 from tests.fakechat import FakeChat
@@ -92,6 +92,8 @@ def _commands(session: int) -> Iterator[str]:
         "report xlsx 2026",
         "report csv this quarter",
         "teams",
+        "roster",  # a full page of people with long names in long teams
+        "roster page 2",
         "measures import\n" + _measures(),  # every team's months of every measure
         "measures",
         "survey results",  # every item and topic, follow-ups, sixty small teams left out
@@ -122,6 +124,7 @@ def _commands(session: int) -> Iterator[str]:
         "nudge preview 1",
         "nudge pause 1",
         "nudge history 1",
+        "nudge problems",  # sixty failures and sixty refusals, with long reasons
         "rsvp 1",
         "weekends on",
         "team meeting icu tuesday 12:00",
@@ -207,6 +210,42 @@ def _comfort_answers(chat: FakeChat) -> None:
                                 answered_at=now,
                             )
                         )
+        s.commit()
+
+
+def _delivery_problems(chat: FakeChat) -> None:
+    """Many failed messages of many schedules, each with a long reason, and many messages
+    the platforms refused: the longest ``nudge problems``."""
+    now = chat.clock.now()
+    with Session(chat.bot.engine) as s:
+        people = s.exec(select(Person.id).where(col(Person.email).like("person%"))).all()
+        for n in range(60):
+            s.add(
+                OutboxMessage(
+                    dedupe_key=f"failed-{n}",
+                    kind="custom",
+                    schedule_id=1 + n % 30,
+                    person_id=people[n],
+                    platform="slack",
+                    target=f"D{n:08d}",
+                    message="{}",
+                    status="failed",
+                    last_error=f"{LONG} {n} " * 20,
+                    due_at=now,
+                    next_attempt_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            s.add(
+                DeliveryIssue(
+                    at=now,
+                    platform="teams",
+                    target=f"{LONG} {n}",
+                    person_id=people[n] if n % 2 else None,
+                    error="blocked" if n % 3 else f"{LONG}"[:64],
+                )
+            )
         s.commit()
 
 
@@ -335,6 +374,7 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
         chat.person(f"person{n:03d}@example.org").says("done comm-101")
     session = _recognition_and_a_session(chat)
     _comfort_answers(chat)
+    _delivery_problems(chat)
 
     answers: list[tuple[str, Message]] = []
     ran: set[type[c.Command]] = set()
@@ -351,8 +391,9 @@ def test_every_answer_and_every_scheduled_message_fits_both_platforms(
     for words, reply in (
         ("(a file)", sam.sends_file(export)),
         ("import errors 1", sam.says("import errors 1")),
+        ("import list", sam.says("import list")),
     ):
-        ran.add(c.ImportFile if words == "(a file)" else c.ImportErrors)
+        ran.add(type(parse(words)) if words != "(a file)" else c.ImportFile)
         assert "refused" in reply.text, reply.text
         answers += [(words, m) for m in reply.messages]
     # A measures file sent to the bot: many refused rows.

@@ -19,7 +19,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
+from sqlmodel import col, select
 
 from bot import commands as c
 from bot import imports, measures
@@ -27,7 +28,7 @@ from bot.context import Ctx, Refused
 from bot.db import session_scope
 from bot.imports import Options, Outcome, ReadProblem
 from bot.imports.reading import head_rows
-from bot.messages import Attachment, Block, IncomingFile, Message, Table, Text
+from bot.messages import Attachment, Block, Heading, IncomingFile, Message, Table, Text
 from bot.models import ImportRun, StoredFile
 from bot.roster import header_fits
 from bot.store import keep_file
@@ -344,3 +345,55 @@ def import_errors(ctx: Ctx, cmd: c.ImportErrors) -> list[Message]:
         again=f"import errors {cmd.run}",
     )
     return [ctx.say("import.errors_again", attachment, run=cmd.run, file=found.file_name)]
+
+
+#: Imports listed at once (the latest first), and how many offer their refused rows.
+LISTED_RUNS = 20
+ERROR_TAPS = 5
+
+
+def import_list(ctx: Ctx, cmd: c.ImportList) -> list[Message]:
+    """The latest imports (an admin's: everyone's; anyone else's: their own), what came of
+    each, and a tap for the refused rows of those that have them."""
+    query = select(ImportRun)
+    if not ctx.actor.is_admin:
+        query = query.where(col(ImportRun.actor) == ctx.actor.label)
+    total = int(ctx.session.exec(select(func.count()).select_from(query.subquery())).one())
+    if not total:
+        return [ctx.say("import.list_none")]
+    runs = list(
+        ctx.session.exec(
+            query.order_by(col(ImportRun.started_at).desc(), col(ImportRun.id).desc()).limit(
+                LISTED_RUNS
+            )
+        )
+    )
+    rows = tuple(
+        (
+            f"#{run.id}",
+            f"{run.started_at.astimezone(ctx.zone):%d %b %Y %H:%M}",
+            run.what,
+            run.file_name,
+            run.actor.split("@")[0],
+            ctx.plain(f"import.status.{run.status}")
+            if f"import.status.{run.status}" in ctx.templates
+            else run.status,
+            f"{run.rows:,}",
+            f"{run.added:,}",
+            f"{run.refused:,}",
+        )
+        for run in runs
+    )
+    blocks: list[Block] = [
+        Heading(ctx.plain("import.list_heading")),
+        Text(ctx.md("import.list_showing", shown=len(runs), total=f"{total:,}")),
+        Table(tuple(ctx.plain("import.list_columns").split("|")), rows),
+    ]
+    taps = [
+        ctx.button("button.import_errors", f"import errors {run.id}", number=run.id or 0)
+        for run in runs
+        if run.errors_file
+    ][:ERROR_TAPS]
+    if taps:
+        blocks.append(ctx.actions(*taps))
+    return [ctx.message("import.list", blocks)]

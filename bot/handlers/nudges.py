@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select, update
 
 from bot import audience as aud
@@ -23,7 +24,7 @@ from bot.context import Ctx
 from bot.db import insert_ignore
 from bot.markup import escape
 from bot.messages import Actions, Block, Choice, Form, FormField, Heading, Message, Table, Text
-from bot.models import OutboxMessage, Schedule, SessionRsvp, Team
+from bot.models import DeliveryIssue, OutboxMessage, Person, Schedule, SessionRsvp, Team
 from bot.planning import KINDS, Planner
 from bot.planning.kinds import session as session_kind
 from bot.recurrence import (
@@ -184,7 +185,104 @@ def nudge_list(ctx: Ctx, cmd: c.NudgeList) -> list[Message]:
     ]
     if taps:
         blocks.append(ctx.actions(*taps))
+    # What each has sent, and what it could not (`nudge history`), for the first few.
+    history = [
+        ctx.button("button.nudge_history", f"nudge history {s.id}", number=s.id or 0)
+        for s in schedules
+    ][:MAX_TAPS]
+    blocks.append(ctx.actions(*history))
+    blocks.append(Text(ctx.md("nudge.list_problems")))
     return [ctx.message("nudge.list", blocks)]
+
+
+#: How far back delivery problems are shown, and how many of each kind at once.
+PROBLEM_DAYS = 30
+PROBLEMS_SHOWN = 20
+
+
+def nudge_problems(ctx: Ctx, cmd: c.NudgeProblems) -> list[Message]:
+    """What could not be delivered lately: scheduled messages that failed (by schedule and
+    reason) and messages a platform refused. A champion's: their own team's."""
+    since = ctx.now() - timedelta(days=PROBLEM_DAYS)
+    own = scheduling.own_team(ctx)
+    failed = select(
+        OutboxMessage.schedule_id,
+        OutboxMessage.last_error,
+        func.count(),
+        func.max(OutboxMessage.updated_at),
+    ).where(col(OutboxMessage.status) == "failed", col(OutboxMessage.updated_at) >= since)
+    if own is not None:  # the team's schedules, and what else was written for the team
+        visible = scheduling.visible(ctx).with_only_columns(col(Schedule.id))
+        failed = failed.where(
+            col(OutboxMessage.schedule_id).in_(visible.scalar_subquery())
+            | (col(OutboxMessage.schedule_id).is_(None) & (col(OutboxMessage.team_id) == own.id))
+        )
+    groups = ctx.session.exec(
+        failed.group_by(col(OutboxMessage.schedule_id), col(OutboxMessage.last_error)).order_by(
+            func.max(OutboxMessage.updated_at).desc()
+        )
+    ).all()
+    issues = select(DeliveryIssue).where(col(DeliveryIssue.at) >= since)
+    if own is not None:
+        issues = issues.join(Person, col(Person.id) == col(DeliveryIssue.person_id)).where(
+            Person.team_id == own.id
+        )
+    refused_count = int(ctx.session.exec(select(func.count()).select_from(issues.subquery())).one())
+    if not groups and not refused_count:
+        return [ctx.say("nudge.problems_none", days=PROBLEM_DAYS)]
+    blocks: list[Block] = [Heading(ctx.plain("nudge.problems_heading", days=PROBLEM_DAYS))]
+    if groups:
+        rows = tuple(
+            (
+                f"#{sid}" if sid is not None else "-",
+                (error or "-")[:160],
+                str(count),
+                f"{last.astimezone(ctx.zone):%a %d %b %H:%M}",
+            )
+            for sid, error, count, last in groups[:PROBLEMS_SHOWN]
+        )
+        blocks += [
+            Text(ctx.md("nudge.problems_failed", count=sum(n for _, _, n, _ in groups))),
+            Table(
+                tuple(ctx.plain("nudge.problems_failed_columns").split("|")),
+                rows,
+                more=max(0, len(groups) - PROBLEMS_SHOWN),
+            ),
+        ]
+    if refused_count:
+        recent = ctx.session.exec(
+            issues.order_by(col(DeliveryIssue.at).desc(), col(DeliveryIssue.id).desc()).limit(
+                PROBLEMS_SHOWN
+            )
+        ).all()
+        names = {
+            p.id: p.name
+            for p in ctx.session.exec(
+                select(Person).where(
+                    col(Person.id).in_({i.person_id for i in recent if i.person_id is not None})
+                )
+            )
+        }
+        rows = tuple(
+            (
+                f"{i.at.astimezone(ctx.zone):%a %d %b %H:%M}",
+                i.platform,
+                names.get(i.person_id, i.target) if i.person_id is not None else i.target,
+                ctx.plain(f"delivery.reason.{i.error}")
+                if f"delivery.reason.{i.error}" in ctx.templates
+                else i.error,
+            )
+            for i in recent
+        )
+        blocks += [
+            Text(ctx.md("nudge.problems_refused", count=refused_count)),
+            Table(
+                tuple(ctx.plain("nudge.problems_refused_columns").split("|")),
+                rows,
+                more=max(0, refused_count - len(rows)),
+            ),
+        ]
+    return [ctx.message("nudge.problems", blocks)]
 
 
 #: How long a paused schedule's queued messages are held (until it is resumed).
@@ -369,7 +467,7 @@ def _history(ctx: Ctx, schedule: Schedule) -> list[Message]:
         )
     ).all()
     if not rows:
-        return [ctx.say("nudge.history_empty")]
+        return [ctx.say("nudge.history_empty", id=schedule.id or 0)]
     counts = Counter(status for status, _ in rows)
     blocks: list[Block] = [
         Heading(ctx.plain("nudge.history_heading", id=schedule.id or 0)),

@@ -1,5 +1,5 @@
-"""Handlers for team channels: linking a channel, a team's standing meeting, and home views
-(shout-outs are in :mod:`bot.handlers.recognition`)."""
+"""Handlers for teams: linking a channel, a team's standing meeting, the roster with each
+person's progress, and home views (shout-outs are in :mod:`bot.handlers.recognition`)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import re
 from sqlmodel import col, delete, select
 
 from bot import commands as c
-from bot import views
-from bot.context import Ctx
+from bot import roster_pages, views
+from bot.compose import discipline_name
+from bot.context import Ctx, Refused
 from bot.mentions import channel_md
-from bot.messages import ChannelRef, Message, Outgoing
+from bot.messages import Block, ChannelRef, Heading, Message, Outgoing, Table, Text
 from bot.models import TeamChannel
-from bot.scopes import Scope, limit_to_own_team, team_named
+from bot.scopes import Scope, limit_to_own_team, parse_scope, team_named
 from bot.store import team_of
-from bot.timeparse import parse_clock
+from bot.timeparse import format_date, parse_clock
 
 _CHANNEL_TOKEN = re.compile(r"^#(?P<name>\S+)\s*")
 
@@ -106,3 +107,89 @@ def team_meeting(ctx: Ctx, cmd: c.TeamMeeting) -> list[Message]:
     ctx.session.add(team)
     ctx.audit("team.meeting", team.key, team.meeting)
     return [ctx.say("team.meeting_set", team=team.name, meeting=team.meeting)]
+
+
+# --- the roster ----------------------------------------------------------------------------
+
+
+def roster(ctx: Ctx, cmd: c.Roster) -> list[Message]:
+    """The people and each one's progress, a page at a time: everyone (or a team, a
+    discipline, a pathway's people) for admins and senior leaders, a champion's own team."""
+    scope = parse_scope(ctx, cmd.text) if cmd.text else Scope(everyone=True)
+    if scope.person is not None:
+        raise Refused(ctx.say("roster_page.usage"))
+    if not (ctx.actor.is_admin or ctx.actor.has("senior_leader")):
+        scope = limit_to_own_team(ctx, scope)
+    found = roster_pages.page(
+        ctx.session,
+        ctx.content,
+        team_id=scope.team.id if scope.team is not None else None,
+        discipline=scope.discipline,
+        pathway=scope.pathway,
+        number=cmd.page,
+    )
+    described = scope.describe(ctx)
+    if scope.pathway:
+        pathway = ctx.content.pathways.get(scope.pathway)
+        described = ctx.plain(
+            "scope.and",
+            left=described,
+            right=pathway.title if pathway is not None else scope.pathway,
+        )
+    if not found.total:
+        return [ctx.say("report.empty", scope=described)]
+    rows = tuple(
+        (
+            row.person.name,
+            row.team,
+            discipline_name(ctx, row.person.discipline),
+            "; ".join(f"{s.pathway.title} {len(s.done)}/{s.total}" for s in row.statuses)
+            or ctx.plain("roster_page.not_enrolled"),
+            str(row.verified),
+            str(row.self_reported),
+            format_date(row.last.astimezone(ctx.zone).date()) if row.last else "-",
+        )
+        for row in found.rows
+    )
+    blocks: list[Block] = [
+        Heading(ctx.plain("roster_page.heading", scope=described)),
+        Text(
+            ctx.md(
+                "roster_page.showing",
+                first=f"{found.first:,}",
+                last=f"{found.last:,}",
+                total=f"{found.total:,}",
+                page=found.number,
+                pages=found.pages,
+            )
+        ),
+        Table(tuple(ctx.plain("roster_page.columns").split("|")), rows),
+    ]
+    words = " ".join(
+        f"{kind}:{value}"
+        for kind, value in (
+            ("team", scope.team.key if scope.team is not None else None),
+            ("discipline", scope.discipline),
+            ("pathway", scope.pathway),
+        )
+        if value
+    )
+    taps = []
+    if found.has_previous:
+        taps.append(
+            ctx.button(
+                "button.roster_previous",
+                " ".join(filter(None, ("roster", words, f"page {found.number - 1}"))),
+            )
+        )
+    if found.has_next:
+        taps.append(
+            ctx.button(
+                "button.roster_next",
+                " ".join(filter(None, ("roster", words, f"page {found.number + 1}"))),
+                "primary",
+            )
+        )
+    if taps:
+        blocks.append(ctx.actions(*taps))
+    return [ctx.message("roster", blocks)]
