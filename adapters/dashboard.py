@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -31,6 +32,7 @@ from sqlmodel import select
 
 from adapters.html import message_html
 from bot import dashboard_access as access
+from bot import metrics
 from bot.core import Bot
 from bot.db import session_scope
 from bot.messages import Attachment, Message
@@ -88,6 +90,23 @@ HEADERS = {
 }
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _counted(what: str, handler: Handler) -> Handler:
+    """The handler, each answer counted for /metrics by view (a known view's key, never
+    anything else from the request) and status."""
+
+    async def counted(request: web.Request) -> web.StreamResponse:
+        view = what or request.query.get("view", "report")
+        label = view if what or view in _BY_KEY else "other"
+        response = await handler(request)
+        metrics.DASHBOARD.labels(view=label, status=str(response.status)).inc()
+        return response
+
+    return counted
+
+
 class Dashboard:
     """The dashboard's routes for one bot."""
 
@@ -99,12 +118,14 @@ class Dashboard:
         )
 
     def mount(self, app: web.Application) -> None:
-        app.router.add_get("/dashboard/login", self.login_page)
-        app.router.add_post("/dashboard/login", self.login)
-        app.router.add_get("/dashboard", self.view)
-        app.router.add_get(r"/dashboard/imports/{run:\d{1,9}}/errors", self.import_errors)
-        app.router.add_post("/dashboard/do", self.do)
-        app.router.add_post("/dashboard/logout", self.logout)
+        app.router.add_get("/dashboard/login", _counted("login", self.login_page))
+        app.router.add_post("/dashboard/login", _counted("sign-in", self.login))
+        app.router.add_get("/dashboard", _counted("", self.view))
+        app.router.add_get(
+            r"/dashboard/imports/{run:\d{1,9}}/errors", _counted("errors", self.import_errors)
+        )
+        app.router.add_post("/dashboard/do", _counted("do", self.do))
+        app.router.add_post("/dashboard/logout", _counted("logout", self.logout))
 
     # --- signing in ---------------------------------------------------------------------
 

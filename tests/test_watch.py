@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import create_engine, text
 
 from adapters.server import Platforms, build
-from bot import logs
+from bot import logs, metrics
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
@@ -250,3 +250,17 @@ def test_secrets_are_redacted_from_every_line(secret: str, kept: str) -> None:
         assert secret not in line and logs.REDACTED in line
     assert kept in json.loads(stream_lines[0])["message"]
     assert json.loads(stream_lines[1])["exception"] == "RuntimeError"
+
+
+async def test_dashboard_pages_are_counted_by_view_and_status(bot: Bot) -> None:
+    def count(view: str, status: str) -> float:
+        found = metrics.REGISTRY.get_sample_value(
+            "huddle_dashboard_requests_total", {"view": view, "status": status}
+        )
+        return found or 0.0
+
+    before = (count("roster", "401"), count("other", "401"))
+    async with TestClient(TestServer(build(bot, Platforms()))) as client:
+        assert (await client.get("/dashboard?view=roster")).status == 401
+        assert (await client.get("/dashboard?view=<script>")).status == 401
+    assert (count("roster", "401"), count("other", "401")) == (before[0] + 1, before[1] + 1)
