@@ -42,6 +42,9 @@ log = logging.getLogger("huddle.dashboard")
 
 COOKIE = "huddle_dashboard"
 MAX_FORM = 64 * 1024
+SUMMARY = "report summary"
+#: The most words a download link carries (a period and a few filters).
+MAX_WORDS = 200
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ class Dashboard:
         app.router.add_get("/dashboard", _counted("", self.view))
         app.router.add_get(
             r"/dashboard/imports/{run:\d{1,9}}/errors", _counted("errors", self.import_errors)
+        )
+        app.router.add_get(
+            "/dashboard/report/{fmt:(?:xlsx|csv|pdf|html)}", _counted("file", self.report_file)
         )
         app.router.add_post("/dashboard/do", _counted("do", self.do))
         app.router.add_post("/dashboard/logout", _counted("logout", self.logout))
@@ -218,7 +224,11 @@ class Dashboard:
             ]
 
         answers = await asyncio.to_thread(run)
-        return self._answers(signed, chosen, answers, filters)
+        printable = None
+        if chosen.key == "report" and commands and commands[0].startswith(SUMMARY):
+            # The printable page: the same report with its charts as SVG, to print or save.
+            printable = link("report html" + commands[0][len(SUMMARY) :])
+        return self._answers(signed, chosen, answers, filters, printable=printable)
 
     async def import_errors(self, request: web.Request) -> web.StreamResponse:
         """An import's refused rows as a download: the file the chat's ``import errors N``
@@ -239,21 +249,30 @@ class Dashboard:
         )
         if stored is None:  # not theirs, no such import, or no refused rows (kept)
             return self._answers(signed, None, answers, {}, status=404)
-        name, media_type, data = stored
         log.info("dashboard: import %s's refused rows sent to person %s", run, signed.person_id)
-        plain = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "refused-rows.csv"
-        return web.Response(
-            body=data,
-            content_type=media_type,
-            headers={
-                **HEADERS,
-                "Content-Disposition": (
-                    f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
-                ),
-                "Cache-Control": "no-store, private",
-                "Pragma": "no-cache",
-            },
+        return _download(stored, inline=False)
+
+    async def report_file(self, request: web.Request) -> web.StreamResponse:
+        """The report as a file (Excel, CSV, PDF) or as its printable page (HTML, with the
+        charts as SVG), made by the chat's ``report <format> <words>`` for this person, so
+        what it covers is what they may see."""
+        signed = await self._signed(request)
+        if signed is None:
+            return self._page("refused.html", status=401, why="session")
+        fmt = request.match_info["fmt"]
+        words = " ".join(request.query.get("words", "").split())[:MAX_WORDS]
+        answers = await asyncio.to_thread(
+            self.bot.run_for_person, signed.person_id, f"report {fmt} {words}".strip()
         )
+        attachment = next((b for m in answers for b in m.blocks if isinstance(b, Attachment)), None)
+        stored = (
+            await asyncio.to_thread(self.bot.stored_file, attachment.file_id)
+            if attachment is not None
+            else None
+        )
+        if stored is None:  # refused, or words that name no period or team
+            return self._answers(signed, _BY_KEY["report"], answers, {}, status=404)
+        return _download(stored, inline=fmt == "html")
 
     async def do(self, request: web.Request) -> web.Response:
         signed = await self._signed(request)
@@ -283,11 +302,13 @@ class Dashboard:
         answers: list[Message],
         filters: dict[str, str],
         status: int = 200,
+        printable: str | None = None,
     ) -> web.Response:
         teams = self._teams(signed)
         return self._page(
             "view.html",
             status=status,
+            printable=printable,
             signed=signed,
             views=[v for v in VIEWS if signed.role in v.roles],
             chosen=chosen,
@@ -314,11 +335,30 @@ class Dashboard:
         )
 
 
+def _download(stored: tuple[str, str, bytes], inline: bool) -> web.Response:
+    """A kept file as the answer: saved as a file (or, ``inline``, shown: the printable
+    page, under the same strict Content-Security-Policy), never cached."""
+    name, media_type, data = stored
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "download"
+    how = "inline" if inline else "attachment"
+    return web.Response(
+        body=data,
+        content_type=media_type,
+        headers={
+            **HEADERS,
+            "Content-Disposition": f"{how}; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store, private",
+            "Pragma": "no-cache",
+        },
+    )
+
+
 def _scope_word(kind: str, value: str) -> str:
     return f'{kind}:"{value}"' if " " in value else f"{kind}:{value}"
 
 
 _IMPORT_ERRORS = re.compile(r"import errors (\d{1,9})")
+_REPORT_FILE = re.compile(r"report (xlsx|csv|pdf|html)((?: \S+)*)")
 _HISTORY = re.compile(r"nudge history (\d{1,9})")
 _ROSTER_PAGE = re.compile(r"roster((?: (?:team|discipline|pathway):\S+)*) page (\d{1,7})")
 
@@ -329,6 +369,11 @@ def link(words: str) -> str | None:
     history, another page of the roster. Anything else stays a form that posts its words."""
     if found := _IMPORT_ERRORS.fullmatch(words):
         return f"/dashboard/imports/{found.group(1)}/errors"
+    if found := _REPORT_FILE.fullmatch(words):
+        rest = found.group(2).strip()
+        return f"/dashboard/report/{found.group(1)}" + (
+            f"?{urlencode({'words': rest})}" if rest else ""
+        )
     if found := _HISTORY.fullmatch(words):
         return "/dashboard?" + urlencode({"view": "schedules", "schedule": found.group(1)})
     if found := _ROSTER_PAGE.fullmatch(words):

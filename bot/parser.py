@@ -363,7 +363,7 @@ _RULES: list[tuple[str, Builder]] = [
         lambda m, _: c.ReportSummary(text=(m.group("text") or "").strip()),
     ),
     (
-        r"report\s+(?P<format>xlsx|excel|csv)(?:\s+(?P<text>.+))?",
+        r"report\s+(?P<format>xlsx|excel|csv|pdf|html|png)(?:\s+(?P<text>.+))?",
         lambda m, _: c.ReportFile(
             format="xlsx" if m.group("format").lower() == "excel" else m.group("format").lower(),
             text=(m.group("text") or "").strip(),

@@ -328,3 +328,41 @@ async def _shown(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     """A page's status and its HTML with the tags of its text taken out (links kept)."""
     status, html = await _page(client, url)
     return status, re.sub(r"</?(?:strong|em|code|p|span)>", "", html)
+
+
+async def test_the_reports_files_and_printable_page_download_within_the_askers_reach(
+    server: TestServer, bot: Bot
+) -> None:
+    async with _client(server) as client:
+        assert (await _sign_in(client, _link(bot, SAM))).status == 303
+        status, html = await _shown(
+            client, str(server.make_url("/dashboard?view=report&period=2026-Q4"))
+        )
+        assert status == 200
+        # The summary's buttons are links to the files, made for the signed-in person.
+        assert 'href="/dashboard/report/xlsx?words=2026-Q4"' in html
+        assert 'href="/dashboard/report/pdf?words=2026-Q4"' in html
+        assert 'href="/dashboard/report/html?words=2026-Q4"' in html  # the printable page
+        assert '<img src="data:image/png;base64,' in html  # the team chart
+        async with client.get(str(server.make_url("/dashboard/report/xlsx?words=2026-Q4"))) as got:
+            assert got.status == 200
+            assert got.headers["Content-Disposition"].startswith("attachment;")
+            assert "no-store" in got.headers["Cache-Control"]
+            assert (await got.read()).startswith(b"PK")  # a zip: the workbook
+        async with client.get(str(server.make_url("/dashboard/report/html?words=2026-Q4"))) as got:
+            assert got.status == 200 and got.headers["Content-Type"].startswith("text/html")
+            assert got.headers["Content-Disposition"].startswith("inline;")
+            assert "default-src 'none'" in got.headers["Content-Security-Policy"]
+            page = await got.text()
+            assert page.count("<svg") == 3 and "2026-Q4" in page
+        async with client.get(str(server.make_url("/dashboard/report/pdf?words=someday"))) as bad:
+            assert bad.status == 404 and "as a period" in unescape(await bad.text())
+    async with _client(server) as client:  # a champion: their own team only
+        assert (await _sign_in(client, _link(bot, BEN))).status == 303
+        url = str(server.make_url("/dashboard/report/csv?words=team:oncology"))
+        async with client.get(url) as refused:
+            assert refused.status == 404 and "your own team" in unescape(await refused.text())
+    async with _client(server) as client:  # nobody signed in
+        url = str(server.make_url("/dashboard/report/xlsx"))
+        async with client.get(url) as anonymous:
+            assert anonymous.status == 401

@@ -126,6 +126,12 @@ def test_the_monthly_report_posts_the_summary_its_charts_and_its_files(room: Fak
         "report pdf 2026-Q4",
     ]
 
+    # Pressed by a senior leader, each button answers with its file.
+    got = wes.clicks("Printable PDF", post)
+    (pressed,) = [b for m in got.messages for b in m.blocks if isinstance(b, Attachment)]
+    assert pressed.name == "report-2026-q4-everyone.pdf"
+    assert pressed.media_type == "application/pdf"
+
     # Exactly once: another tick the same morning sends nothing more.
     assert room.run_scheduler() == 0
     assert len(_posts(room, LEADERS.id)) == 1
