@@ -17,12 +17,21 @@ import shlex
 import shutil
 import signal
 import subprocess
+import uuid
 from pathlib import Path
 
 import aiohttp
+import pytest
 import yaml
+from sqlalchemy import Engine, create_engine, text
 
+from bot.clock import FrozenClock
+from bot.content import Content
+from bot.core import Bot
+from bot.db import current_revision, head_revision, make_engine, upgrade
 from bot.settings import PROJECT_ROOT
+from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
+from tests.fakechat import FakeChat
 from tests.processes import free_port, wait_for_port
 
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
@@ -132,3 +141,73 @@ async def test_the_images_install_steps_give_a_huddle_that_answers_readyz(
     assert proc.returncode == 0, err.decode()[-2000:]
     # Installed, not run from the source folder: the code came from the environment.
     assert not (data / "migrations").exists()
+
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy URL as libpq takes it (pg_dump, pg_restore)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("person", "enrolment", "completion", "audit_entry", "outbox_message")
+        }
+
+
+def test_the_restore_drill_dump_drop_restore_and_nothing_is_lost(
+    tmp_path: Path, sample_content: Content, clock: FrozenClock
+) -> None:
+    """docs/deploy.md's drill, replayed: pg_dump, the database dropped, pg_restore into a
+    new one, and the bot answers as before with every row there."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PostgreSQL is required (HUDDLE_REQUIRE_POSTGRES=1)")
+        pytest.skip("HUDDLE_TEST_POSTGRES_URL is not set")
+    name = f"huddle_drill_{uuid.uuid4().hex[:8]}"
+    server = POSTGRES_URL.rsplit("/", 1)[0]
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{server}/{name}"
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        bot = Bot(sample_content, engine, clock)
+        chat = FakeChat(bot, clock)
+        chat.load_sample_roster()
+        ana = chat.person("ana.ruiz@example.org")
+        assert "Recorded:" in ana.says("done comm-101").text
+        chat.operator("nudge schedule next-course to everyone every monday 09:00")
+        chat.run_scheduler()
+        before_counts, before_progress = _counts(engine), ana.says("progress").text
+        assert before_counts["completion"] >= 1 and before_counts["person"] >= 10
+        engine.dispose()
+
+        dump = tmp_path / "huddle.dump"
+        subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", _libpq(url)], check=True)
+        drop()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_libpq(url)}", str(dump)],
+            check=True,
+        )
+
+        restored = make_engine(url)
+        try:
+            assert current_revision(restored) == head_revision()
+            assert _counts(restored) == before_counts
+            again = FakeChat(Bot(sample_content, restored, clock), clock)
+            assert again.person("ana.ruiz@example.org").says("progress").text == before_progress
+        finally:
+            restored.dispose()
+    finally:
+        drop()
+        admin.dispose()
