@@ -171,6 +171,28 @@ def _progress_printer() -> Callable[[int, int], None]:
 # --- chat ----------------------------------------------------------------------------------
 
 
+def settings_groups() -> list[tuple[str, Any]]:
+    """Every settings model, titled, in the order docs/deploy.md lists them."""
+    from adapters.slack.settings import SlackSettings
+    from adapters.teams.settings import TeamsSettings
+    from scheduler.settings import SchedulingSettings
+
+    return [
+        ("Huddle", Settings),
+        ("The scheduler and delivery", SchedulingSettings),
+        ("Slack", SlackSettings),
+        ("Microsoft Teams", TeamsSettings),
+    ]
+
+
+@app.command("settings")
+def settings_reference() -> None:
+    """Print the configuration reference (every HUDDLE_* variable) as Markdown."""
+    from bot.settings_doc import reference
+
+    typer.echo(reference(settings_groups()), nl=False)
+
+
 @app.command()
 def chat(
     as_: Annotated[str | None, typer.Option("--as", help="Email of the person to talk as.")] = None,
@@ -463,6 +485,21 @@ def db_upgrade() -> None:
         f"Database at revision {after}"
         + (f" (was {before})." if before != after else " (already up to date).")
     )
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="The revision to go back to (e.g. 0012).")],
+) -> None:
+    """Take the schema back to an older revision (before running older code)."""
+    from alembic import command
+
+    from bot.db import alembic_config, current_revision, make_engine
+
+    engine = make_engine(_settings().database_url)
+    before = current_revision(engine)
+    command.downgrade(alembic_config(engine), revision)
+    typer.echo(f"Database at revision {current_revision(engine) or 'none'} (was {before}).")
 
 
 @db_app.command("current")

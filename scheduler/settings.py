@@ -34,15 +34,47 @@ class SchedulingSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_", extra="ignore")
 
-    tick_seconds: float = Field(default=60.0, gt=0, le=3600)
-    misfire_grace_hours: float = Field(default=12.0, ge=0, le=168)
-    slack_per_minute: float = Field(default=600.0, ge=0)
-    slack_channel_gap: float = Field(default=1.0, ge=0)
-    teams_per_second: float = Field(default=50.0, ge=0)
-    teams_conversation_gap: float = Field(default=1.0, ge=0)
-    concurrency: int = Field(default=50, ge=1, le=1000)
-    delivery_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
-    scheduler_enabled: bool = True
+    tick_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="How often due schedules are planned, in seconds."
+    )
+    misfire_grace_hours: float = Field(
+        default=12.0,
+        ge=0,
+        le=168,
+        description=(
+            "After downtime, an occurrence missed by more than this is skipped (and logged), not "
+            "sent late."
+        ),
+    )
+    slack_per_minute: float = Field(
+        default=600.0, ge=0, description="Messages a minute sent to one Slack workspace."
+    )
+    slack_channel_gap: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between two messages to one Slack channel or person.",
+    )
+    teams_per_second: float = Field(
+        default=50.0, ge=0, description="Messages a second sent to one Teams tenant."
+    )
+    teams_conversation_gap: float = Field(
+        default=1.0, ge=0, description="Seconds between two messages to one Teams conversation."
+    )
+    concurrency: int = Field(
+        default=50, ge=1, le=1000, description="Sends in flight at once in each process."
+    )
+    delivery_lease_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description=(
+            "How long a claimed message is this process's to send; after a crash another replica "
+            "takes it over (and looks for it first) once this runs out."
+        ),
+    )
+    scheduler_enabled: bool = Field(
+        default=True, description="false serves chat only: a replica that never plans or sends."
+    )
 
     @property
     def lease(self) -> timedelta:

@@ -20,11 +20,30 @@ class SlackSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_SLACK_", extra="ignore")
 
-    bot_token: str = ""
-    signing_secret: str = ""
-    app_token: str = ""
-    api_url: str = DEFAULT_API_URL
-    max_file_mb: int = Field(default=200, ge=1, le=1024)
+    bot_token: str = Field(
+        default="", description="The Slack bot token (xoxb-...): always needed to serve Slack."
+    )
+    signing_secret: str = Field(
+        default="",
+        description="The app's signing secret: every request over HTTP is checked against it.",
+    )
+    app_token: str = Field(
+        default="",
+        description=(
+            "An app-level token (xapp-...): Socket Mode instead of HTTP, no public URL (for a "
+            "pilot)."
+        ),
+    )
+    api_url: str = Field(
+        default=DEFAULT_API_URL,
+        description="The Slack Web API's base URL (GovSlack, or a local one in tests).",
+    )
+    max_file_mb: int = Field(
+        default=200,
+        ge=1,
+        le=1024,
+        description="The largest file (an export, a roster) taken in a Slack DM, in MB.",
+    )
 
     @field_validator("bot_token")
     @classmethod

@@ -24,12 +24,34 @@ class TeamsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_TEAMS_", extra="ignore")
 
-    app_id: str = ""
-    app_password: str = ""
-    tenant_id: str = ""
-    managed_identity: str = ""
-    anonymous: bool = False
-    max_file_mb: int = Field(default=200, ge=1, le=1024)
+    app_id: str = Field(
+        default="", description="The bot's Microsoft App ID (single-tenant Azure bot registration)."
+    )
+    app_password: str = Field(
+        default="", description="The registration's client secret (or use a managed identity)."
+    )
+    tenant_id: str = Field(
+        default="", description="The Microsoft Entra tenant of the registration."
+    )
+    managed_identity: str = Field(
+        default="",
+        description=(
+            "The client id of a user-assigned managed identity, instead of a client secret."
+        ),
+    )
+    anonymous: bool = Field(
+        default=False,
+        description=(
+            "No token checks at all: local development and tests only, refused unless listening on "
+            "localhost."
+        ),
+    )
+    max_file_mb: int = Field(
+        default=200,
+        ge=1,
+        le=1024,
+        description="The largest file (an export, a roster) taken in a Teams chat, in MB.",
+    )
 
     @field_validator("app_id", "tenant_id", "managed_identity")
     @classmethod
