@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 DISCIPLINES: tuple[str, ...] = (
@@ -434,7 +434,8 @@ class OutboxMessage(SQLModel, table=True):
     occurrence: str = Field(default="", max_length=32)  # local wall-clock time, ISO
     platform: str = Field(max_length=32)
     target: str = Field(max_length=255)
-    message: str = Field(max_length=60000)  # the neutral message, as JSON
+    # The neutral message, as JSON: unbounded, since a report's post carries its charts.
+    message: str = Field(sa_type=Text)
     status: str = Field(default="pending", max_length=16)
     due_at: datetime
     next_attempt_at: datetime

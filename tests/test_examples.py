@@ -84,6 +84,8 @@ def test_every_dated_example_works_on_any_day(chat: FakeChat, day: datetime) -> 
     join(chat, ANA)
     ana, sam = chat.person(ANA), chat.person(SAM)
     link_channel(chat, "icu", "ICU")  # for the case prompts timed before its meeting
+    assert "added" in sam.says("team add Leaders")
+    link_channel(chat, "leaders", "Leaders")  # the channel the report's example posts to
     assert "tue 12:00" in sam.says("team meeting icu tuesday 12:00")
     for example in examples():
         command = parse(example)
