@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, delete, select
 
 from bot import commands as c
-from bot import guessing, metrics, parser, survey_asking
+from bot import guessing, metrics, parser, retention, survey_asking
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused, WebAccess
@@ -49,6 +49,7 @@ from bot.models import (
     StoredFile,
 )
 from bot.planning import GRACE, Planner, PlanReport
+from bot.retention import EVENT_MEMORY, RetentionSettings
 from bot.store import (
     conversation_state,
     identity_exists,
@@ -63,7 +64,6 @@ from bot.timeparse import zone_or_none
 
 log = logging.getLogger("huddle.core")
 
-EVENT_MEMORY = timedelta(days=7)
 PRUNE_EVERY = 1000
 
 
@@ -71,7 +71,12 @@ class Bot:
     """Huddle's core, independent of any chat platform."""
 
     def __init__(
-        self, content: Content, engine: Engine, clock: Clock, web: WebAccess | None = None
+        self,
+        content: Content,
+        engine: Engine,
+        clock: Clock,
+        web: WebAccess | None = None,
+        retention: RetentionSettings | None = None,
     ) -> None:
         self.content = content
         self.engine = engine
@@ -79,6 +84,8 @@ class Bot:
         self.templates = Templates(content.templates)
         #: Where people open the dashboard, and its link-signing key ("": the database's).
         self.web = web or WebAccess()
+        #: How long what Huddle holds only to work is kept (swept once a day by the tick).
+        self.retention = retention or RetentionSettings()
         self._events_seen = 0
 
     # --- the way in ---------------------------------------------------------------------
@@ -510,6 +517,15 @@ class Bot:
         except Exception as exc:
             log.exception("planning comfort surveys failed")
             report.errors.append(f"surveys: {exc!r}"[:300])
+        try:
+            swept = retention.daily(self.engine, self.retention, now)
+        except Exception as exc:
+            log.exception("the daily retention sweep failed; the next tick tries again")
+            report.errors.append(f"retention: {exc!r}"[:300])
+        else:
+            if swept is not None:
+                report.swept = swept.total
+                log.info("retention: deleted %s", swept.detail())
         return report
 
     def ensure_default_schedules(self) -> None:
