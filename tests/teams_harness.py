@@ -76,6 +76,29 @@ class TeamsHarness:
         await self.post(self.activity(user, "installationUpdate", action="add"))
         await self.post(self.activity(user, "conversationUpdate", membersAdded=[{"id": BOT_ID}]))
 
+    def team_activity(
+        self, user: TeamsUser, kind: str, team: str, channel: str = "", **extra: Any
+    ) -> dict[str, Any]:
+        """An event in a team (its General channel's id is the team's, unless ``channel``)."""
+        conversation = {"id": channel or team, "conversationType": "channel", "tenantId": TENANT}
+        channel_data = {"tenant": {"id": TENANT}, "team": {"id": team}}
+        return self.activity(
+            user, kind, conversation=conversation, channelData=channel_data, **extra
+        )
+
+    async def adds_to_team(self, user: TeamsUser, team: str) -> None:
+        """What Teams sends when someone adds the app to a team: both events."""
+        await self.post(self.team_activity(user, "installationUpdate", team, action="add"))
+        await self.post(
+            self.team_activity(user, "conversationUpdate", team, membersAdded=[{"id": BOT_ID}])
+        )
+
+    async def removes_from_team(self, user: TeamsUser, team: str) -> None:
+        await self.post(self.team_activity(user, "installationUpdate", team, action="remove"))
+        await self.post(
+            self.team_activity(user, "conversationUpdate", team, membersRemoved=[{"id": BOT_ID}])
+        )
+
     async def says(self, user: TeamsUser, text: str) -> int:
         return await self.post(self.activity(user, text=text, textFormat="plain"))
 

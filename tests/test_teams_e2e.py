@@ -222,11 +222,21 @@ async def test_installing_in_a_team_greets_the_channel(teams: TeamsHarness) -> N
     assert saved is not None and saved.kind == "channel"
 
 
-async def test_removing_the_app_forgets_the_conversation(teams: TeamsHarness) -> None:
+async def test_removing_the_app_marks_the_chat_unreachable(teams: TeamsHarness) -> None:
     await teams.install(ANA)
     await teams.post(teams.activity(ANA, "installationUpdate", action="remove"))
-    assert teams.adapter.bot.conversation("teams", ANA.conversation) is None
-    await teams.install(ANA)  # installed again: greeted again
+    await teams.post(
+        teams.activity(ANA, "conversationUpdate", membersRemoved=[{"id": "28:huddle-bot"}])
+    )
+    saved = teams.adapter.bot.conversation("teams", ANA.conversation)
+    assert saved is not None and saved.unreachable  # kept, so a team does not reopen it
+    with pytest.raises(Unreachable):
+        await teams.adapter.send(ANA.conversation, Message((Text("Reminder"),), "Reminder"))
+    with Session(teams.adapter.bot.engine) as s:
+        (issue,) = s.exec(select(DeliveryIssue)).all()  # in the admins' summary, once
+        assert (issue.error, issue.detail) == ("blocked", "removed the app")
+    await teams.install(ANA)  # installed again: reachable and greeted again
+    assert not teams.adapter.bot.conversation("teams", ANA.conversation).unreachable
     assert sum("Hi Ana" in text_of(m.activity) for m in teams.fake.messages(ANA.conversation)) == 2
 
 
