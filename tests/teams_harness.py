@@ -77,11 +77,22 @@ class TeamsHarness:
         await self.post(self.activity(user, "conversationUpdate", membersAdded=[{"id": BOT_ID}]))
 
     def team_activity(
-        self, user: TeamsUser, kind: str, team: str, channel: str = "", **extra: Any
+        self,
+        user: TeamsUser,
+        kind: str,
+        team: str,
+        channel: str = "",
+        event: str | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
-        """An event in a team (its General channel's id is the team's, unless ``channel``)."""
+        """An event in a team (its General channel's id is the team's, unless ``channel``);
+        ``event``: channelData.eventType (``teamMemberAdded``, ``channelMemberAdded``)."""
         conversation = {"id": channel or team, "conversationType": "channel", "tenantId": TENANT}
-        channel_data = {"tenant": {"id": TENANT}, "team": {"id": team}}
+        channel_data: dict[str, Any] = {"tenant": {"id": TENANT}, "team": {"id": team}}
+        if channel:
+            channel_data["channel"] = {"id": channel}
+        if event:
+            channel_data["eventType"] = event
         return self.activity(
             user, kind, conversation=conversation, channelData=channel_data, **extra
         )
@@ -154,9 +165,15 @@ class TeamsHarness:
         return await self.post(invoke), key
 
     async def in_channel(
-        self, user: TeamsUser, channel: str, text: str, mentions: list[dict[str, Any]] | None = None
+        self,
+        user: TeamsUser,
+        channel: str,
+        text: str,
+        mentions: list[dict[str, Any]] | None = None,
+        channel_type: str | None = None,
     ) -> int:
-        """@Huddle ... in a team channel (a thread reply id is part of the conversation id)."""
+        """@Huddle ... in a team channel (a thread reply id is part of the conversation id);
+        ``channel_type``: "private" or "shared" for those (channelData.channel.type)."""
         bot_tag = "<at>Huddle</at>"
         entities = [
             {"type": "mention", "text": bot_tag, "mentioned": {"id": BOT_ID, "name": "Huddle"}},
@@ -178,6 +195,7 @@ class TeamsHarness:
                     "tenant": {"id": TENANT},
                     "teamsChannelId": channel,
                     "team": {"id": "19:team@thread.tacv2"},
+                    **({"channel": {"id": channel, "type": channel_type}} if channel_type else {}),
                 },
             )
         )

@@ -180,6 +180,24 @@ async def test_an_admin_links_a_team_channel_by_mentioning_the_bot(teams: TeamsH
     assert (link.platform, link.channel_id) == ("teams", ICU_CHANNEL)
 
 
+@pytest.mark.parametrize("kind", ["private", "shared"])
+async def test_a_private_or_shared_channel_links_and_gets_the_teams_posts(
+    teams: TeamsHarness, kind: str
+) -> None:
+    # The manifest's supportedChannelTypes lets Huddle into these; nothing else differs.
+    fake, channel = teams.fake, f"19:{kind}-icu-rounds@thread.tacv2"
+    await teams.in_channel(SAM, channel, "link team ICU", channel_type=kind)
+    assert any(
+        "Linked team **ICU**" in text_of(p.activity)
+        for p in fake.messages(f"{channel};messageid=17000001")
+    )
+    with Session(teams.adapter.bot.engine) as s:
+        (link,) = s.exec(select(TeamChannel)).all()
+    assert link.channel_id == channel
+    await teams.adapter.send(channel, Message((Text("This week's case"),), "case"))
+    assert "This week's case" in text_of(fake.messages(channel)[-1].activity)
+
+
 async def test_a_champions_shoutout_carries_a_real_teams_mention(teams: TeamsHarness) -> None:
     fake = teams.fake
     await teams.says(ANA, "hi")  # Ana has used Huddle in Teams, so she is linked

@@ -192,8 +192,24 @@ async def test_someone_joining_the_team_later_is_reached(teams: TeamsHarness) ->
     fake = teams.fake
     await teams.adds_to_team(SAM, TEAM)
     await teams.adapter.reached()
+    # Joining only a shared channel of the team is not joining the team.
+    in_channel = teams.team_activity(
+        SAM,
+        "conversationUpdate",
+        TEAM,
+        channel="19:shared-rounds@thread.tacv2",
+        event="channelMemberAdded",
+        membersAdded=[{"id": DEV.id}],
+    )
+    assert await teams.post(in_channel) in (200, 202)
+    await teams.adapter.reached()
+    assert len(created(fake)) == 3
     joined = teams.team_activity(
-        SAM, "conversationUpdate", TEAM, membersAdded=[{"id": DEV.id}, {"id": VISITOR.id}]
+        SAM,
+        "conversationUpdate",
+        TEAM,
+        event="teamMemberAdded",
+        membersAdded=[{"id": DEV.id}, {"id": VISITOR.id}],
     )
     assert await teams.post(joined) in (200, 202)
     await teams.adapter.reached()

@@ -222,6 +222,8 @@ def test_the_app_package_is_valid_for_the_current_manifest_schema() -> None:
     assert data["bots"][0]["botId"] == bot
     assert set(data["bots"][0]["scopes"]) >= {"personal", "team"}
     assert data["bots"][0]["supportsFiles"] is True  # files to import, refused rows back
+    assert sorted(data["supportedChannelTypes"]) == ["privateChannels", "sharedChannels"]
+    assert "messageTeamMembers" in data["permissions"]  # reaching a team's members
     assert _png_size(archive.read("color.png")) == (192, 192)
     assert _png_size(archive.read("outline.png")) == (32, 32)
 

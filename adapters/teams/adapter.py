@@ -435,7 +435,7 @@ class TeamsAdapter:
             await self._forget(activity)
         elif bot_id in added:
             await self._installed(context, activity)
-        elif added and reach.team_of(activity):  # people joined a team Huddle is in
+        elif added and reach.joined_team(activity):  # people joined a team Huddle is in
             self._start_reach(activity, [str(m) for m in added if m])
 
     async def _on_installation_update(self, context: TurnContext, state: TurnState) -> None:

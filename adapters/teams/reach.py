@@ -28,6 +28,13 @@ def team_of(activity: Mapping[str, Any]) -> str | None:
     return str(found) if found else None
 
 
+def joined_team(activity: Mapping[str, Any]) -> bool:
+    """Whether a conversationUpdate says people joined the team itself (not only one of its
+    shared or private channels, whose members need not be the team's)."""
+    event = (activity.get("channelData") or {}).get("eventType")
+    return team_of(activity) is not None and event in (None, "teamMemberAdded")
+
+
 def addresses(member: Mapping[str, Any]) -> list[str]:
     """The emails a member could be on the roster by: email, then UPN (as a first
     contact's look-up uses), each once."""
