@@ -258,6 +258,17 @@ async def test_removing_the_app_marks_the_chat_unreachable(teams: TeamsHarness) 
     assert sum("Hi Ana" in text_of(m.activity) for m in teams.fake.messages(ANA.conversation)) == 2
 
 
+async def test_an_install_after_another_replica_saw_a_403_greets_again(
+    teams: TeamsHarness,
+) -> None:
+    await teams.install(ANA)
+    await teams.says(ANA, "progress")  # this replica has her reference fresh in mind
+    teams.adapter.bot.mark_unreachable("teams", ANA.conversation, "403 on another replica")
+    await teams.install(ANA)
+    assert not teams.adapter.bot.conversation("teams", ANA.conversation).unreachable
+    assert sum("Hi Ana" in text_of(m.activity) for m in teams.fake.messages(ANA.conversation)) == 2
+
+
 async def test_every_answer_is_a_valid_card(teams: TeamsHarness) -> None:
     for user, words in (
         (

@@ -459,8 +459,11 @@ class TeamsAdapter:
             await self.runner.run(self.bot.forget_conversation, PLATFORM, conversation)
 
     async def _installed(self, context: TurnContext, activity: dict[str, Any]) -> None:
-        """Save the conversation and greet, once (Teams sends two events per install)."""
-        if not await self._remember(activity):
+        """Save the conversation and greet, once (Teams sends two events per install).
+
+        Always asks the database (never this replica's memory of recent references): it
+        alone knows whether the chat was removed or blocked since, perhaps on another."""
+        if not await self._remember(activity, refresh=True):
             return
         if translate.conversation_kind(activity) == "personal":
             incoming = translate.incoming({**activity, "text": "hello", "value": None})
