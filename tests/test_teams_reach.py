@@ -12,6 +12,7 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from adapters.teams.reach import THREAD_GAP
 from adapters.teams.sender import TeamsSender
 from bot.clock import FrozenClock
 from bot.content import Content
@@ -161,7 +162,10 @@ async def test_adding_huddle_again_starts_no_chat_twice(teams: TeamsHarness) -> 
     await teams.adapter.reached()
     assert sorted(created(fake)) == [ANA.id, BEN.id]  # none started again
     assert len(fake.created) == 2 and saved(teams) == before
-    assert len([s for s in fake.sent if s.method == "MEMBERS"]) == 6  # listed again, though
+    pages = [s.at for s in fake.sent if s.method == "MEMBERS"]
+    assert len(pages) == 6  # listed again, though: three pages one after the other, on
+    # the team's thread, so kept THREAD_GAP apart (less one gap for the trip's variance)
+    assert pages[-1] - pages[-3] >= THREAD_GAP
 
 
 async def test_throttling_while_reaching_is_waited_out(teams: TeamsHarness) -> None:

@@ -182,7 +182,8 @@ class TeamsAdapter:
         #: Reaching a team's members after Huddle was added to it (see :mod:`.reach`).
         self._reaching: set[asyncio.Task[None]] = set()
         self._reach_pacer = Pacer(
-            {PLATFORM: Limits(settings.reach_per_second * 60)}, sleep=self._sleep
+            {PLATFORM: Limits(settings.reach_per_second * 60, reach.THREAD_GAP)},
+            sleep=self._sleep,
         )
         self.cloud = CloudAdapter(connection_manager=self.connections)
         self.cloud.on_turn_error = self._on_turn_error
@@ -828,7 +829,8 @@ class TeamsAdapter:
             client: Any = context.services.get(ConnectorClientBase)
             return await client.conversations.create_conversation(parameters)
 
-        await self._reach_pacer.wait(PLATFORM, str(team.get("tenant_id") or ""))
+        # A new conversation each time: only the pace for the tenant binds, not a thread's.
+        await self._reach_pacer.wait(PLATFORM, str(member["id"]))
         try:
             created = await self._with_retries(partial(self._in_conversation, team, create))
         except ClientResponseError as exc:
