@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from bot import commands as c
 from bot import guessing, metrics, parser, retention, survey_asking
@@ -355,7 +355,8 @@ class Bot:
         reference: Mapping[str, Any],
         user_id: str | None = None,
     ) -> bool:
-        """Save (or refresh) where the bot can write later. True the first time it is saved.
+        """Save (or refresh) where the bot can write later. True the first time it is saved,
+        and the first time again after it was marked unreachable (installed once more).
 
         Called on every inbound activity, so a changed service address is picked up at
         once; a person writing again is reachable again.
@@ -391,14 +392,26 @@ class Bot:
                     "updated_at": now,
                 }
                 return insert_ignore(session, Conversation, [row]) == 1
+            revived = False
+            if found.unreachable_since is not None:
+                # Only the one request that clears the mark counts it (two install events
+                # may arrive at once): the database decides.
+                cleared = session.execute(
+                    update(Conversation)
+                    .where(
+                        col(Conversation.id) == found.id,
+                        col(Conversation.unreachable_since).is_not(None),
+                    )
+                    .values(unreachable_since=None, unreachable_reason="")
+                    .execution_options(synchronize_session=False)
+                )
+                revived = getattr(cleared, "rowcount", 0) == 1
             found.reference = data
             found.updated_at = now
-            found.unreachable_since = None
-            found.unreachable_reason = ""
             if person is not None:
                 found.person_id = person.id
             session.add(found)
-        return False
+        return revived
 
     def conversation(self, platform: str, conversation_id: str) -> ConversationInfo | None:
         """A saved conversation, or None."""
@@ -427,6 +440,40 @@ class Bot:
                 .order_by(col(Conversation.updated_at).desc())
             ).first()
             return ConversationInfo.of(found) if found else None
+
+    def reach_member(self, platform: str, user_id: str, addresses: Sequence[str]) -> bool:
+        """Whether to start a personal chat with a member of a team the bot was added to.
+
+        True for someone on the roster (by their platform identity, else by one of
+        ``addresses``: the emails the platform gives, linked then as at first contact)
+        with no personal conversation saved on the platform yet. A saved one, even one
+        marked unreachable (they blocked or removed the bot), means no: their choice
+        stands. Nothing at all is stored about someone not on the roster.
+        """
+        with Session(self.engine) as session:
+            person = person_for_identity(session, platform, user_id)
+            linked = person is not None
+            for address in addresses:
+                if person is not None:
+                    break
+                if address:
+                    person = person_by_email(session, address)
+            if person is None or person.id is None:
+                return False
+            saved = session.exec(
+                select(Conversation.id).where(
+                    Conversation.platform == platform,
+                    Conversation.person_id == person.id,
+                    Conversation.kind == "personal",
+                )
+            ).first()
+            if saved is not None:
+                return False
+            person_id = person.id
+        if not linked:
+            with session_scope(self.engine) as session:
+                link_identity(session, platform, user_id, person_id, self.clock.now())
+        return True
 
     def mark_unreachable(self, platform: str, conversation_id: str, reason: str) -> None:
         """The platform says the person blocked or removed the bot: stop writing there."""
