@@ -1,4 +1,5 @@
-"""Has anything standings are worked out from changed since? A generation per database.
+"""Has anything standings (or a report) are worked out from changed since? A generation
+per database.
 
 Standings over hundreds of teams and a million completions take a few hundred
 milliseconds to work out, and people ask for them in bursts (the weekly post goes out,
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, Pool, event
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 
-#: The tables standings are worked out from.
+#: The tables standings and reports are worked out from.
 WATCHED = frozenset(
     {
         "attendance",
@@ -37,6 +38,12 @@ WATCHED = frozenset(
         "enrolment",
         "person",
         "team",
+        # and, for the report (bot.reports.latest), beside those:
+        "person_role",
+        "shoutout",
+        "shoutout_recipient",
+        "survey_answer",
+        "organisation_measure",
     }
 )
 _MARK = "huddle.standings_touched"

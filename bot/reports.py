@@ -39,13 +39,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from threading import Lock
 from typing import Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import Pool, case, func
 from sqlmodel import Session, col, select
 
-from bot import attendance, contests, shoutouts, survey_results
+from bot import attendance, contests, freshness, shoutouts, survey_results
 from bot import measures as measures_rules
 from bot.content import Content
 from bot.counts import _per_enrolled
@@ -962,3 +964,83 @@ def build(
         ),
         minimum_group=b.minimum,
     )
+
+
+# --- the latest report, kept while nothing it counts has changed --------------------------
+
+
+@dataclass(frozen=True)
+class _Kept:
+    content: Content
+    generation: int
+    at: datetime
+    report: Report
+
+
+#: Reports kept per database (connection pool), by what was asked; a few, newest last.
+_kept: WeakKeyDictionary[Pool, dict[tuple[Any, ...], _Kept]] = WeakKeyDictionary()
+_kept_lock = Lock()
+#: How many different reports one process keeps per database.
+KEEP = 16
+
+
+def latest(
+    session: Session,
+    content: Content,
+    *,
+    team_ids: list[int] | None,
+    period: Period,
+    discipline: str | None = None,
+    pathway: str | None = None,
+    champion_team_id: int | None = None,
+    now: datetime,
+    scope: str = "",
+) -> Report:
+    """The report, as :func:`build`, reusing the same one built at most the content's
+    ``standings_max_age`` seconds ago on the same day when this process has committed no
+    change to what it counts since (``bot.freshness``): a summary and then its Excel file,
+    or the dashboard's views, cost one build. A champion's report of their own team (who
+    is stuck, read from the outbox) and a session with uncommitted writes of its own are
+    always built afresh; so is everything when ``standings_max_age`` is 0."""
+    max_age = content.initiative.contests.standings_max_age
+    engine = freshness.engine_of(session)
+    if engine is None or max_age <= 0 or champion_team_id is not None or freshness.pending(session):
+        return build(
+            session,
+            content,
+            team_ids=team_ids,
+            period=period,
+            discipline=discipline,
+            pathway=pathway,
+            champion_team_id=champion_team_id,
+            now=now,
+            scope=scope,
+        )
+    key = (tuple(team_ids) if team_ids is not None else None, period, discipline, pathway, scope)
+    generation = freshness.generation(engine)  # read before building: a change meanwhile
+    kept = _kept.get(engine.pool, {}).get(key)  # leaves what is kept out of date
+    if (
+        kept is not None
+        and kept.content is content
+        and kept.generation == generation
+        and kept.at.date() == now.date()
+        and timedelta(0) <= now - kept.at < timedelta(seconds=max_age)
+    ):
+        return kept.report
+    report = build(
+        session,
+        content,
+        team_ids=team_ids,
+        period=period,
+        discipline=discipline,
+        pathway=pathway,
+        now=now,
+        scope=scope,
+    )
+    with _kept_lock:
+        reports = _kept.setdefault(engine.pool, {})
+        reports.pop(key, None)
+        reports[key] = _Kept(content, generation, now, report)
+        while len(reports) > KEEP:
+            reports.pop(next(iter(reports)))
+    return report

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from PIL import Image
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import content as content_mod
 from bot import reports
@@ -645,3 +645,54 @@ def test_huddle_report_formats(tmp_path: Path) -> None:
     assert period.returncode == 1 and "someday" in period.stdout
     table = huddle("report", cwd=tmp_path)  # as before: the table of teams
     assert table.returncode == 0 and "Finished a pathway" in table.stdout
+
+
+def test_a_report_is_built_once_until_something_it_counts_changes(
+    room: FakeChat, monkeypatch: pytest.MonkeyPatch, teams: dict[str, int]
+) -> None:
+    built: list[object] = []
+    real = reports.build
+
+    def counted(*args: object, **kwargs: object) -> Report:
+        built.append(kwargs.get("team_ids"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports, "build", counted)
+    wes = room.person(email("w1"))
+    first = wes.says("report summary 2026-Q4")
+    assert "31 verified, 11 self-reported" in first.text
+    wes.clicks("Excel file", first)
+    wes.says("report csv 2026-Q4")
+    assert len(built) == 1  # the summary, its Excel file and its CSV: one build
+
+    # A new verified completion, committed: the next report counts it.
+    with Session(room.bot.engine) as s:
+        person = s.exec(select(Person).where(Person.email == email("i9"))).one()
+        s.add(
+            Completion(
+                person_id=person.id or 0,
+                course_id="goals-101",
+                completed_at=NOW - timedelta(days=1),
+                recorded_at=NOW,
+                source="import",
+                verified=True,
+                recorded_by="t",
+            )
+        )
+        s.commit()
+    assert "32 verified, 11 self-reported" in wes.says("report summary 2026-Q4").text
+    assert len(built) == 2
+
+    # Another replica's change is not seen here: past the content's standings_max_age
+    # (60 s in the sample), the report is built again anyway.
+    wes.says("report summary 2026-Q4")
+    assert len(built) == 2
+    room.clock.set(room.clock.now() + timedelta(seconds=61))
+    wes.says("report summary 2026-Q4")
+    assert len(built) == 3
+
+    # A champion's own team (who is stuck comes from the outbox) is built every time.
+    ike = room.person(email("i6"))
+    ike.says("report summary this quarter")
+    ike.says("report summary this quarter")
+    assert len(built) == 5

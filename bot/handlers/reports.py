@@ -47,7 +47,7 @@ def _build(ctx: Ctx, text: str) -> tuple[Report, str]:
         if ctx.actor.has("champion") and scope.team is not None and scope.team.id == own
         else None
     )
-    report = reports.build(
+    report = reports.latest(
         ctx.session,
         ctx.content,
         team_ids=[scope.team.id or 0] if scope.team is not None else None,

@@ -55,7 +55,7 @@ def _built(
     words = str(params.get("period") or DEFAULT_PERIOD)
     period = reports.parse_period(words, on)
     team = session.get(Team, schedule.team_id) if schedule.team_id is not None else None
-    report = reports.build(
+    report = reports.latest(
         session,
         planning.content,
         team_ids=[team.id or 0] if team is not None else None,
