@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, delete, select
 
@@ -44,6 +44,7 @@ from bot.models import (
     Conversation,
     DeliveryIssue,
     HandledEvent,
+    OutboxMessage,
     Person,
     Schedule,
     StoredFile,
@@ -52,6 +53,7 @@ from bot.planning import GRACE, Planner, PlanReport
 from bot.store import (
     conversation_state,
     identity_exists,
+    keep_workspace,
     link_identity,
     people_named,
     person_by_email,
@@ -340,6 +342,36 @@ class Bot:
                 )
             )
 
+    def workspace_removed(self, platform: str, workspace: str, reason: str) -> int:
+        """Huddle was uninstalled from a workspace, or its tokens revoked: what was still
+        waiting to go there is given up (failed, with ``reason``), and the admins' delivery
+        problems say so. Returns how many waiting messages were given up."""
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            given_up = session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.platform) == platform,
+                    col(OutboxMessage.workspace) == workspace,
+                    col(OutboxMessage.status) == "pending",
+                )
+                .values(status="failed", last_error=reason, updated_at=now)
+            )
+            count = int(getattr(given_up, "rowcount", 0) or 0)
+            session.add(
+                DeliveryIssue(
+                    at=now,
+                    platform=platform,
+                    target=workspace[:255],
+                    error=reason[:64],
+                    detail=f"{count} waiting messages given up",
+                )
+            )
+        log.warning(
+            "%s workspace %s: %s; %s waiting messages given up", platform, workspace, reason, count
+        )
+        return count
+
     def remember_conversation(
         self,
         platform: str,
@@ -619,11 +651,18 @@ class Bot:
     def _identify(self, session: Session, incoming: Incoming) -> Person | None:
         """The person behind a platform identity, linking it by email the first time."""
         person = person_for_identity(session, incoming.platform, incoming.user_id)
+        if person is not None and incoming.workspace:
+            keep_workspace(session, incoming.platform, incoming.user_id, incoming.workspace)
         if person is None and incoming.email:
             person = person_by_email(session, incoming.email)
             if person is not None:
                 link_identity(
-                    session, incoming.platform, incoming.user_id, person.id or 0, self.clock.now()
+                    session,
+                    incoming.platform,
+                    incoming.user_id,
+                    person.id or 0,
+                    self.clock.now(),
+                    incoming.workspace,
                 )
         if (
             person is not None
