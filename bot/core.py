@@ -345,14 +345,23 @@ class Bot:
     def workspace_removed(self, platform: str, workspace: str, reason: str) -> int:
         """Huddle was uninstalled from a workspace, or its tokens revoked: what was still
         waiting to go there is given up (failed, with ``reason``), and the admins' delivery
-        problems say so. Returns how many waiting messages were given up."""
+        problems say so. Returns how many waiting messages were given up.
+
+        A ``workspace`` ending in ``:`` is an Enterprise Grid organisation (``E123:``):
+        every workspace in it.
+        """
         now = self.clock.now()
+        where = (
+            col(OutboxMessage.workspace).startswith(workspace, autoescape=True)
+            if workspace.endswith(":")
+            else col(OutboxMessage.workspace) == workspace
+        )
         with session_scope(self.engine) as session:
             given_up = session.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.platform) == platform,
-                    col(OutboxMessage.workspace) == workspace,
+                    where,
                     col(OutboxMessage.status) == "pending",
                 )
                 .values(status="failed", last_error=reason, updated_at=now)

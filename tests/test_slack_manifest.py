@@ -33,6 +33,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
 EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
     "app_mention": {"app_mentions:read"},
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
     "message.im": {"im:history"},
@@ -93,6 +95,8 @@ def test_manifest_matches_what_the_bot_uses() -> None:
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
+        "app_uninstalled",  # several workspaces: the installation is deleted, sends stop
+        "tokens_revoked",  # the same when a workspace revokes the bot's token
         "message.channels",  # replies in threads under Huddle's posts, screened for patient details
         "message.groups",  # the same in private channels
         "message.im",
@@ -112,9 +116,20 @@ def test_manifest_for_http_and_socket_mode() -> None:
     assert (
         http["features"]["slash_commands"][0]["url"] == "https://huddle.hospital.org/slack/events"
     )
+    assert http["oauth_config"]["redirect_urls"] == [
+        "https://huddle.hospital.org/slack/oauth_redirect"
+    ]
+    assert http["settings"]["token_rotation_enabled"] is False  # one token, kept as it is
     socket = yaml.safe_load(manifest(socket_mode=True))
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in socket["settings"]["interactivity"]
+    assert "redirect_urls" not in socket["oauth_config"]
+    several = yaml.safe_load(manifest("https://huddle.hospital.org", workspaces=True))
+    assert several["settings"]["token_rotation_enabled"] is True
+    assert several["settings"]["org_deploy_enabled"] is True
+    assert several["oauth_config"]["redirect_urls"] == [
+        "https://huddle.hospital.org/slack/oauth_redirect"
+    ]
 
 
 def test_manifest_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
