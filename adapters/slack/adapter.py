@@ -140,8 +140,8 @@ class Profiles:
 
 def web_client(settings: SlackSettings) -> AsyncWebClient:
     """The Web API client: retries connection errors, and 429s after Retry-After."""
-    return AsyncWebClient(
-        token=settings.bot_token,
+    return installations.WebClient(
+        token=settings.bot_token or None,
         base_url=settings.api_url,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
@@ -318,7 +318,13 @@ class SlackAdapter:
         workspaces). The state is checked against the browser's cookie and the database,
         once; a missing or used state, or a code Slack refuses, gets Bolt's failure page."""
         self._http()
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        flow = self.app.oauth_flow
+        assert flow is not None  # routed only with several workspaces
+        bolt_request = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            bolt_response = await flow.handle_installation(bolt_request)
+        else:
+            bolt_response = await flow.handle_callback(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def start_socket_mode(self) -> None:

@@ -20,6 +20,7 @@ organisation ``E123:T123`` (:func:`workspace_key`); blank in single-workspace mo
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import Engine, MetaData
 
 log = logging.getLogger("huddle.slack.installations")
@@ -39,6 +41,43 @@ log = logging.getLogger("huddle.slack.installations")
 INSTALLATIONS = SQLAlchemyInstallationStore.default_installations_table_name
 BOTS = SQLAlchemyInstallationStore.default_bots_table_name
 STATES = SQLAlchemyOAuthStateStore.default_table_name
+
+
+class WebClient(AsyncWebClient):
+    """slack_sdk's client, sending the app's client id and secret (``oauth.v2.access``:
+    the install's code exchange, and token rotation) as an Authorization header it
+    writes itself: slack_sdk hands them to aiohttp's BasicAuth, which aiohttp 3.14
+    deprecates (a warning on every install and every rotation)."""
+
+    async def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: Any = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> AsyncSlackResponse:
+        if isinstance(auth, dict):
+            pair = f"{auth['client_id']}:{auth['client_secret']}".encode("latin-1")
+            headers = {
+                **(headers or {}),
+                "Authorization": "Basic " + base64.b64encode(pair).decode(),
+            }
+            auth = None
+        return await super().api_call(
+            api_method,
+            http_verb=http_verb,
+            files=files,
+            data=data,
+            params=params,
+            json=json,
+            headers=headers,
+            auth=auth,
+        )
 
 
 def tables() -> MetaData:

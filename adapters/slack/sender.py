@@ -32,7 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chart import file_name, png
 from adapters.slack import render
-from adapters.slack.installations import InstallationStore, NotInstalled, Tokens
+from adapters.slack.installations import InstallationStore, NotInstalled, Tokens, WebClient
 from adapters.slack.settings import SlackSettings
 from bot.messages import Message
 from scheduler.delivery import WORKSPACE, DeliveryError
@@ -85,7 +85,7 @@ class SlackSender:
     ) -> None:
         # No automatic retries (slack_sdk retries connection errors by default): a
         # retried post may land twice; the worker decides, reconciling first.
-        self.client = AsyncWebClient(
+        self.client: AsyncWebClient = WebClient(
             token=settings.bot_token,
             base_url=settings.api_url,
             timeout=int(timeout),
