@@ -378,11 +378,17 @@ class SlackAdapter:
         if event_id and not await self.runner.run(self.bot.first_time, PLATFORM, event_id):
             log.info("event %s already handled; acknowledging the retry only", event_id)
             return BoltResponse(status=200, body="")
-        if self.settings.multi_workspace and context.client is not None:
-            # The listener's task (made inside next()) copies this: everything it calls
-            # uses this workspace's token.
-            _REQUEST_CLIENT.set(context.client)
-        await next()
+        if not (self.settings.multi_workspace and context.client is not None):
+            await next()
+            return None
+        # The listener's task (made inside next()) copies this: everything it calls uses
+        # this workspace's token. Undone after, so the next request on this connection
+        # starts with none.
+        reset = _REQUEST_CLIENT.set(context.client)
+        try:
+            await next()
+        finally:
+            _REQUEST_CLIENT.reset(reset)
         return None
 
     async def _on_uninstalled(self, context: AsyncBoltContext) -> None:
