@@ -286,6 +286,7 @@ class SlackAdapter:
         Bolt, the core or the database, and the log gets one line, not a traceback.
         """
         self._http()
+        _REQUEST_CLIENT.set(None)  # set again once Bolt has authorised this request
         body = await request.text()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
@@ -378,17 +379,12 @@ class SlackAdapter:
         if event_id and not await self.runner.run(self.bot.first_time, PLATFORM, event_id):
             log.info("event %s already handled; acknowledging the retry only", event_id)
             return BoltResponse(status=200, body="")
-        if not (self.settings.multi_workspace and context.client is not None):
-            await next()
-            return None
-        # The listener's task (made inside next()) copies this: everything it calls uses
-        # this workspace's token. Undone after, so the next request on this connection
-        # starts with none.
-        reset = _REQUEST_CLIENT.set(context.client)
-        try:
-            await next()
-        finally:
-            _REQUEST_CLIENT.reset(reset)
+        if self.settings.multi_workspace and context.client is not None:
+            # Bolt starts the listener's task after the middleware chain, in this request's
+            # context: the task copies this, and everything it calls uses this workspace's
+            # token. (handle_http clears it first, so no request inherits another's.)
+            _REQUEST_CLIENT.set(context.client)
+        await next()
         return None
 
     async def _on_uninstalled(self, context: AsyncBoltContext) -> None:
