@@ -81,8 +81,8 @@ class SlackSettings(BaseSettings):
     redirect_url: str = Field(
         default="",
         description=(
-            "The full redirect URL Slack is told; HUDDLE_PUBLIC_URL and the redirect path "
-            "when unset."
+            "The full redirect URL sent to Slack with each install; unset, Slack uses the "
+            "app's redirect URL (the manifest's)."
         ),
     )
     authorize_url: str = Field(
