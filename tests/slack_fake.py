@@ -164,8 +164,14 @@ class FakeSlack:
     ) -> None:
         self.workspaces[team_id] = Workspace(team_id, name, bot_user, enterprise_id)
 
+    def add_org(self, enterprise_id: str, name: str, bot_user: str) -> None:
+        """An Enterprise Grid organisation, for an org-wide install (its tokens act in
+        every workspace of the organisation, and are kept under the enterprise id)."""
+        self.workspaces[enterprise_id] = Workspace("", name, bot_user, enterprise_id)
+
     def install_code(self, team_id: str) -> str:
-        """A code Slack would give the installer's browser for this workspace (once)."""
+        """A code Slack would give the installer's browser for this workspace, or for an
+        organisation (:meth:`add_org`), once."""
         code = f"code-{team_id}-{next(self._ts)}"
         self._codes[code] = team_id
         return code
@@ -225,15 +231,16 @@ class FakeSlack:
         enterprise = (
             {"id": workspace.enterprise_id, "name": "Org"} if workspace.enterprise_id else None
         )
+        org_wide = not workspace.team_id
         return {
             "ok": True,
             "app_id": APP_ID,
             "authed_user": {"id": "UINSTALLER"},
             "scope": str(args.get("_scopes", "")),
             "bot_user_id": workspace.bot_user,
-            "team": {"id": team, "name": workspace.name},
+            "team": None if org_wide else {"id": team, "name": workspace.name},
             "enterprise": enterprise,
-            "is_enterprise_install": False,
+            "is_enterprise_install": org_wide,
             **self._issue(team),
         }
 
@@ -522,12 +529,13 @@ class FakeSlack:
             "url": f"https://{workspace.name.lower()}.slack.com/",
             "team": workspace.name,
             "user": "huddle",
-            "team_id": workspace.team_id,
+            "team_id": workspace.team_id or None,
             "user_id": workspace.bot_user,
             "bot_id": "B0HUDDLE" if workspace.team_id == TEAM else f"B{workspace.team_id}",
         }
         if workspace.enterprise_id:
             found["enterprise_id"] = workspace.enterprise_id
+            found["is_enterprise_install"] = not workspace.team_id
         return found
 
     def _users_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:

@@ -59,8 +59,11 @@ class SlackHarness:
     secret: str
     session: aiohttp.ClientSession
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    #: The workspace requests come from (``dataclasses.replace`` for another one).
+    #: The workspace requests come from (``dataclasses.replace`` for another one), and
+    #: for Enterprise Grid its organisation, and whether Huddle is installed org-wide.
     team: str = "T0TEST"
+    enterprise: str | None = None
+    org_wide: bool = False
 
     # --- raw requests -------------------------------------------------------------------
 
@@ -91,7 +94,18 @@ class SlackHarness:
                 "event_id": event_id or f"Ev{next(self._ids):06d}",
                 "event_time": int(time.time()),
                 "event": event,
-                "authorizations": [{"team_id": self.team, "user_id": "UHUDDLEBOT", "is_bot": True}],
+                "authorizations": [
+                    {
+                        "enterprise_id": self.enterprise,
+                        # An org-wide install is authorised for the organisation, not a team.
+                        "team_id": None if self.org_wide else self.team,
+                        "user_id": "UHUDDLEBOT",
+                        "is_bot": True,
+                        "is_enterprise_install": self.org_wide,
+                    }
+                ],
+                **({"enterprise_id": self.enterprise} if self.enterprise else {}),
+                "is_ext_shared_channel": False,
             }
         )
 

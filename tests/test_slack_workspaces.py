@@ -27,7 +27,9 @@ from adapters.slack.sender import SlackSender
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
+from bot.messages import Message, Text
 from bot.models import DeliveryIssue, OutboxMessage, PlatformIdentity, Schedule
+from bot.notices import notify
 from bot.outbox import Outbox
 from scheduler.delivery import Worker
 from tests.fakechat import FakeChat
@@ -107,7 +109,11 @@ async def install(slack: SlackHarness, team: str) -> str:
 def bot_token(engine: Engine, team: str) -> str:
     with engine.connect() as conn:
         found = conn.execute(
-            text("SELECT bot_token FROM slack_installations WHERE team_id = :t"), {"t": team}
+            text(
+                "SELECT bot_token FROM slack_installations WHERE team_id = :t"
+                " OR (team_id IS NULL AND enterprise_id = :t)"  # an org-wide install
+            ),
+            {"t": team},
         ).scalar()
     return str(found or "")
 
@@ -320,3 +326,55 @@ async def test_tokens_revoked_removes_the_workspace_too(slack: SlackHarness) -> 
     await eventually(lambda: [t for t, _ in installations(engine)] == [ALPHA])
     issue = await eventually(lambda: issue_for(engine, BETA))
     assert issue.error == "tokens_revoked"
+
+
+async def test_an_org_wide_install_on_enterprise_grid_serves_every_workspace_in_it(
+    slack: SlackHarness,
+) -> None:
+    fake, bot = slack.fake, slack.adapter.bot
+    fake.add_org("E0ORG", "Health System", "UBOTORG")
+    org = await install(slack, "E0ORG")  # an org admin installs it once, for the organisation
+    with bot.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT enterprise_id, team_id, is_enterprise_install FROM slack_installations")
+        ).one()
+    assert (row[0], row[1], bool(row[2])) == ("E0ORG", None, True)
+    # Ana writes from one of the organisation's workspaces, Ben from another.
+    ana = replace(slack, team="TGRID1", enterprise="E0ORG", org_wide=True)
+    ben = replace(slack, team="TGRID2", enterprise="E0ORG", org_wide=True)
+    await ana.dm(ANA, "progress")
+    await ben.dm(BEN, "progress")
+    (to_ana,) = await fake.wait_for(lambda: nudges(fake, "DUANA"))
+    (to_ben,) = await fake.wait_for(lambda: nudges(fake, "DUBEN"))
+    assert to_ana.token == to_ben.token == org
+    with Session(bot.engine) as s:
+        found = {i.external_id: i.workspace for i in s.exec(select(PlatformIdentity))}
+        ana_id = s.exec(
+            select(PlatformIdentity.person_id).where(PlatformIdentity.external_id == ANA)
+        ).one()
+    assert found == {ANA: "E0ORG:", BEN: "E0ORG:"}
+    # A message for Ana, sent later with no request behind it, uses the org's token.
+    with Session(bot.engine) as s:
+        assert notify(
+            s,
+            ana_id,
+            Message(blocks=(Text("Hello from the scheduler"),), summary="Hello"),
+            "hello",
+            bot.clock.now(),
+        )
+        s.commit()
+    sender = sender_for(slack)
+    try:
+        worker = Worker(Outbox(bot.engine, bot.content, "w"), {"slack": sender}, bot.clock)
+        while await worker.run_once():
+            pass
+    finally:
+        await sender.close()
+    (sent,) = [c for c in nudges(fake, ANA) if c.args.get("metadata")]
+    assert (sent.token, sent.args["_ok"]) == (org, True)
+    # Uninstalled from the organisation: every workspace in it is gone.
+    fake.revoke("E0ORG")
+    await ana.event({"type": "app_uninstalled"})
+    await eventually(lambda: installations(bot.engine) == [])
+    issue = await eventually(lambda: issue_for(bot.engine, "E0ORG:"))
+    assert issue.error == "app_uninstalled"

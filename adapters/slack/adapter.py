@@ -410,9 +410,8 @@ class SlackAdapter:
         await self.installations.async_delete_all(
             enterprise_id=context.enterprise_id, team_id=context.team_id
         )
+        # An org-wide install's events have no team: "E123:", every workspace in it.
         workspace = self.workspace(context)
-        if context.enterprise_id and not context.team_id:
-            workspace += ":"  # the whole organisation: every workspace in it
         await self.runner.run(self.bot.workspace_removed, PLATFORM, workspace, reason)
 
     async def _is_dm(self, event: dict[str, Any]) -> bool:

@@ -14,7 +14,9 @@ core's database work does.
 
 A workspace is written on Huddle's rows (an identity, a channel link, a schedule, an
 outbox row) as its team id, ``T123``, or for a workspace of an Enterprise Grid
-organisation ``E123:T123`` (:func:`workspace_key`); blank in single-workspace mode.
+organisation ``E123:T123`` (:func:`workspace_key`); blank in single-workspace mode. An
+org-wide install's requests carry no team (its token acts in every workspace of the
+organisation): ``E123:``.
 """
 
 from __future__ import annotations
