@@ -27,6 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot as SlackBot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -233,9 +234,19 @@ class Tokens:
             if installation is None or not installation.bot_token:
                 raise NotInstalled(workspace)
             if installation.bot_refresh_token:
-                rotated = await self.rotator.perform_token_rotation(
-                    installation=installation, minutes_before_expiration=self.minutes
-                )
+                try:
+                    rotated = await self.rotator.perform_token_rotation(
+                        installation=installation, minutes_before_expiration=self.minutes
+                    )
+                except SlackTokenRotationError:
+                    # Another replica (or an inbound request) may have used the refresh
+                    # token a moment ago: its new token is in the store by now.
+                    again = await self.find(workspace)
+                    if again is None or not again.bot_token:
+                        raise NotInstalled(workspace) from None
+                    if again.bot_token == installation.bot_token:
+                        raise
+                    return Token(str(again.bot_token), workspace)
                 if rotated is not None:
                     await self.store.async_save(rotated)
                     log.info("the bot token of %s was rotated before a send", workspace)

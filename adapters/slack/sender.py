@@ -133,9 +133,10 @@ class SlackSender:
         except NotInstalled:
             raise DeliveryError("app_uninstalled", permanent=True) from None
         except SlackTokenRotationError as exc:
-            # The refresh token was refused (revoked, or already used by a lost answer).
+            # The refresh token was refused (revoked, or used up by an answer that was
+            # lost): retried with backoff, then parked with the reason.
             error = exc.api_error.response.get("error") if exc.api_error else "refused"
-            raise DeliveryError(f"token rotation failed: {error}", permanent=True) from None
+            raise DeliveryError(f"token rotation failed: {error}") from None
         except SlackApiError as exc:
             raise DeliveryError(f"token rotation failed: {exc.response.get('error')}") from None
         client = self._clients.get(found.token)
