@@ -405,6 +405,8 @@ class FakeSlack:
                 if self._client_auth(request)
                 else {"ok": False, "error": "invalid_client_id"}
             )
+        elif method == "api.test":  # no token needed
+            body = {"ok": True, "args": {}}
         elif token in self.revoked:
             body = {"ok": False, "error": "token_revoked"}
         elif token not in (

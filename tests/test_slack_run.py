@@ -81,6 +81,15 @@ async def fake() -> AsyncIterator[FakeSlack]:
             },
             "HUDDLE_SLACK_BOT_TOKEN",
         ),
+        (
+            {
+                "HUDDLE_SLACK_CLIENT_ID": "1.2",
+                "HUDDLE_SLACK_CLIENT_SECRET": "c",
+                "HUDDLE_SLACK_SIGNING_SECRET": "s",
+                "HUDDLE_SLACK_API_URL": "http://127.0.0.1:1/api/",
+            },
+            "Cannot reach Slack at HUDDLE_SLACK_API_URL",
+        ),
     ],
 )
 async def test_missing_or_wrong_settings_stop_the_start(
@@ -232,6 +241,7 @@ async def test_huddle_run_serves_the_install_flow_for_several_workspaces(
             async with session.get(f"http://127.0.0.1:{port}/slack/oauth_redirect?code=x") as r:
                 assert r.status == 400  # no state, no cookie: refused
         assert not fake.of("oauth.v2.access", ok_only=False)
+        assert fake.of("api.test")  # the start-up check, with no token to test
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err_bytes = await asyncio.wait_for(proc.communicate(), 30)

@@ -259,11 +259,12 @@ class SlackAdapter:
     async def check(self) -> None:
         """Call auth.test once at start, so a wrong token or URL stops the start clearly.
 
-        With several workspaces there is no one token to test: each request's is tested
-        by Bolt as it comes in.
+        With several workspaces there is no one token to test (each request's is tested
+        by Bolt as it comes in): api.test, which needs none, shows the URL is Slack's.
         """
         self._http()
         if self.settings.multi_workspace:
+            await self._check_api()
             return
         try:
             found = await self.client.auth_test()
@@ -274,6 +275,20 @@ class SlackAdapter:
                 "bot token on the app's OAuth & Permissions page"
             ) from None
         except Exception as exc:  # connection refused, DNS, TLS: all mean the URL is wrong
+            raise SlackSetupError(
+                f"Cannot reach Slack at HUDDLE_SLACK_API_URL={self.settings.api_url}: {exc}"
+            ) from None
+
+    async def _check_api(self) -> None:
+        client = self.app_client
+        try:
+            await client.api_test()
+        except SlackApiError as exc:
+            raise SlackSetupError(
+                f"Slack at HUDDLE_SLACK_API_URL={self.settings.api_url} refused api.test "
+                f"({exc.response.get('error')})"
+            ) from None
+        except Exception as exc:
             raise SlackSetupError(
                 f"Cannot reach Slack at HUDDLE_SLACK_API_URL={self.settings.api_url}: {exc}"
             ) from None
