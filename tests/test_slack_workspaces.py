@@ -179,8 +179,10 @@ async def test_installing_in_two_workspaces_each_answered_with_its_own_token(
     for call in fake.calls:
         if call.method in ("users.info", "chat.postMessage", "views.publish"):
             assert call.team in (ALPHA, BETA), call
-    # Bolt checked each workspace's token once (auth.test) when it installed and answered.
-    assert {c.team for c in fake.of("auth.test")} == {ALPHA, BETA}
+    # Each token was checked (auth.test) at its install and once more when first used.
+    await ana.dm(ANA, "progress")
+    await fake.wait_for(lambda: len(nudges(fake, "DUANA")) == 2)
+    assert sorted(c.team for c in fake.of("auth.test")) == [ALPHA, ALPHA, BETA, BETA]
     with Session(engine) as s:
         found = {i.external_id: i.workspace for i in s.exec(select(PlatformIdentity))}
     assert found == {ANA: ALPHA, BEN: BETA}

@@ -203,7 +203,7 @@ class SlackAdapter:
 
         The authorisation is built here, not left to the OAuth settings, so that token
         rotation refreshes through the configured Web API (Bolt's own would use a client
-        of its own pointed at slack.com).
+        of its own pointed at slack.com), and so that auth.test results are cached.
         """
         settings = self.settings
         return {
@@ -232,6 +232,9 @@ class SlackAdapter:
                 client_secret=settings.client_secret,
                 token_rotation_expiration_minutes=settings.token_rotation_minutes,
                 client=self.app_client,
+                # auth.test once per token, as with one workspace, not on every request (a
+                # rotated token is a new key; a revoked one fails at its first call).
+                cache_enabled=True,
             ),
         }
 
