@@ -380,3 +380,25 @@ async def test_an_org_wide_install_on_enterprise_grid_serves_every_workspace_in_
     await eventually(lambda: installations(bot.engine) == [])
     issue = await eventually(lambda: issue_for(bot.engine, "E0ORG:"))
     assert issue.error == "app_uninstalled"
+
+
+async def test_a_request_with_a_token_about_to_expire_is_answered_with_a_fresh_one(
+    slack: SlackHarness,
+) -> None:
+    """Bolt rotates a workspace's token when a request finds it close to expiry, through
+    the configured Web API (not slack.com), and saves the new one for every replica."""
+    fake, engine = slack.fake, slack.adapter.bot.engine
+    fake.token_lifetime = 12 * 3600
+    first = await install(slack, ALPHA)
+    with engine.begin() as conn:
+        for table in ("slack_installations", "slack_bots"):
+            conn.execute(
+                text(f"UPDATE {table} SET bot_token_expires_at = :at"),
+                {"at": datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=5)},
+            )
+    await replace(slack, team=ALPHA).dm(ANA, "progress")
+    (answer,) = await fake.wait_for(lambda: nudges(fake, "DUANA"))
+    (refresh,) = [c for c in fake.of("oauth.v2.access") if c.args.get("grant_type")]
+    renewed = bot_token(engine, ALPHA)
+    assert renewed != first and answer.token == renewed
+    assert fake.calls.index(refresh) < fake.calls.index(answer)
