@@ -18,12 +18,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import pytest_asyncio
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from adapters.slack.manifest import load
 from adapters.slack.sender import SlackSender
+from adapters.slack.settings import SlackSettings
 from bot.clock import FrozenClock
 from bot.content import Content
 from bot.core import Bot
@@ -402,3 +405,34 @@ async def test_a_request_with_a_token_about_to_expire_is_answered_with_a_fresh_o
     renewed = bot_token(engine, ALPHA)
     assert renewed != first and answer.token == renewed
     assert fake.calls.index(refresh) < fake.calls.index(answer)
+
+
+def test_the_settings_for_several_workspaces() -> None:
+    """Several workspaces when the client id and secret are set; the scopes asked for are
+    the manifest's unless given; settings that cannot work name the one to fix."""
+    one = SlackSettings(bot_token="xoxb-1", signing_secret="s")
+    assert not one.multi_workspace and one.configured
+    several = SlackSettings(client_id="1.2", client_secret="c", signing_secret="s")
+    assert several.multi_workspace and several.configured and not several.socket_mode
+    assert several.bot_scopes() == load()["oauth_config"]["scopes"]["bot"]
+    assert SlackSettings(
+        client_id="1.2", client_secret="c", signing_secret="s", scopes="chat:write, commands"
+    ).bot_scopes() == ["chat:write", "commands"]
+    for wrong, named in [
+        ({"client_id": "1.2", "signing_secret": "s"}, "HUDDLE_SLACK_CLIENT_SECRET"),
+        ({"client_secret": "c", "signing_secret": "s"}, "HUDDLE_SLACK_CLIENT_ID"),
+        (
+            {"client_id": "1", "client_secret": "c", "signing_secret": "s", "app_token": "xapp-1"},
+            "HUDDLE_SLACK_APP_TOKEN",
+        ),
+        (
+            {"client_id": "1", "client_secret": "c", "signing_secret": "s", "install_path": "x"},
+            "install_path",
+        ),
+        (
+            {"client_id": "1", "client_secret": "c", "signing_secret": "s", "redirect_url": "x"},
+            "redirect_url",
+        ),
+    ]:
+        with pytest.raises(ValidationError, match=named):
+            SlackSettings(**wrong)

@@ -132,6 +132,13 @@ class SlackSettings(BaseSettings):
             raise ValueError("must be a path starting with / (and not /slack/events)")
         return value
 
+    @field_validator("redirect_url", "authorize_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
