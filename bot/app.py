@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.core import Bot
 from bot.db import has_schema, make_engine, upgrade
 from bot.models import Person
+from bot.retention import RetentionSettings
 from bot.settings import Settings
 
 SAMPLE_ROSTER = "sample-roster.csv"
@@ -38,7 +39,9 @@ def report_formats() -> None:
     register_charts(lambda report, which, width: chart_png(report, which, width))  # type: ignore[arg-type]
 
 
-def build(settings: Settings, clock: Clock | None = None) -> App:
+def build(
+    settings: Settings, clock: Clock | None = None, retention: RetentionSettings | None = None
+) -> App:
     """Load and validate the content, open the database, make the bot."""
     report_formats()
     content = content_mod.load(settings.content_dir)
@@ -46,7 +49,13 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     return App(
         settings=settings,
         engine=engine,
-        bot=Bot(content, engine, clock or SystemClock(), settings.web()),
+        bot=Bot(
+            content,
+            engine,
+            clock or SystemClock(),
+            settings.web(),
+            retention or RetentionSettings(),
+        ),
     )
 
 

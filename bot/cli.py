@@ -175,11 +175,13 @@ def settings_groups() -> list[tuple[str, Any]]:
     """Every settings model, titled, in the order docs/deploy.md lists them."""
     from adapters.slack.settings import SlackSettings
     from adapters.teams.settings import TeamsSettings
+    from bot.retention import RetentionSettings
     from scheduler.settings import SchedulingSettings
 
     return [
         ("Huddle", Settings),
         ("The scheduler and delivery", SchedulingSettings),
+        ("Data retention", RetentionSettings),
         ("Slack", SlackSettings),
         ("Microsoft Teams", TeamsSettings),
     ]
@@ -1072,6 +1074,49 @@ def contest(
         )
         raise typer.Exit(2)
     _run(command, succeed_on=CONTEST_DONE)
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete what Huddle holds only to work once it is past its keeping (HUDDLE_RETENTION_*
+    settings); training records and the audit log are kept. The sweep is audited."""
+    from pydantic import ValidationError
+
+    from bot.app import App
+    from bot.db import has_schema, session_scope
+    from bot.retention import RULES, RetentionSettings, sweep
+
+    try:
+        settings = RetentionSettings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "HUDDLE_RETENTION_" + "_".join(str(p) for p in error["loc"]).upper()
+            typer.echo(f"{name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    built = _build()
+    assert isinstance(built, App)
+    if not has_schema(built.engine):
+        typer.echo("The database has no schema yet: run `huddle db upgrade` first.", err=True)
+        raise typer.Exit(2)
+    with session_scope(built.engine) as session:
+        swept = sweep(
+            session,
+            settings,
+            built.bot.clock.now(),
+            actor=f"cli:{_operator()} (huddle retention)",
+            dry_run=dry_run,
+        )
+    verb = "Would delete" if dry_run else "Deleted"
+    for rule in RULES:
+        typer.echo(f"{verb} {swept.counts[rule.name]:>8,}  {rule.what}")
+    typer.echo(
+        f"{verb} {swept.total:,} rows in all."
+        + ("" if dry_run else " Training records and the audit log are kept; this sweep is in it.")
+    )
 
 
 @app.command()

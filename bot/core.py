@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from bot import commands as c
-from bot import guessing, metrics, parser, survey_asking
+from bot import guessing, metrics, parser, retention, survey_asking
 from bot.clock import Clock
 from bot.content import Content
 from bot.context import Actor, Ctx, Job, Refused, WebAccess
@@ -50,6 +50,7 @@ from bot.models import (
     StoredFile,
 )
 from bot.planning import GRACE, Planner, PlanReport
+from bot.retention import EVENT_MEMORY, RetentionSettings
 from bot.store import (
     conversation_state,
     identity_exists,
@@ -65,7 +66,6 @@ from bot.timeparse import zone_or_none
 
 log = logging.getLogger("huddle.core")
 
-EVENT_MEMORY = timedelta(days=7)
 PRUNE_EVERY = 1000
 
 
@@ -73,7 +73,12 @@ class Bot:
     """Huddle's core, independent of any chat platform."""
 
     def __init__(
-        self, content: Content, engine: Engine, clock: Clock, web: WebAccess | None = None
+        self,
+        content: Content,
+        engine: Engine,
+        clock: Clock,
+        web: WebAccess | None = None,
+        retention: RetentionSettings | None = None,
     ) -> None:
         self.content = content
         self.engine = engine
@@ -81,6 +86,8 @@ class Bot:
         self.templates = Templates(content.templates)
         #: Where people open the dashboard, and its link-signing key ("": the database's).
         self.web = web or WebAccess()
+        #: How long what Huddle holds only to work is kept (swept once a day by the tick).
+        self.retention = retention or RetentionSettings()
         self._events_seen = 0
 
     # --- the way in ---------------------------------------------------------------------
@@ -389,7 +396,8 @@ class Bot:
         reference: Mapping[str, Any],
         user_id: str | None = None,
     ) -> bool:
-        """Save (or refresh) where the bot can write later. True the first time it is saved.
+        """Save (or refresh) where the bot can write later. True the first time it is saved,
+        and the first time again after it was marked unreachable (installed once more).
 
         Called on every inbound activity, so a changed service address is picked up at
         once; a person writing again is reachable again.
@@ -425,14 +433,26 @@ class Bot:
                     "updated_at": now,
                 }
                 return insert_ignore(session, Conversation, [row]) == 1
+            revived = False
+            if found.unreachable_since is not None:
+                # Only the one request that clears the mark counts it (two install events
+                # may arrive at once): the database decides.
+                cleared = session.execute(
+                    update(Conversation)
+                    .where(
+                        col(Conversation.id) == found.id,
+                        col(Conversation.unreachable_since).is_not(None),
+                    )
+                    .values(unreachable_since=None, unreachable_reason="")
+                    .execution_options(synchronize_session=False)
+                )
+                revived = getattr(cleared, "rowcount", 0) == 1
             found.reference = data
             found.updated_at = now
-            found.unreachable_since = None
-            found.unreachable_reason = ""
             if person is not None:
                 found.person_id = person.id
             session.add(found)
-        return False
+        return revived
 
     def conversation(self, platform: str, conversation_id: str) -> ConversationInfo | None:
         """A saved conversation, or None."""
@@ -461,6 +481,40 @@ class Bot:
                 .order_by(col(Conversation.updated_at).desc())
             ).first()
             return ConversationInfo.of(found) if found else None
+
+    def reach_member(self, platform: str, user_id: str, addresses: Sequence[str]) -> bool:
+        """Whether to start a personal chat with a member of a team the bot was added to.
+
+        True for someone on the roster (by their platform identity, else by one of
+        ``addresses``: the emails the platform gives, linked then as at first contact)
+        with no personal conversation saved on the platform yet. A saved one, even one
+        marked unreachable (they blocked or removed the bot), means no: their choice
+        stands. Nothing at all is stored about someone not on the roster.
+        """
+        with Session(self.engine) as session:
+            person = person_for_identity(session, platform, user_id)
+            linked = person is not None
+            for address in addresses:
+                if person is not None:
+                    break
+                if address:
+                    person = person_by_email(session, address)
+            if person is None or person.id is None:
+                return False
+            saved = session.exec(
+                select(Conversation.id).where(
+                    Conversation.platform == platform,
+                    Conversation.person_id == person.id,
+                    Conversation.kind == "personal",
+                )
+            ).first()
+            if saved is not None:
+                return False
+            person_id = person.id
+        if not linked:
+            with session_scope(self.engine) as session:
+                link_identity(session, platform, user_id, person_id, self.clock.now())
+        return True
 
     def mark_unreachable(self, platform: str, conversation_id: str, reason: str) -> None:
         """The platform says the person blocked or removed the bot: stop writing there."""
@@ -551,6 +605,15 @@ class Bot:
         except Exception as exc:
             log.exception("planning comfort surveys failed")
             report.errors.append(f"surveys: {exc!r}"[:300])
+        try:
+            swept = retention.daily(self.engine, self.retention, now)
+        except Exception as exc:
+            log.exception("the daily retention sweep failed; the next tick tries again")
+            report.errors.append(f"retention: {exc!r}"[:300])
+        else:
+            if swept is not None:
+                report.swept = swept.total
+                log.info("retention: deleted %s", swept.detail())
         return report
 
     def ensure_default_schedules(self) -> None:

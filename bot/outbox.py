@@ -219,7 +219,7 @@ class Outbox:
             if when is not None:
                 values["next_attempt_at"] = when
             if reason:
-                values["last_error"] = reason
+                values["last_error"] = reason[:1000]
             session.execute(self._mine(row.id).values(**values))
         return ready
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func
@@ -29,6 +29,7 @@ from bot.models import (
     Team,
 )
 from bot.progress import Enrolled, PathwayStatus, statuses
+from bot.retention import KEEP_FILES
 from bot.roster import slugify
 
 _BY_EMAIL = select(Person).where(col(Person.email) == bindparam("email"))
@@ -246,7 +247,6 @@ def champions_of(session: Session, team_id: int | None) -> list[str]:
 
 
 #: How long a file kept for sending (an import's refused rows) can be fetched again.
-KEEP_FILES = timedelta(days=30)
 
 
 def keep_file(

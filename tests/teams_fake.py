@@ -1,8 +1,9 @@
 """A local HTTP server that plays the Bot Connector (the service a Teams bot calls back).
 
 It answers the calls Huddle makes through the Agents SDK (send and reply,
-update, delete, member look-up), records every activity the bot sends, and can answer
-403 (the person blocked the bot) or 429 / 412 / 5xx with Retry-After on demand.
+update, delete, member look-up, a team's members page by page, starting a personal
+conversation), records every activity the bot sends, and can answer 403 (the person
+blocked the bot) or 429 / 412 / 5xx with Retry-After on demand.
 
 It also plays the OneDrive side of files in a personal chat: a short-lived download
 URL for a file someone sends (no token needed), and upload sessions that take a
@@ -59,6 +60,9 @@ class Failure:
     status: int
     retry_after: str | None = None
     code: str = ""
+    #: Which requests it hits: "" a send or an update (as ever), else "members" (a page
+    #: of a team's members) or "create" (a new conversation).
+    on: str = ""
 
 
 @dataclass
@@ -71,6 +75,14 @@ class FakeConnector:
     fetched: list[str] = field(default_factory=list)
     uploads: dict[str, UploadSession] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    #: team id -> its members' ids (each in ``members``), for ``pagedmembers``.
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    #: At most this many members a page, whatever the bot asks for.
+    page_cap: int = 500
+    #: Each ``POST /v3/conversations`` the bot made (its body and the answer's status).
+    created: list[Sent] = field(default_factory=list)
+    #: While set and not yet set free, a request for a team's members waits for it.
+    members_gate: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1000)
@@ -113,9 +125,14 @@ class FakeConnector:
         return release
 
     def fail_next(
-        self, status: int, count: int = 1, retry_after: str | None = None, code: str = ""
+        self,
+        status: int,
+        count: int = 1,
+        retry_after: str | None = None,
+        code: str = "",
+        on: str = "",
     ) -> None:
-        self.failures += [Failure(status, retry_after, code) for _ in range(count)]
+        self.failures += [Failure(status, retry_after, code, on) for _ in range(count)]
 
     async def start(self) -> None:
         # OneDrive takes up to 60 MiB in one PUT of an upload session.
@@ -125,6 +142,8 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_delete("/v3/conversations/{cid}/activities/{aid}", self._delete)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
+        app.router.add_post("/v3/conversations", self._create)
         app.router.add_get("/onedrive/download/{key}", self._download)
         app.router.add_put("/onedrive/upload/{key}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
@@ -172,10 +191,11 @@ class FakeConnector:
             self.sent.append(sent)
             self._changed.notify_all()
 
-    def _failure(self) -> web.Response | None:
-        if not self.failures:
+    def _failure(self, on: str = "") -> web.Response | None:
+        failure = next((f for f in self.failures if f.on == on), None)
+        if failure is None:
             return None
-        failure = self.failures.pop(0)
+        self.failures.remove(failure)
         headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
         body = {
             "error": {
@@ -263,6 +283,61 @@ class FakeConnector:
         if session.complete:
             return web.json_response({"id": "item-1", "name": session.name}, status=201)
         return web.json_response({"nextExpectedRanges": [f"{len(session.data)}-"]}, status=202)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """A page of a team's members; ``continuationToken`` is where the next page starts."""
+        team = self.teams.get(request.match_info["cid"])
+        if self.members_gate is not None:
+            await self.members_gate.wait()
+        refused = self._failure("members")
+        await self._record(
+            Sent(
+                "MEMBERS",
+                request.path_qs,
+                request.match_info["cid"],
+                {},
+                refused.status if refused else 200,
+                time.monotonic(),
+            )
+        )
+        if refused:
+            return refused
+        if team is None:
+            return web.json_response({"error": {"code": "ConversationNotFound"}}, status=404)
+        size = min(int(request.query.get("pageSize") or 500), self.page_cap)
+        start = int(request.query.get("continuationToken") or 0)
+        page = team[start : start + size]
+        body: dict[str, Any] = {"members": [self.members[m] for m in page]}
+        if start + size < len(team):
+            body["continuationToken"] = str(start + size)
+        return web.json_response(body)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        """A new 1:1 conversation: the bot and one member of the tenant, not a group. Teams
+        answers with the same id for the same person each time."""
+        body = await request.json()
+        members = body.get("members") or []
+        ok = (
+            body.get("isGroup") is False
+            and (body.get("bot") or {}).get("id") == BOT_ID
+            and body.get("tenantId") == TENANT
+            and len(members) == 1
+            and members[0].get("id") in self.members
+        )
+        refused = self._failure("create") if ok else web.json_response({}, status=400)
+        sent = Sent(
+            "CREATE",
+            request.path,
+            "",
+            body,
+            refused.status if refused else 201,
+            time.monotonic(),
+        )
+        if refused is None:
+            sent.conversation = f"a:1on1-{members[0]['id']}"
+        self.created.append(sent)
+        await self._record(sent)
+        return refused or web.json_response({"id": sent.conversation}, status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["mid"])

@@ -76,6 +76,40 @@ class TeamsHarness:
         await self.post(self.activity(user, "installationUpdate", action="add"))
         await self.post(self.activity(user, "conversationUpdate", membersAdded=[{"id": BOT_ID}]))
 
+    def team_activity(
+        self,
+        user: TeamsUser,
+        kind: str,
+        team: str,
+        channel: str = "",
+        event: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """An event in a team (its General channel's id is the team's, unless ``channel``);
+        ``event``: channelData.eventType (``teamMemberAdded``, ``channelMemberAdded``)."""
+        conversation = {"id": channel or team, "conversationType": "channel", "tenantId": TENANT}
+        channel_data: dict[str, Any] = {"tenant": {"id": TENANT}, "team": {"id": team}}
+        if channel:
+            channel_data["channel"] = {"id": channel}
+        if event:
+            channel_data["eventType"] = event
+        return self.activity(
+            user, kind, conversation=conversation, channelData=channel_data, **extra
+        )
+
+    async def adds_to_team(self, user: TeamsUser, team: str) -> None:
+        """What Teams sends when someone adds the app to a team: both events."""
+        await self.post(self.team_activity(user, "installationUpdate", team, action="add"))
+        await self.post(
+            self.team_activity(user, "conversationUpdate", team, membersAdded=[{"id": BOT_ID}])
+        )
+
+    async def removes_from_team(self, user: TeamsUser, team: str) -> None:
+        await self.post(self.team_activity(user, "installationUpdate", team, action="remove"))
+        await self.post(
+            self.team_activity(user, "conversationUpdate", team, membersRemoved=[{"id": BOT_ID}])
+        )
+
     async def says(self, user: TeamsUser, text: str) -> int:
         return await self.post(self.activity(user, text=text, textFormat="plain"))
 
@@ -131,9 +165,15 @@ class TeamsHarness:
         return await self.post(invoke), key
 
     async def in_channel(
-        self, user: TeamsUser, channel: str, text: str, mentions: list[dict[str, Any]] | None = None
+        self,
+        user: TeamsUser,
+        channel: str,
+        text: str,
+        mentions: list[dict[str, Any]] | None = None,
+        channel_type: str | None = None,
     ) -> int:
-        """@Huddle ... in a team channel (a thread reply id is part of the conversation id)."""
+        """@Huddle ... in a team channel (a thread reply id is part of the conversation id);
+        ``channel_type``: "private" or "shared" for those (channelData.channel.type)."""
         bot_tag = "<at>Huddle</at>"
         entities = [
             {"type": "mention", "text": bot_tag, "mentioned": {"id": BOT_ID, "name": "Huddle"}},
@@ -155,6 +195,7 @@ class TeamsHarness:
                     "tenant": {"id": TENANT},
                     "teamsChannelId": channel,
                     "team": {"id": "19:team@thread.tacv2"},
+                    **({"channel": {"id": channel, "type": channel_type}} if channel_type else {}),
                 },
             )
         )

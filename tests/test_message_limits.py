@@ -230,7 +230,7 @@ def _delivery_problems(chat: FakeChat) -> None:
                     target=f"D{n:08d}",
                     message="{}",
                     status="failed",
-                    last_error=f"{LONG} {n} " * 20,
+                    last_error=(f"{LONG} {n} " * 20)[:1000],  # as the outbox cuts it
                     due_at=now,
                     next_attempt_at=now,
                     created_at=now,

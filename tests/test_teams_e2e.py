@@ -180,6 +180,24 @@ async def test_an_admin_links_a_team_channel_by_mentioning_the_bot(teams: TeamsH
     assert (link.platform, link.channel_id) == ("teams", ICU_CHANNEL)
 
 
+@pytest.mark.parametrize("kind", ["private", "shared"])
+async def test_a_private_or_shared_channel_links_and_gets_the_teams_posts(
+    teams: TeamsHarness, kind: str
+) -> None:
+    # The manifest's supportedChannelTypes lets Huddle into these; nothing else differs.
+    fake, channel = teams.fake, f"19:{kind}-icu-rounds@thread.tacv2"
+    await teams.in_channel(SAM, channel, "link team ICU", channel_type=kind)
+    assert any(
+        "Linked team **ICU**" in text_of(p.activity)
+        for p in fake.messages(f"{channel};messageid=17000001")
+    )
+    with Session(teams.adapter.bot.engine) as s:
+        (link,) = s.exec(select(TeamChannel)).all()
+    assert link.channel_id == channel
+    await teams.adapter.send(channel, Message((Text("This week's case"),), "case"))
+    assert "This week's case" in text_of(fake.messages(channel)[-1].activity)
+
+
 async def test_a_champions_shoutout_carries_a_real_teams_mention(teams: TeamsHarness) -> None:
     fake = teams.fake
     await teams.says(ANA, "hi")  # Ana has used Huddle in Teams, so she is linked
@@ -222,11 +240,32 @@ async def test_installing_in_a_team_greets_the_channel(teams: TeamsHarness) -> N
     assert saved is not None and saved.kind == "channel"
 
 
-async def test_removing_the_app_forgets_the_conversation(teams: TeamsHarness) -> None:
+async def test_removing_the_app_marks_the_chat_unreachable(teams: TeamsHarness) -> None:
     await teams.install(ANA)
     await teams.post(teams.activity(ANA, "installationUpdate", action="remove"))
-    assert teams.adapter.bot.conversation("teams", ANA.conversation) is None
-    await teams.install(ANA)  # installed again: greeted again
+    await teams.post(
+        teams.activity(ANA, "conversationUpdate", membersRemoved=[{"id": "28:huddle-bot"}])
+    )
+    saved = teams.adapter.bot.conversation("teams", ANA.conversation)
+    assert saved is not None and saved.unreachable  # kept, so a team does not reopen it
+    with pytest.raises(Unreachable):
+        await teams.adapter.send(ANA.conversation, Message((Text("Reminder"),), "Reminder"))
+    with Session(teams.adapter.bot.engine) as s:
+        (issue,) = s.exec(select(DeliveryIssue)).all()  # in the admins' summary, once
+        assert (issue.error, issue.detail) == ("blocked", "removed the app")
+    await teams.install(ANA)  # installed again: reachable and greeted again
+    assert not teams.adapter.bot.conversation("teams", ANA.conversation).unreachable
+    assert sum("Hi Ana" in text_of(m.activity) for m in teams.fake.messages(ANA.conversation)) == 2
+
+
+async def test_an_install_after_another_replica_saw_a_403_greets_again(
+    teams: TeamsHarness,
+) -> None:
+    await teams.install(ANA)
+    await teams.says(ANA, "progress")  # this replica has her reference fresh in mind
+    teams.adapter.bot.mark_unreachable("teams", ANA.conversation, "403 on another replica")
+    await teams.install(ANA)
+    assert not teams.adapter.bot.conversation("teams", ANA.conversation).unreachable
     assert sum("Hi Ana" in text_of(m.activity) for m in teams.fake.messages(ANA.conversation)) == 2
 
 

@@ -222,6 +222,8 @@ def test_the_app_package_is_valid_for_the_current_manifest_schema() -> None:
     assert data["bots"][0]["botId"] == bot
     assert set(data["bots"][0]["scopes"]) >= {"personal", "team"}
     assert data["bots"][0]["supportsFiles"] is True  # files to import, refused rows back
+    assert sorted(data["supportedChannelTypes"]) == ["privateChannels", "sharedChannels"]
+    assert "messageTeamMembers" in data["permissions"]  # reaching a team's members
     assert _png_size(archive.read("color.png")) == (192, 192)
     assert _png_size(archive.read("outline.png")) == (32, 32)
 
@@ -276,3 +278,29 @@ def test_a_long_row_of_buttons_becomes_action_sets_of_at_most_five() -> None:
     assert [len(s["actions"]) for s in sets] == [MAX_ACTIONS, MAX_ACTIONS, 2]
     titles = [a["title"] for s in sets for a in s["actions"]]
     assert titles == [f"Choice {n}" for n in range(12)]  # none dropped, in order
+
+
+def test_who_in_a_team_is_considered_for_a_personal_chat() -> None:
+    from adapters.teams import reach
+
+    tenant = "11111111-2222-3333-4444-555555555555"
+    person = {"id": "29:a", "tenantId": tenant, "email": "Ana@Example.org"}
+    assert reach.reachable(person, tenant, "28:huddle")
+    assert reach.reachable({"id": "29:b"}, tenant, "28:huddle")  # no tenant given: ours
+    assert not reach.reachable({"id": "28:huddle"}, tenant, "28:huddle")  # Huddle itself
+    assert not reach.reachable({"id": "28:other-bot"}, tenant, "28:huddle")
+    assert not reach.reachable({"id": "29:c", "tenantId": "elsewhere"}, tenant, "28:huddle")
+    assert not reach.reachable({"name": "no id"}, tenant, "28:huddle")
+    both = {**person, "userPrincipalName": "ana@example.org"}
+    assert reach.addresses(both) == ["ana@example.org"]
+    assert reach.addresses({"userPrincipalName": "a.r@example.org"}) == ["a.r@example.org"]
+    team = {"channelData": {"team": {"id": "19:t"}}}
+    assert reach.team_of(team) == "19:t" and reach.team_of({"channelData": {}}) is None
+    assert reach.joined_team(team)
+    assert reach.joined_team(
+        {"channelData": {**team["channelData"], "eventType": "teamMemberAdded"}}
+    )
+    assert not reach.joined_team(
+        {"channelData": {**team["channelData"], "eventType": "channelMemberAdded"}}
+    )
+    assert not reach.joined_team({"channelData": {"eventType": "teamMemberAdded"}})

@@ -30,16 +30,17 @@ import logging
 import random
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import ClientResponseError, web
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
+    ConversationParameters,
     ConversationReference,
     InvokeResponse,
 )
@@ -58,13 +59,15 @@ from microsoft_agents.hosting.core import (
 
 from adapters.base import SHUTDOWN_GRACE, CoreRunner
 from adapters.files import FileProblem, Received, download
-from adapters.teams import cards, files, translate
+from adapters.teams import cards, files, reach, translate
 from adapters.teams.settings import TeamsSettings
 from bot.core import Bot
 from bot.messages import Attachment, Incoming, Mention, Message, Outgoing, Reply
 from bot.templates import Markdown
+from scheduler.delivery import Limits, Pacer
 
 log = logging.getLogger("huddle.teams")
+T = TypeVar("T")
 
 PLATFORM = translate.PLATFORM
 _VERIFIED = web.RequestKey("huddle_token_verified", bool)
@@ -176,6 +179,12 @@ class TeamsAdapter:
         self._session: aiohttp.ClientSession | None = None
         #: Long work answers promised, running after their turn (kept so they are not lost).
         self._later: set[asyncio.Task[None]] = set()
+        #: Reaching a team's members after Huddle was added to it (see :mod:`.reach`).
+        self._reaching: set[asyncio.Task[None]] = set()
+        self._reach_pacer = Pacer(
+            {PLATFORM: Limits(settings.reach_per_second * 60, reach.THREAD_GAP)},
+            sleep=self._sleep,
+        )
         self.cloud = CloudAdapter(connection_manager=self.connections)
         self.cloud.on_turn_error = self._on_turn_error
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
@@ -240,8 +249,12 @@ class TeamsAdapter:
         return self._session
 
     async def close(self) -> None:
+        for task in self._reaching:  # safe to stop: re-adding Huddle to the team resumes it
+            task.cancel()
         if self._later:  # long work after a turn: let it finish, as answers in flight do
             await asyncio.wait(set(self._later), timeout=SHUTDOWN_GRACE)
+        if self._reaching:
+            await asyncio.wait(set(self._reaching), timeout=SHUTDOWN_GRACE)
         await self.runner.close()
         if self._session is not None:
             await self._session.close()
@@ -423,6 +436,8 @@ class TeamsAdapter:
             await self._forget(activity)
         elif bot_id in added:
             await self._installed(context, activity)
+        elif added and reach.joined_team(activity):  # people joined a team Huddle is in
+            self._start_reach(activity, [str(m) for m in added if m])
 
     async def _on_installation_update(self, context: TurnContext, state: TurnState) -> None:
         activity = _json(context.activity)
@@ -433,13 +448,23 @@ class TeamsAdapter:
             await self._installed(context, activity)
 
     async def _forget(self, activity: dict[str, Any]) -> None:
+        """Huddle was removed: a person's chat is kept, marked unreachable (so being in a
+        team with Huddle does not start it again), a channel's is forgotten."""
         conversation = _conversation(activity)
         self._remembered.pop(conversation, None)
-        await self.runner.run(self.bot.forget_conversation, PLATFORM, conversation)
+        if translate.conversation_kind(activity) == "personal":
+            await self.runner.run(
+                self.bot.mark_unreachable, PLATFORM, conversation, "removed the app"
+            )
+        else:
+            await self.runner.run(self.bot.forget_conversation, PLATFORM, conversation)
 
     async def _installed(self, context: TurnContext, activity: dict[str, Any]) -> None:
-        """Save the conversation and greet, once (Teams sends two events per install)."""
-        if not await self._remember(activity):
+        """Save the conversation and greet, once (Teams sends two events per install).
+
+        Always asks the database (never this replica's memory of recent references): it
+        alone knows whether the chat was removed or blocked since, perhaps on another."""
+        if not await self._remember(activity, refresh=True):
             return
         if translate.conversation_kind(activity) == "personal":
             incoming = translate.incoming({**activity, "text": "hello", "value": None})
@@ -453,6 +478,8 @@ class TeamsAdapter:
             message = self.bot.say("install.channel", initiative=self.bot.content.initiative.name)
             for out in self._activities(message):
                 await self._send_in_turn(context, out)
+            if reach.team_of(activity):  # added to a team: its members, after this turn
+                self._start_reach(activity)
 
     def _remembering(
         self, activity: dict[str, Any], refresh: bool = False
@@ -666,6 +693,17 @@ class TeamsAdapter:
         return sent
 
     async def _proactive(self, reference: dict[str, Any], activity: Activity) -> str:
+        async def send(context: TurnContext) -> str:
+            response = await context.send_activity(activity)
+            return str(response.id if response and response.id else "")
+
+        return await self._in_conversation(reference, send)
+
+    async def _in_conversation(
+        self, reference: dict[str, Any], work: Callable[[TurnContext], Awaitable[T]]
+    ) -> T:
+        """Run ``work`` in a proactive turn of a saved conversation (with the connector
+        client the SDK authenticates for its service URL); its result, or its error."""
         ref = ConversationReference.model_validate(
             {
                 "channelId": reference.get("channel_id") or "msteams",
@@ -688,8 +726,7 @@ class TeamsAdapter:
 
         async def callback(context: TurnContext) -> None:
             try:
-                response = await context.send_activity(activity)
-                outcome["id"] = response.id if response else ""
+                outcome["value"] = await work(context)
             except Exception as exc:  # handed back to the caller below, not swallowed
                 outcome["error"] = exc
 
@@ -701,7 +738,117 @@ class TeamsAdapter:
             await self.cloud.continue_conversation(self.settings.app_id, continuation, callback)
         if "error" in outcome:
             raise outcome["error"]
-        return str(outcome.get("id") or "")
+        result: T = outcome["value"]
+        return result
+
+    # --- reaching a team's members ------------------------------------------------------
+
+    def _start_reach(self, activity: dict[str, Any], joined: list[str] | None = None) -> None:
+        """Start personal chats with the team's members on the roster, after this turn:
+        every member when Huddle is added, or the ``joined`` ones."""
+        team_id = reach.team_of(activity)
+        if not team_id:
+            return
+        task = asyncio.create_task(self._reach(team_id, translate.reference(activity), joined))
+        self._reaching.add(task)
+        task.add_done_callback(self._reaching.discard)
+
+    async def reached(self) -> None:
+        """Wait until every team being reached is done (for tests and shutdown)."""
+        while self._reaching:
+            await asyncio.wait(set(self._reaching))
+
+    async def _reach(self, team_id: str, team: dict[str, Any], joined: list[str] | None) -> None:
+        looked = started = 0
+        try:
+            async for member in self._team_members(team_id, team, joined):
+                looked += 1
+                if not reach.reachable(member, team.get("tenant_id"), team.get("bot_id")):
+                    continue
+                user_id = str(member["id"])
+                wanted = await self.runner.run(
+                    self.bot.reach_member, PLATFORM, user_id, reach.addresses(member)
+                )
+                if wanted and await self._start_personal(team, member):
+                    started += 1
+        except ClientResponseError as exc:
+            log.warning("listing the members of team %s failed: %s", team_id, exc.status)
+        except Exception:
+            log.exception("reaching the members of team %s failed", team_id)
+        # Counts only: nothing is kept or logged about members not on the roster.
+        log.info(
+            "team %s: %d members looked at, %d personal chats started", team_id, looked, started
+        )
+
+    async def _team_members(
+        self, team_id: str, team: dict[str, Any], joined: list[str] | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The team's members, page by page (or the ``joined`` ones, looked up one by one)."""
+
+        async def page(token: str | None, context: TurnContext) -> Any:
+            client: Any = context.services.get(ConnectorClientBase)
+            return await client.conversations.get_conversation_paged_members(
+                team_id, reach.PAGE_SIZE, token
+            )
+
+        async def member(user_id: str, context: TurnContext) -> Any:
+            client: Any = context.services.get(ConnectorClientBase)
+            return await client.conversations.get_conversation_member(team_id, user_id)
+
+        if joined is not None:
+            for user_id in joined:
+                await self._reach_pacer.wait(PLATFORM, team_id)
+                try:
+                    found = await self._with_retries(
+                        partial(self._in_conversation, team, partial(member, user_id))
+                    )
+                except ClientResponseError as exc:
+                    log.warning("member look-up in team %s failed: %s", team_id, exc.status)
+                    continue
+                yield found.model_dump(by_alias=True, exclude_none=True)
+            return
+        token: str | None = None
+        while True:
+            await self._reach_pacer.wait(PLATFORM, team_id)
+            result = await self._with_retries(
+                partial(self._in_conversation, team, partial(page, token))
+            )
+            for account in result.members or []:
+                yield account.model_dump(by_alias=True, exclude_none=True)
+            token = result.continuation_token
+            if not token:
+                return
+
+    async def _start_personal(self, team: dict[str, Any], member: dict[str, Any]) -> bool:
+        """Create the 1:1 conversation with a member and save it; False if Teams refused."""
+        parameters = ConversationParameters.model_validate(
+            reach.conversation_parameters(team, member)
+        )
+
+        async def create(context: TurnContext) -> Any:
+            client: Any = context.services.get(ConnectorClientBase)
+            return await client.conversations.create_conversation(parameters)
+
+        # A new conversation each time: only the pace for the tenant binds, not a thread's.
+        await self._reach_pacer.wait(PLATFORM, str(member["id"]))
+        try:
+            created = await self._with_retries(partial(self._in_conversation, team, create))
+        except ClientResponseError as exc:
+            # 403: the app is not allowed for them, or they blocked it. Nothing is kept.
+            log.warning("Teams would not start a personal chat (%s)", exc.status)
+            return False
+        reference = reach.personal_reference(
+            team, member, str(created.id), getattr(created, "service_url", None)
+        )
+        await self.runner.run(
+            self.bot.remember_conversation,
+            PLATFORM,
+            reference["conversation_id"],
+            "personal",
+            reference,
+            reference["user_id"],
+        )
+        return True
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
         """Retry 429 / 412 / 502 / 503 / 504, after Retry-After or with backoff and jitter."""

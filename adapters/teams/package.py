@@ -3,8 +3,10 @@
 Upload it in Teams (Apps > Manage your apps > Upload an app) or in the Teams
 admin centre. The manifest follows the current schema (v1.30), declares the
 bot for personal chats, teams and group chats (with files in personal chats:
-exports and rosters to import, refused rows sent back), and lists Huddle's main
-commands so Teams can suggest them.
+exports and rosters to import, refused rows sent back), in private and shared
+channels as well as standard ones, and lists Huddle's main commands so Teams can
+suggest them. ``messageTeamMembers`` is what lets Huddle start a personal chat with
+the members of a team it is added to (:mod:`adapters.teams.reach`).
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ def manifest(info: AppInfo) -> dict[str, Any]:
                 ],
             }
         ],
+        # Linking a channel (`@Huddle link team ICU`) and its posts work the same in
+        # private and shared channels: the channel's own conversation is saved and used.
+        "supportedChannelTypes": ["sharedChannels", "privateChannels"],
+        # Starting a personal chat with each member on the roster of a team Huddle is in.
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [urlsplit(info.website).netloc],
     }

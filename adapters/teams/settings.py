@@ -20,6 +20,7 @@ class TeamsSettings(BaseSettings):
     identity). ``anonymous`` turns token checks off entirely: for local
     development and tests only, and only on a server listening on localhost.
     ``max_file_mb``: the largest file (an export or a roster) Huddle takes in a chat.
+    ``reach_per_second``: the pace of starting personal chats with a team's members.
     """
 
     model_config = SettingsConfigDict(env_prefix="HUDDLE_TEAMS_", extra="ignore")
@@ -51,6 +52,16 @@ class TeamsSettings(BaseSettings):
         ge=1,
         le=1024,
         description="The largest file (an export, a roster) taken in a Teams chat, in MB.",
+    )
+
+    reach_per_second: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description=(
+            "Requests a second to the connector (listing members, starting personal chats) "
+            "when Huddle is added to a team; Teams allows about 30 a second per tenant."
+        ),
     )
 
     @field_validator("app_id", "tenant_id", "managed_identity")

@@ -101,6 +101,8 @@ def report_file(ctx: Ctx, cmd: c.ReportFile) -> list[Message]:
         now=ctx.now(),
         media_type=media_type,
     )
+    # A copy of the initiative's figures leaves Huddle: who took which is in the audit log.
+    ctx.audit("report.file", name, f"{len(data)} bytes")
     words = f"report {cmd.format} {again}".strip()
     attachment = Attachment(file_id, name, len(data), media_type=media_type, again=words)
     return [ctx.say("reports.file_ready", attachment, name=name, period=report.period.label)]

@@ -29,6 +29,8 @@ class PlanReport:
     celebrations: int = 0
     #: Comfort-survey questions and reminders written (bot.survey_asking).
     surveys: int = 0
+    #: Rows deleted by the day's retention sweep, when this tick ran it (bot.retention).
+    swept: int = 0
     errors: list[str] = field(default_factory=list)
 
 
