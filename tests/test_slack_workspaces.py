@@ -218,6 +218,13 @@ async def test_an_install_with_a_missing_forged_or_used_state_is_refused(
     _, state, cookie = await begin_install(slack)
     status, _ = await come_back(slack, f"code=made-up&state={state}", cookie)
     assert status == 401 and len(installations(engine)) == 1
+    # States nobody came back with go once past their time, when the next link is made.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE slack_oauth_states SET expire_at = '2000-01-01 00:00:00'"))
+    _, fresh, _ = await begin_install(slack)
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT state FROM slack_oauth_states")).scalars().all()
+    assert left == [fresh]
 
 
 async def test_a_rotating_token_is_refreshed_before_a_scheduled_send(

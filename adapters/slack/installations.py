@@ -25,6 +25,7 @@ import asyncio
 import base64
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackTokenRotationError
@@ -37,7 +38,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, delete
 
 log = logging.getLogger("huddle.slack.installations")
 
@@ -176,7 +177,11 @@ class InstallationStore(AsyncInstallationStore):
 
 
 class StateStore(AsyncOAuthStateStore):
-    """slack_sdk's SQLAlchemy OAuth state store (one row per install link, used once)."""
+    """slack_sdk's SQLAlchemy OAuth state store (one row per install link, used once).
+
+    A state nobody came back with would stay for ever (slack_sdk deletes a state only
+    when it is used): each new one first clears those past their time.
+    """
 
     def __init__(self, expiration_seconds: int, engine: Engine) -> None:
         self.sync = SQLAlchemyOAuthStateStore(
@@ -188,7 +193,14 @@ class StateStore(AsyncOAuthStateStore):
         return log
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
-        return await asyncio.to_thread(self.sync.issue)
+        return await asyncio.to_thread(self._issue)
+
+    def _issue(self) -> str:
+        states = self.sync.oauth_states
+        now = datetime.now(UTC).replace(tzinfo=None)  # stored naive UTC, as slack_sdk does
+        with self.sync.engine.begin() as conn:
+            conn.execute(delete(states).where(states.c.expire_at < now))
+        return self.sync.issue()
 
     async def async_consume(self, state: str) -> bool:
         return await asyncio.to_thread(self.sync.consume, state)
