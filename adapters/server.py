@@ -1,6 +1,8 @@
 """The HTTP server behind ``huddle run``: one aiohttp app, one port, every platform.
 
-``POST /slack/events`` (Slack over HTTP), ``POST /api/messages`` (Teams),
+``POST /slack/events`` (Slack over HTTP; with several workspaces also
+``GET /slack/install`` and ``GET /slack/oauth_redirect``, Slack's OAuth flow),
+``POST /api/messages`` (Teams),
 ``POST /xapi/statements`` (xAPI statements from a learning site or an LRS), the
 dashboard, and for whoever runs it:
 
@@ -80,7 +82,11 @@ class Platforms:
 
         found: dict[str, Sender] = {}
         if self.slack is not None:
-            found["slack"] = SlackSender(self.slack.settings, files=self.slack.bot.stored_file)
+            found["slack"] = SlackSender(
+                self.slack.settings,
+                files=self.slack.bot.stored_file,
+                installations=self.slack.installations,
+            )
         if self.teams is not None:
             found["teams"] = TeamsSender(self.teams)
         return found
@@ -134,6 +140,10 @@ def build(bot: Bot, platforms: Platforms) -> web.Application:
     Dashboard(bot).mount(app)
     if platforms.slack is not None and not platforms.slack.settings.socket_mode:
         app.router.add_post("/slack/events", platforms.slack.handle_http)
+        slack_settings = platforms.slack.settings
+        if slack_settings.multi_workspace:
+            app.router.add_get(slack_settings.install_path, platforms.slack.handle_oauth)
+            app.router.add_get(slack_settings.redirect_path, platforms.slack.handle_oauth)
     if platforms.teams is not None:
         platforms.teams.mount(app, "/api/messages")
     if platforms.xapi is not None:

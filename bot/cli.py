@@ -355,12 +355,16 @@ def _adapter_settings(kind: type[T]) -> T:
 def slack_manifest(
     url: Annotated[str, typer.Option(help="Public https address where `huddle run` listens.")] = "",
     socket_mode: Annotated[bool, typer.Option(help="For Socket Mode: no public URL.")] = False,
+    workspaces: Annotated[
+        bool,
+        typer.Option(help="For several workspaces or Enterprise Grid: OAuth, rotating tokens."),
+    ] = False,
 ) -> None:
     """Print the Slack app manifest to paste into api.slack.com/apps."""
     from adapters.slack.manifest import manifest
 
     try:
-        typer.echo(manifest(url, socket_mode=socket_mode))
+        typer.echo(manifest(url, socket_mode=socket_mode, workspaces=workspaces))
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -44,6 +44,7 @@ from bot.models import (
     Conversation,
     DeliveryIssue,
     HandledEvent,
+    OutboxMessage,
     Person,
     Schedule,
     StoredFile,
@@ -53,6 +54,7 @@ from bot.retention import EVENT_MEMORY, RetentionSettings
 from bot.store import (
     conversation_state,
     identity_exists,
+    keep_workspace,
     link_identity,
     people_named,
     person_by_email,
@@ -346,6 +348,45 @@ class Bot:
                     detail=detail[:1000],
                 )
             )
+
+    def workspace_removed(self, platform: str, workspace: str, reason: str) -> int:
+        """Huddle was uninstalled from a workspace, or its tokens revoked: what was still
+        waiting to go there is given up (failed, with ``reason``), and the admins' delivery
+        problems say so. Returns how many waiting messages were given up.
+
+        A ``workspace`` ending in ``:`` is an Enterprise Grid organisation (``E123:``):
+        every workspace in it.
+        """
+        now = self.clock.now()
+        where = (
+            col(OutboxMessage.workspace).startswith(workspace, autoescape=True)
+            if workspace.endswith(":")
+            else col(OutboxMessage.workspace) == workspace
+        )
+        with session_scope(self.engine) as session:
+            given_up = session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.platform) == platform,
+                    where,
+                    col(OutboxMessage.status) == "pending",
+                )
+                .values(status="failed", last_error=reason, updated_at=now)
+            )
+            count = int(getattr(given_up, "rowcount", 0) or 0)
+            session.add(
+                DeliveryIssue(
+                    at=now,
+                    platform=platform,
+                    target=workspace[:255],
+                    error=reason[:64],
+                    detail=f"{count} waiting messages given up",
+                )
+            )
+        log.warning(
+            "%s workspace %s: %s; %s waiting messages given up", platform, workspace, reason, count
+        )
+        return count
 
     def remember_conversation(
         self,
@@ -682,11 +723,18 @@ class Bot:
     def _identify(self, session: Session, incoming: Incoming) -> Person | None:
         """The person behind a platform identity, linking it by email the first time."""
         person = person_for_identity(session, incoming.platform, incoming.user_id)
+        if person is not None and incoming.workspace:
+            keep_workspace(session, incoming.platform, incoming.user_id, incoming.workspace)
         if person is None and incoming.email:
             person = person_by_email(session, incoming.email)
             if person is not None:
                 link_identity(
-                    session, incoming.platform, incoming.user_id, person.id or 0, self.clock.now()
+                    session,
+                    incoming.platform,
+                    incoming.user_id,
+                    person.id or 0,
+                    self.clock.now(),
+                    incoming.workspace,
                 )
         if (
             person is not None

@@ -42,7 +42,14 @@ def mentioned_people(ctx: Ctx, unknown: str = "shoutout.unknown_person") -> list
         if person is None and m.email:
             person = person_by_email(ctx.session, m.email)
             if person is not None:
-                link_identity(ctx.session, incoming.platform, m.user_id, person.id or 0, ctx.now())
+                link_identity(
+                    ctx.session,
+                    incoming.platform,
+                    m.user_id,
+                    person.id or 0,
+                    ctx.now(),
+                    incoming.workspace,
+                )
         if person is None:
             raise Refused(ctx.say(unknown, name=m.name or m.user_id))
         if person not in people:

@@ -375,6 +375,11 @@ class Incoming:
     has_channels: bool = True
     #: Files sent with the message (an export to import), downloaded.
     files: tuple[IncomingFile, ...] = ()
+    #: The Slack workspace it came from when Huddle serves several (``T123``, or
+    #: ``E123:T123`` in an Enterprise Grid organisation); blank otherwise. Kept on the
+    #: person's identity, a channel it links and a schedule it makes, so what is sent
+    #: later goes out with that workspace's token.
+    workspace: str = ""
 
     @property
     def not_for_sender(self) -> bool:

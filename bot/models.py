@@ -65,6 +65,9 @@ class TeamChannel(SQLModel, table=True):
     channel_id: str = Field(max_length=255)
     linked_at: datetime
     linked_by: str = Field(max_length=255)
+    #: The Slack workspace the channel is in (``T123``, or ``E123:T123`` in an Enterprise Grid
+    #: organisation) when Huddle serves several; blank otherwise and on other platforms.
+    workspace: str = Field(default="", max_length=64)
 
 
 class Person(SQLModel, table=True):
@@ -124,6 +127,9 @@ class PlatformIdentity(SQLModel, table=True):
     external_id: str = Field(max_length=255)
     person_id: int = Field(foreign_key="person.id", index=True)
     linked_at: datetime
+    #: The Slack workspace the account is in (``T123``, or ``E123:T123`` in an Enterprise Grid
+    #: organisation) when Huddle serves several; blank otherwise and on other platforms.
+    workspace: str = Field(default="", max_length=64)
 
 
 class Enrolment(SQLModel, table=True):
@@ -405,6 +411,9 @@ class Schedule(SQLModel, table=True):
     starts_at: datetime
     #: Occurrences up to here have been planned (written to the outbox, or skipped).
     planned_until: datetime | None = None
+    #: The Slack workspace it was made in (``T123``, or ``E123:T123`` in an Enterprise Grid
+    #: organisation) when Huddle serves several; blank otherwise and on other platforms.
+    workspace: str = Field(default="", max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -434,6 +443,10 @@ class OutboxMessage(SQLModel, table=True):
     occurrence: str = Field(default="", max_length=32)  # local wall-clock time, ISO
     platform: str = Field(max_length=32)
     target: str = Field(max_length=255)
+    #: The Slack workspace the target is in (``T123``, or ``E123:T123`` in an Enterprise
+    #: Grid organisation) when Huddle serves several: the sender uses that workspace's
+    #: token. Blank otherwise and on other platforms.
+    workspace: str = Field(default="", max_length=64)
     # The neutral message, as JSON: unbounded, since a report's post carries its charts.
     message: str = Field(sa_type=Text)
     status: str = Field(default="pending", max_length=16)

@@ -29,6 +29,8 @@ class Reach:
     platform: str
     target: str
     user_id: str
+    #: The Slack workspace, when Huddle serves several.
+    workspace: str = ""
 
 
 def reach(session: Session, person_id: int, prefer: str | None = None) -> Reach | None:
@@ -37,12 +39,15 @@ def reach(session: Session, person_id: int, prefer: str | None = None) -> Reach 
     found: list[tuple[datetime, Reach]] = []
     identities = session.exec(
         select(
-            PlatformIdentity.platform, PlatformIdentity.external_id, PlatformIdentity.linked_at
+            PlatformIdentity.platform,
+            PlatformIdentity.external_id,
+            PlatformIdentity.linked_at,
+            PlatformIdentity.workspace,
         ).where(PlatformIdentity.person_id == person_id)
     ).all()
-    for platform, external, linked in identities:
+    for platform, external, linked, workspace in identities:
         if platform != "teams":
-            found.append((linked, Reach(platform, external, external)))
+            found.append((linked, Reach(platform, external, external, workspace)))
             continue
         # Teams writes to a person only through a conversation saved from them.
         conversation = session.exec(
@@ -92,6 +97,7 @@ def notify(
         "occurrence": "",
         "platform": where.platform,
         "target": where.target,
+        "workspace": where.workspace,
         "message": owned.to_json(),
         "status": "pending",
         "due_at": now,

@@ -66,6 +66,7 @@ _CLAIMED_COLUMNS = (
     "in_doubt",
     "resends",
     "next_attempt_at",
+    "workspace",
 )
 
 
@@ -86,6 +87,7 @@ class _Row(NamedTuple):
     in_doubt: bool
     resends: int
     next_attempt_at: datetime
+    workspace: str
 
 
 @dataclass
@@ -120,6 +122,8 @@ class Claimed:
     resends: int
     person_id: int | None
     claimed_at: datetime
+    #: The Slack workspace of the target when Huddle serves several (its token sends it).
+    workspace: str = ""
 
 
 class Outbox:
@@ -201,6 +205,7 @@ class Outbox:
                         resends=row.resends,
                         person_id=row.person_id,
                         claimed_at=now,
+                        workspace=row.workspace,
                     )
                 )
                 continue

@@ -162,7 +162,12 @@ def find_team(session: Session, text: str) -> tuple[Team | None, list[Team]]:
 
 
 def link_identity(
-    session: Session, platform: str, external_id: str, person_id: int, now: datetime
+    session: Session,
+    platform: str,
+    external_id: str,
+    person_id: int,
+    now: datetime,
+    workspace: str = "",
 ) -> None:
     insert_ignore(
         session,
@@ -173,9 +178,23 @@ def link_identity(
                 "external_id": external_id,
                 "person_id": person_id,
                 "linked_at": now,
+                "workspace": workspace,
             }
         ],
     )
+
+
+def keep_workspace(session: Session, platform: str, external_id: str, workspace: str) -> None:
+    """Remember the workspace an identity last wrote from (an Enterprise Grid member can
+    write from several), so what is sent to them later uses a token that reaches them."""
+    found = session.exec(
+        select(PlatformIdentity).where(
+            PlatformIdentity.platform == platform, PlatformIdentity.external_id == external_id
+        )
+    ).first()
+    if found is not None and found.workspace != workspace:
+        found.workspace = workspace
+        session.add(found)
 
 
 def person_for_identity(session: Session, platform: str, external_id: str) -> Person | None:

@@ -310,6 +310,9 @@ DELIVERY_REASONS = (
     "account_inactive",
     "blocked",
     "failed",
+    # Slack with several workspaces: Huddle was removed from one, or its tokens revoked.
+    "app_uninstalled",
+    "tokens_revoked",
 )
 
 #: The report's sections (bot.reports): each has a title and its column labels.

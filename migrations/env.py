@@ -11,11 +11,15 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from adapters.slack import installations
 from bot.db import make_engine
 from bot.settings import Settings
 
 config = context.config
-target_metadata = SQLModel.metadata
+# Huddle's models, and the tables slack_sdk's installation and OAuth state stores use
+# (Slack installations for several workspaces): migration 0015 creates those, and the
+# check that models and migrations agree covers them as it covers Huddle's own.
+target_metadata = [SQLModel.metadata, installations.tables()]
 
 
 def run_migrations_offline() -> None:

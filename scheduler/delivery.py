@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import random
 import time
@@ -31,6 +32,9 @@ log = logging.getLogger("huddle.delivery")
 
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
+#: The workspace of the row being sent (Slack with several workspaces: the sender uses
+#: that workspace's token); set for each row's own task, blank for the others.
+WORKSPACE: contextvars.ContextVar[str] = contextvars.ContextVar("delivery_workspace", default="")
 
 
 class DeliveryError(Exception):
@@ -58,7 +62,10 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    """One platform's way out: send a message to a person or channel id."""
+    """One platform's way out: send a message to a person or channel id.
+
+    A platform with several workspaces reads the row's from :data:`WORKSPACE`.
+    """
 
     platform: str
 
@@ -214,6 +221,7 @@ class Worker:
 
         async def one(item: Claimed) -> None:
             logs.EVENT.set(f"d-{item.id}")  # this task's own context: its lines only
+            WORKSPACE.set(item.workspace)
             async with gate, per_target[(item.platform, item.target)]:
                 message_id = await self._deliver(item)
                 if message_id is not None:

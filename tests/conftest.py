@@ -108,12 +108,16 @@ def postgres_engine(schema: str) -> Engine:
 
 
 def data_tables() -> list[str]:
-    """Every table the models define, so a new table is cleaned between tests too."""
+    """Every table the models define, so a new table is cleaned between tests too, and
+    the Slack installations' tables (slack_sdk's stores)."""
     from sqlmodel import SQLModel
 
     import bot.models  # noqa: F401
+    from adapters.slack import installations
 
-    return [t.name for t in SQLModel.metadata.sorted_tables]
+    return [t.name for t in SQLModel.metadata.sorted_tables] + [
+        t.name for t in installations.tables().sorted_tables
+    ]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -12,11 +12,23 @@ as Slack does, answers a sign-in page in HTML without it), and the three steps
 of an upload (``files.getUploadURLExternal``, the POST of the bytes to the URL
 it gave, ``files.completeUploadExternal``), recording what was uploaded where.
 A call can be held until the test lets it go (:meth:`FakeSlack.hold`).
+
+Several workspaces too (:meth:`FakeSlack.add_workspace`): each has its own bot user and
+its tokens, and every call is recorded with the workspace its token belongs to. Slack's
+OAuth: ``oauth.v2.access`` exchanges an install code (:meth:`FakeSlack.install_code`)
+for a workspace's bot token, checking the app's client id and secret (HTTP Basic, as
+slack_sdk sends them); with :attr:`FakeSlack.token_lifetime` set, tokens rotate as they
+do with token rotation on (``xoxe.xoxb-`` tokens that expire, a refresh token, and
+``grant_type=refresh_token`` for a new pair: the refresh token is good once, and the
+old access token stops working, stricter than Slack, so a send with a stale token
+shows). ``oauth.v2.exchange`` turns a long-lived token into a rotating one.
+:meth:`FakeSlack.revoke` makes a token ``token_revoked``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import random
@@ -31,6 +43,12 @@ from aiohttp import web
 BOT_TOKEN = "xoxb-test-huddle"
 APP_TOKEN = "xapp-test-huddle"
 BOT_USER = "UHUDDLEBOT"
+TEAM = "T0TEST"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "fake-client-secret"
+APP_ID = "A0HUDDLE"
+#: Methods the app calls with its client id and secret rather than a token.
+OAUTH_METHODS = frozenset({"oauth.v2.access", "oauth.v2.exchange"})
 SIGN_IN_PAGE = (
     "<!DOCTYPE html><html><head><title>Slack</title></head>"
     "<body><h1>Sign in to Huddle Test</h1></body></html>"
@@ -71,6 +89,19 @@ class Call:
     at: float
     status: int = 200
     warnings: list[str] = field(default_factory=list)
+    #: The token it came with, and the workspace that token belongs to.
+    token: str = ""
+    team: str = ""
+
+
+@dataclass
+class Workspace:
+    """A Slack workspace the app can be installed in."""
+
+    team_id: str
+    name: str
+    bot_user: str
+    enterprise_id: str | None = None
 
 
 @dataclass
@@ -114,11 +145,104 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self.port = 0
+        self.workspaces: dict[str, Workspace] = {TEAM: Workspace(TEAM, "Test", BOT_USER)}
+        #: Live tokens -> the workspace they act in.
+        self.tokens: dict[str, str] = {BOT_TOKEN: TEAM}
+        self.revoked: set[str] = set()
+        #: Seconds a token lasts when rotation is on; None: tokens that do not expire.
+        self.token_lifetime: int | None = None
+        self._codes: dict[str, str] = {}
+        self._refresh: dict[str, str] = {}  # refresh token -> workspace
 
     # --- setup -----------------------------------------------------------------------------
 
     def add_user(self, user_id: str, email: str | None, name: str, tz: str | None = None) -> None:
         self.users[user_id] = SlackUser(user_id, email, name, tz or "America/Chicago")
+
+    def add_workspace(
+        self, team_id: str, name: str, bot_user: str, enterprise_id: str | None = None
+    ) -> None:
+        self.workspaces[team_id] = Workspace(team_id, name, bot_user, enterprise_id)
+
+    def add_org(self, enterprise_id: str, name: str, bot_user: str) -> None:
+        """An Enterprise Grid organisation, for an org-wide install (its tokens act in
+        every workspace of the organisation, and are kept under the enterprise id)."""
+        self.workspaces[enterprise_id] = Workspace("", name, bot_user, enterprise_id)
+
+    def install_code(self, team_id: str) -> str:
+        """A code Slack would give the installer's browser for this workspace, or for an
+        organisation (:meth:`add_org`), once."""
+        code = f"code-{team_id}-{next(self._ts)}"
+        self._codes[code] = team_id
+        return code
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        return [t for t, team in self.tokens.items() if team == team_id]
+
+    def revoke(self, team_id: str) -> None:
+        """Every token of the workspace stops working (uninstalled, or revoked)."""
+        for token in self.tokens_of(team_id):
+            del self.tokens[token]
+            self.revoked.add(token)
+
+    def _issue(self, team_id: str) -> dict[str, Any]:
+        """A new bot token for a workspace (rotating ones with a refresh token)."""
+        number = next(self._ts)
+        answer: dict[str, Any] = {"token_type": "bot"}
+        if self.token_lifetime is None:
+            token = f"xoxb-{team_id}-{number}"
+        else:
+            token = f"xoxe.xoxb-1-{team_id}-{number}"
+            refresh = f"xoxe-1-{team_id}-{number}"
+            self._refresh[refresh] = team_id
+            answer.update(refresh_token=refresh, expires_in=self.token_lifetime)
+        self.tokens[token] = team_id
+        answer["access_token"] = token
+        return answer
+
+    def _client_auth(self, request: web.Request) -> bool:
+        given = request.headers.get("Authorization", "")
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        return given == f"Basic {expected}"
+
+    def _oauth(self, method: str, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        if method == "oauth.v2.exchange":
+            team = self.tokens.pop(str(args.get("token", "")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_auth"}
+            saved, self.token_lifetime = self.token_lifetime, self.token_lifetime or 43200
+            try:
+                return {"ok": True, "team": {"id": team}, **self._issue(team)}
+            finally:
+                self.token_lifetime = saved
+        if args.get("grant_type") == "refresh_token":
+            team = self._refresh.pop(str(args.get("refresh_token", "")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            call.team = team
+            for old in self.tokens_of(team):  # the token it replaces stops working
+                del self.tokens[old]
+            return {"ok": True, "team": {"id": team}, **self._issue(team)}
+        team = self._codes.pop(str(args.get("code", "")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        call.team = team
+        workspace = self.workspaces[team]
+        enterprise = (
+            {"id": workspace.enterprise_id, "name": "Org"} if workspace.enterprise_id else None
+        )
+        org_wide = not workspace.team_id
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": str(args.get("_scopes", "")),
+            "bot_user_id": workspace.bot_user,
+            "team": None if org_wide else {"id": team, "name": workspace.name},
+            "enterprise": enterprise,
+            "is_enterprise_install": org_wide,
+            **self._issue(team),
+        }
 
     def add_channel(self, channel_id: str, state: str = "member") -> None:
         self.channels[channel_id] = state
@@ -272,8 +396,23 @@ class FakeSlack:
             await self._record(call)
             return web.Response(status=call.status, text="server error")
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if token != (APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN):
-            body: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        call.token = token
+        call.team = self.tokens.get(token, "")
+        body: dict[str, Any]
+        if method in OAUTH_METHODS:
+            body = (
+                self._oauth(method, args, call)
+                if self._client_auth(request)
+                else {"ok": False, "error": "invalid_client_id"}
+            )
+        elif method == "api.test":  # no token needed
+            body = {"ok": True, "args": {}}
+        elif token in self.revoked:
+            body = {"ok": False, "error": "token_revoked"}
+        elif token not in (
+            {APP_TOKEN} if method == "apps.connections.open" else self.tokens.keys()
+        ):
+            body = {"ok": False, "error": "invalid_auth"}
         else:
             handler = getattr(self, "_" + method.replace(".", "_"), None)
             body = handler(args, call) if handler else {"ok": False, "error": "unknown_method"}
@@ -385,15 +524,21 @@ class FakeSlack:
         return {"ok": True, "files": [{"id": f, "title": t} for f, t, _ in done]}
 
     def _auth_test(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
-        return {
+        """Who the token is: its workspace and that workspace's bot user."""
+        workspace = self.workspaces[call.team]
+        found = {
             "ok": True,
-            "url": "https://huddle-test.slack.com/",
-            "team": "Test",
+            "url": f"https://{workspace.name.lower()}.slack.com/",
+            "team": workspace.name,
             "user": "huddle",
-            "team_id": "T0TEST",
-            "user_id": BOT_USER,
-            "bot_id": "B0HUDDLE",
+            "team_id": workspace.team_id or None,
+            "user_id": workspace.bot_user,
+            "bot_id": "B0HUDDLE" if workspace.team_id == TEAM else f"B{workspace.team_id}",
         }
+        if workspace.enterprise_id:
+            found["enterprise_id"] = workspace.enterprise_id
+            found["is_enterprise_install"] = not workspace.team_id
+        return found
 
     def _users_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

@@ -59,6 +59,11 @@ class SlackHarness:
     secret: str
     session: aiohttp.ClientSession
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: The workspace requests come from (``dataclasses.replace`` for another one), and
+    #: for Enterprise Grid its organisation, and whether Huddle is installed org-wide.
+    team: str = "T0TEST"
+    enterprise: str | None = None
+    org_wide: bool = False
 
     # --- raw requests -------------------------------------------------------------------
 
@@ -83,13 +88,24 @@ class SlackHarness:
         return json.dumps(
             {
                 "token": "unused",
-                "team_id": "T0TEST",
+                "team_id": self.team,
                 "api_app_id": "A0HUDDLE",
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(self._ids):06d}",
                 "event_time": int(time.time()),
                 "event": event,
-                "authorizations": [{"team_id": "T0TEST", "user_id": "UHUDDLEBOT", "is_bot": True}],
+                "authorizations": [
+                    {
+                        "enterprise_id": self.enterprise,
+                        # An org-wide install is authorised for the organisation, not a team.
+                        "team_id": None if self.org_wide else self.team,
+                        "user_id": "UHUDDLEBOT",
+                        "is_bot": True,
+                        "is_enterprise_install": self.org_wide,
+                    }
+                ],
+                **({"enterprise_id": self.enterprise} if self.enterprise else {}),
+                "is_ext_shared_channel": False,
             }
         )
 
@@ -160,7 +176,7 @@ class SlackHarness:
         body = urlencode(
             {
                 "token": "unused",
-                "team_id": "T0TEST",
+                "team_id": self.team,
                 "team_domain": "huddle-test",
                 "channel_id": channel,
                 "channel_name": "directmessage" if channel.startswith("D") else "icu-team",
@@ -182,7 +198,7 @@ class SlackHarness:
             "type": "block_actions",
             "user": {"id": user, "name": user.lower()},
             "api_app_id": "A0HUDDLE",
-            "team": {"id": "T0TEST"},
+            "team": {"id": self.team},
             "container": {
                 "type": "message",
                 "message_ts": post["_ts"],
@@ -209,7 +225,7 @@ class SlackHarness:
             "type": "block_actions",
             "user": {"id": user},
             "api_app_id": "A0HUDDLE",
-            "team": {"id": "T0TEST"},
+            "team": {"id": self.team},
             "container": {"type": "view", "view_id": "V1"},
             "view": {"id": "V1", "type": "home", "blocks": view["blocks"]},
             "trigger_id": "trig",
@@ -256,7 +272,7 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
 async def start(bot: Bot, fake: FakeSlack, **settings_: Any) -> tuple[SlackHarness, web.AppRunner]:
     secret = secrets.token_hex(16)
     settings = SlackSettings(
-        bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.api_url, **settings_
+        **{"bot_token": BOT_TOKEN, "signing_secret": secret, "api_url": fake.api_url, **settings_}
     )
     adapter = SlackAdapter(bot, settings)
     runner = web.AppRunner(build(bot, Platforms(slack=adapter)), access_log=None)

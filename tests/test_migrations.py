@@ -54,3 +54,24 @@ def test_every_migration_goes_down_and_up_again(engine: Engine) -> None:
         command.upgrade(config, "+1")
         assert current_revision(engine) == expected
     command.check(config)  # the models and the schema agree again
+
+
+def test_the_check_covers_the_slack_installations_tables(engine: Engine) -> None:
+    """slack_sdk's installation and OAuth state tables are made by migration 0015, and the
+    models-and-migrations check compares them too (migrations/env.py gives Alembic their
+    metadata beside Huddle's): a change to them would be found."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import Column, Integer
+    from sqlmodel import SQLModel
+
+    from adapters.slack import installations
+
+    upgrade(engine)
+    slack = installations.tables()
+    assert set(slack.tables) == {"slack_installations", "slack_bots", "slack_oauth_states"}
+    assert set(slack.tables) <= set(inspect(engine).get_table_names())
+    slack.tables["slack_bots"].append_column(Column("extra", Integer()))
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), [SQLModel.metadata, slack])
+    assert [d[0] for d in diff] == ["add_column"] and diff[0][2] == "slack_bots"

@@ -117,6 +117,7 @@ async def test_a_slash_command_schedule_reaches_each_person_at_their_local_nine(
             rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "next_course")).all()
         assert {r.status for r in rows} == {"sent"}
         assert all(r.platform_message_id and r.platform_message_id.startswith("D") for r in rows)
+        assert {r.workspace for r in rows} == {""}  # one workspace: none is recorded
     finally:
         await sender.close()
 

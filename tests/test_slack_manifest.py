@@ -14,6 +14,7 @@ from tests.test_cli import huddle
 #: scopes", bot tokens). A method called that is not here fails the test below: look it
 #: up and add it, with its scopes.
 METHOD_SCOPES: dict[str, set[str]] = {
+    "api_test": set(),
     "auth_test": set(),
     "chat_postMessage": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
@@ -33,6 +34,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
 EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
     "app_mention": {"app_mentions:read"},
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
     "message.im": {"im:history"},
@@ -93,6 +96,8 @@ def test_manifest_matches_what_the_bot_uses() -> None:
     assert set(data["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
+        "app_uninstalled",  # several workspaces: the installation is deleted, sends stop
+        "tokens_revoked",  # the same when a workspace revokes the bot's token
         "message.channels",  # replies in threads under Huddle's posts, screened for patient details
         "message.groups",  # the same in private channels
         "message.im",
@@ -112,9 +117,20 @@ def test_manifest_for_http_and_socket_mode() -> None:
     assert (
         http["features"]["slash_commands"][0]["url"] == "https://huddle.hospital.org/slack/events"
     )
+    assert http["oauth_config"]["redirect_urls"] == [
+        "https://huddle.hospital.org/slack/oauth_redirect"
+    ]
+    assert http["settings"]["token_rotation_enabled"] is False  # one token, kept as it is
     socket = yaml.safe_load(manifest(socket_mode=True))
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in socket["settings"]["interactivity"]
+    assert "redirect_urls" not in socket["oauth_config"]
+    several = yaml.safe_load(manifest("https://huddle.hospital.org", workspaces=True))
+    assert several["settings"]["token_rotation_enabled"] is True
+    assert several["settings"]["org_deploy_enabled"] is True
+    assert several["oauth_config"]["redirect_urls"] == [
+        "https://huddle.hospital.org/slack/oauth_redirect"
+    ]
 
 
 def test_manifest_command(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from bot.content import Content
 from bot.core import Bot
 from tests.fakechat import FakeChat
 from tests.processes import free_port, huddle, start_huddle, wait_for_port
-from tests.slack_fake import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.slack_fake import APP_TOKEN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeSlack
 from tests.slack_harness import sign, text_of
 
 
@@ -63,6 +63,33 @@ async def fake() -> AsyncIterator[FakeSlack]:
             "HUDDLE_PORT",
         ),
         ({}, "Nothing to serve"),
+        # Several workspaces: both OAuth credentials, a signing secret, and no bot token.
+        (
+            {"HUDDLE_SLACK_CLIENT_ID": "1.2", "HUDDLE_SLACK_SIGNING_SECRET": "s"},
+            "HUDDLE_SLACK_CLIENT_SECRET",
+        ),
+        (
+            {"HUDDLE_SLACK_CLIENT_ID": "1.2", "HUDDLE_SLACK_CLIENT_SECRET": "c"},
+            "HUDDLE_SLACK_SIGNING_SECRET",
+        ),
+        (
+            {
+                "HUDDLE_SLACK_CLIENT_ID": "1.2",
+                "HUDDLE_SLACK_CLIENT_SECRET": "c",
+                "HUDDLE_SLACK_SIGNING_SECRET": "s",
+                "HUDDLE_SLACK_BOT_TOKEN": "xoxb-1",
+            },
+            "HUDDLE_SLACK_BOT_TOKEN",
+        ),
+        (
+            {
+                "HUDDLE_SLACK_CLIENT_ID": "1.2",
+                "HUDDLE_SLACK_CLIENT_SECRET": "c",
+                "HUDDLE_SLACK_SIGNING_SECRET": "s",
+                "HUDDLE_SLACK_API_URL": "http://127.0.0.1:1/api/",
+            },
+            "Cannot reach Slack at HUDDLE_SLACK_API_URL",
+        ),
     ],
 )
 async def test_missing_or_wrong_settings_stop_the_start(
@@ -183,3 +210,39 @@ async def test_socket_mode_receives_a_slash_command_and_answers(
         assert acks[0].args["envelope_id"] == "env-1"
     finally:
         await adapter.close()
+
+
+async def test_huddle_run_serves_the_install_flow_for_several_workspaces(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """With a client id and secret, `huddle run` serves Slack's install link and its
+    redirect, and is ready with no bot token to test at start."""
+    port = free_port()
+    env = {
+        "HUDDLE_SLACK_CLIENT_ID": CLIENT_ID,
+        "HUDDLE_SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "HUDDLE_SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef",
+        "HUDDLE_SLACK_API_URL": fake.api_url,
+        "HUDDLE_HOST": "127.0.0.1",
+        "HUDDLE_PORT": str(port),
+        "HUDDLE_LOG_LEVEL": "WARNING",
+    }
+    await huddle("db", "upgrade", cwd=tmp_path, env={})
+    proc = await start_huddle("run", cwd=tmp_path, env=env)
+    try:
+        await wait_for_port(port)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as r:
+                assert r.status == 200, await r.text()
+            async with session.get(f"http://127.0.0.1:{port}/slack/install") as r:
+                assert r.status == 200
+                assert r.headers["Set-Cookie"].startswith("slack-app-oauth-state=")
+                assert f"client_id={CLIENT_ID}" in await r.text()
+            async with session.get(f"http://127.0.0.1:{port}/slack/oauth_redirect?code=x") as r:
+                assert r.status == 400  # no state, no cookie: refused
+        assert not fake.of("oauth.v2.access", ok_only=False)
+        assert fake.of("api.test")  # the start-up check, with no token to test
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err_bytes = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err_bytes.decode()

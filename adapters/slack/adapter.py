@@ -15,11 +15,21 @@ token into a private temporary folder within the size limit, and handed to the
 core with the words that came with them; the import itself runs on the work
 pool after the first answer. Files the core sends back (an import's refused
 rows) are uploaded into the person's DM in ``files_upload_v2``'s three steps.
+
+With several workspaces (``HUDDLE_SLACK_CLIENT_ID``), the same app also serves Slack's
+OAuth flow (``/slack/install`` and ``/slack/oauth_redirect``) and keeps each workspace's
+installation in the database (:mod:`adapters.slack.installations`). Bolt finds the
+installation of every request's workspace, rotating its token when it is about to
+expire, and every call made while answering uses that workspace's client (a context
+variable holds it for the task, so the answer's sends, the profile look-ups and the
+App Home all go to the right workspace). ``app_uninstalled`` and ``tokens_revoked``
+delete the workspace's installation and give up what was waiting to be sent there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import logging
 import time
@@ -31,7 +41,9 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -44,7 +56,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.base import CoreRunner
 from adapters.files import FileProblem, Received, download, too_large
-from adapters.slack import render, translate
+from adapters.slack import installations, render, translate
 from adapters.slack.settings import SlackSettings
 from bot.core import Bot
 from bot.messages import Attachment, Incoming, Mention, Outgoing, Picture, Reply, Via
@@ -93,9 +105,12 @@ class Place:
 
 
 class Profiles:
-    """users.info, looked up once per user and cached (shorter for failures)."""
+    """users.info, looked up once per user and cached (shorter for failures); through
+    the client of the workspace being answered (``client()``)."""
 
-    def __init__(self, client: AsyncWebClient, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, client: Callable[[], AsyncWebClient], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._client = client
         self._clock = clock
         self._cache: dict[str, tuple[float, Profile]] = {}
@@ -106,7 +121,8 @@ class Profiles:
         if cached and cached[0] > now:
             return cached[1]
         try:
-            response = await self._client.users_info(user=user_id)
+            client = self._client()
+            response = await client.users_info(user=user_id)
             user = response.get("user") or {}
             profile = user.get("profile") or {}
             found = Profile(
@@ -124,14 +140,21 @@ class Profiles:
 
 def web_client(settings: SlackSettings) -> AsyncWebClient:
     """The Web API client: retries connection errors, and 429s after Retry-After."""
-    return AsyncWebClient(
-        token=settings.bot_token,
+    return installations.WebClient(
+        token=settings.bot_token or None,
         base_url=settings.api_url,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         ],
     )
+
+
+#: The Web API client of the workspace a task is answering (several workspaces), set
+#: once Bolt has authorised the request; unset, the app's own client is used.
+_REQUEST_CLIENT: contextvars.ContextVar[AsyncWebClient | None] = contextvars.ContextVar(
+    "slack_request_client", default=None
+)
 
 
 #: A request from Slack has one of these: events, actions and checks a "type", slash
@@ -149,17 +172,24 @@ class SlackAdapter:
     def __init__(self, bot: Bot, settings: SlackSettings) -> None:
         self.bot = bot
         self.settings = settings
-        self.client = web_client(settings)
-        self.profiles = Profiles(self.client)
+        #: The app's own client: the one workspace's, or (several) the OAuth flow's.
+        self.app_client = web_client(settings)
+        self.profiles = Profiles(lambda: self.client)
         self.runner = CoreRunner(bot)
         self._session: aiohttp.ClientSession | None = None
         #: The bot's own user id (auth.test, else each event's authorizations).
         self.bot_user: str | None = None
+        self.installations: installations.InstallationStore | None = None
+        oauth: dict[str, Any] = {}
+        if settings.multi_workspace:
+            self.installations = installations.InstallationStore(settings.client_id, bot.engine)
+            oauth = self._oauth(self.installations)
         self.app = AsyncApp(
-            client=self.client,
+            client=self.app_client,
             signing_secret=settings.signing_secret or None,
             request_verification_enabled=not settings.socket_mode,
             process_before_response=False,
+            **oauth,
         )
         self._socket: Any = None
         # Over HTTP every request is checked with the signing secret; Socket Mode has none.
@@ -168,18 +198,77 @@ class SlackAdapter:
         )
         self._register()
 
+    def _oauth(self, store: installations.InstallationStore) -> dict[str, Any]:
+        """Bolt's OAuth flow and authorisation on Huddle's database (several workspaces).
+
+        The authorisation is built here, not left to the OAuth settings, so that token
+        rotation refreshes through the configured Web API (Bolt's own would use a client
+        of its own pointed at slack.com), and so that auth.test results are cached.
+        """
+        settings = self.settings
+        return {
+            "oauth_settings": AsyncOAuthSettings(
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                scopes=settings.bot_scopes(),
+                user_scopes=[],
+                redirect_uri=settings.redirect_url or None,
+                install_path=settings.install_path,
+                redirect_uri_path=settings.redirect_path,
+                authorization_url=settings.authorize_url,
+                installation_store=store,
+                installation_store_bot_only=False,
+                token_rotation_expiration_minutes=settings.token_rotation_minutes,
+                state_store=installations.StateStore(
+                    settings.state_expiration_seconds, self.bot.engine
+                ),
+                state_expiration_seconds=settings.state_expiration_seconds,
+                logger=log,
+            ),
+            "authorize": AsyncInstallationStoreAuthorize(
+                logger=log,
+                installation_store=store,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                token_rotation_expiration_minutes=settings.token_rotation_minutes,
+                client=self.app_client,
+                # auth.test once per token, as with one workspace, not on every request (a
+                # rotated token is a new key; a revoked one fails at its first call).
+                cache_enabled=True,
+            ),
+        }
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client for what is being done now: the workspace of the request
+        being answered (several workspaces), else the app's."""
+        return _REQUEST_CLIENT.get() or self.app_client
+
+    def workspace(self, context: AsyncBoltContext | None) -> str:
+        """The request's workspace as Huddle's rows name it; blank with one workspace."""
+        if context is None or not self.settings.multi_workspace:
+            return ""
+        return installations.workspace_key(context.enterprise_id, context.team_id)
+
     # --- lifecycle ----------------------------------------------------------------------
 
     def _http(self) -> aiohttp.ClientSession:
         """The shared HTTP session, made inside the running event loop on first use."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-            self.client.session = self._session
+            self.app_client.session = self._session
         return self._session
 
     async def check(self) -> None:
-        """Call auth.test once at start, so a wrong token or URL stops the start clearly."""
+        """Call auth.test once at start, so a wrong token or URL stops the start clearly.
+
+        With several workspaces there is no one token to test (each request's is tested
+        by Bolt as it comes in): api.test, which needs none, shows the URL is Slack's.
+        """
         self._http()
+        if self.settings.multi_workspace:
+            await self._check_api()
+            return
         try:
             found = await self.client.auth_test()
             self.bot_user = found.get("user_id") or None
@@ -193,6 +282,20 @@ class SlackAdapter:
                 f"Cannot reach Slack at HUDDLE_SLACK_API_URL={self.settings.api_url}: {exc}"
             ) from None
 
+    async def _check_api(self) -> None:
+        client = self.app_client
+        try:
+            await client.api_test()
+        except SlackApiError as exc:
+            raise SlackSetupError(
+                f"Slack at HUDDLE_SLACK_API_URL={self.settings.api_url} refused api.test "
+                f"({exc.response.get('error')})"
+            ) from None
+        except Exception as exc:
+            raise SlackSetupError(
+                f"Cannot reach Slack at HUDDLE_SLACK_API_URL={self.settings.api_url}: {exc}"
+            ) from None
+
     async def handle_http(self, request: web.Request) -> web.Response:
         """POST /slack/events: events, slash commands and interactivity on one URL.
 
@@ -201,6 +304,7 @@ class SlackAdapter:
         Bolt, the core or the database, and the log gets one line, not a traceback.
         """
         self._http()
+        _REQUEST_CLIENT.set(None)  # set again once Bolt has authorised this request
         body = await request.text()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
@@ -228,6 +332,20 @@ class SlackAdapter:
         bolt_response = await self.app.async_dispatch(parsed)
         return await to_aiohttp_response(bolt_response)
 
+    async def handle_oauth(self, request: web.Request) -> web.Response:
+        """GET /slack/install and /slack/oauth_redirect: Bolt's OAuth flow (several
+        workspaces). The state is checked against the browser's cookie and the database,
+        once; a missing or used state, or a code Slack refuses, gets Bolt's failure page."""
+        self._http()
+        flow = self.app.oauth_flow
+        assert flow is not None  # routed only with several workspaces
+        bolt_request = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            bolt_response = await flow.handle_installation(bolt_request)
+        else:
+            bolt_response = await flow.handle_callback(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
     async def start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -248,6 +366,14 @@ class SlackAdapter:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._skip_retried_events)
+        if self.settings.multi_workspace:
+            app.event("app_uninstalled")(self._on_uninstalled)
+            app.event("tokens_revoked")(self._on_tokens_revoked)
+        else:
+            # One workspace: nothing to clean up (the token is the operator's to replace),
+            # but acknowledged, or Slack would retry them.
+            app.event("app_uninstalled")(self._ignore)
+            app.event("tokens_revoked")(self._ignore)
         app.event("message", matchers=[self._is_dm])(self._on_dm)
         app.event("message", matchers=[self._is_file_share])(self._on_file_share)
         app.event("message", matchers=[self._is_thread_reply])(self._on_thread_reply)
@@ -262,14 +388,49 @@ class SlackAdapter:
         app.event("message")(self._ignore)
 
     async def _skip_retried_events(
-        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+        self,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await self.runner.run(self.bot.first_time, PLATFORM, event_id):
             log.info("event %s already handled; acknowledging the retry only", event_id)
             return BoltResponse(status=200, body="")
+        if self.settings.multi_workspace and context.client is not None:
+            # Bolt starts the listener's task after the middleware chain, in this request's
+            # context: the task copies this, and everything it calls uses this workspace's
+            # token. (handle_http clears it first, so no request inherits another's.)
+            _REQUEST_CLIENT.set(context.client)
         await next()
         return None
+
+    async def _on_uninstalled(self, context: AsyncBoltContext) -> None:
+        """Huddle was removed from a workspace (or an organisation): its installation goes,
+        and what was waiting to be sent there is given up and shown as a problem."""
+        await self._forget(context, "app_uninstalled")
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """The workspace revoked tokens: a revoked bot token means Huddle can no longer
+        write there, as after an uninstall. (Huddle asks for no user tokens; any user's
+        revoked installation is deleted too.)"""
+        tokens = event.get("tokens") or {}
+        assert self.installations is not None
+        for user_id in tokens.get("oauth") or []:
+            await self.installations.async_delete_installation(
+                enterprise_id=context.enterprise_id, team_id=context.team_id, user_id=user_id
+            )
+        if tokens.get("bot"):
+            await self._forget(context, "tokens_revoked")
+
+    async def _forget(self, context: AsyncBoltContext, reason: str) -> None:
+        assert self.installations is not None
+        await self.installations.async_delete_all(
+            enterprise_id=context.enterprise_id, team_id=context.team_id
+        )
+        # An org-wide install's events have no team: "E123:", every workspace in it.
+        workspace = self.workspace(context)
+        await self.runner.run(self.bot.workspace_removed, PLATFORM, workspace, reason)
 
     async def _is_dm(self, event: dict[str, Any]) -> bool:
         return translate.is_person_dm(event)
@@ -369,7 +530,7 @@ class SlackAdapter:
                 into,
                 name=name,
                 limit=limit,
-                headers={"Authorization": f"Bearer {self.settings.bot_token}"},
+                headers={"Authorization": f"Bearer {self.client.token}"},
                 sign_in_page="Slack",
                 media_type=str(info.get("mimetype") or ""),
             )
@@ -539,6 +700,7 @@ class SlackAdapter:
             in_channel=in_channel,
             mentions=tuple(Mention(u, profiles[u].name, profiles[u].email) for u in text.mentions),
             channels=text.channels,
+            workspace=self.workspace(context),
         )
 
     async def _lookup(self, incoming: Incoming) -> Incoming | None:

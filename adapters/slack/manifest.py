@@ -17,10 +17,19 @@ def load() -> dict[str, Any]:
     return data
 
 
-def manifest(url: str = "", *, socket_mode: bool = False) -> str:
-    """The manifest as YAML: with ``url`` for HTTP mode, or set up for Socket Mode."""
+def manifest(url: str = "", *, socket_mode: bool = False, workspaces: bool = False) -> str:
+    """The manifest as YAML: with ``url`` for HTTP mode, or set up for Socket Mode.
+
+    ``workspaces``: for several workspaces (HUDDLE_SLACK_CLIENT_ID), with tokens that
+    rotate (Huddle refreshes them) and, for Enterprise Grid, deployable org-wide.
+    """
     data = load()
     settings = data["settings"]
+    if workspaces and socket_mode:
+        raise ValueError("--workspaces needs a public URL (--url), not --socket-mode")
+    if workspaces:
+        settings["token_rotation_enabled"] = True
+        settings["org_deploy_enabled"] = True
     if socket_mode:
         settings["socket_mode_enabled"] = True
         settings["event_subscriptions"].pop("request_url", None)
@@ -39,4 +48,7 @@ def manifest(url: str = "", *, socket_mode: bool = False) -> str:
         settings["interactivity"]["request_url"] = events
         for command in data["features"]["slash_commands"]:
             command["url"] = events
+        data["oauth_config"]["redirect_urls"] = [url.rstrip("/") + "/slack/oauth_redirect"]
+    if socket_mode:
+        data["oauth_config"].pop("redirect_urls", None)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -6,6 +6,12 @@ message whose outcome is unknown is looked for in the conversation's history
 (``conversations.history`` with ``include_all_metadata``): found means it was
 delivered and is not sent again.
 
+With several workspaces, each row goes out with its workspace's token
+(:data:`scheduler.delivery.WORKSPACE`), looked up in the installation store and
+rotated first when it is about to expire: no request from Slack comes to refresh it.
+A workspace with no installation (Huddle was uninstalled there) is a permanent
+refusal, ``app_uninstalled``, which the admins see in ``nudge problems``.
+
 Slack's answers become :class:`scheduler.delivery.DeliveryError`: refusals
 that retrying cannot fix are permanent; 429 carries Retry-After, and the
 worker holds the whole workspace's sends for that long. The client here does
@@ -21,14 +27,15 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chart import file_name, png
 from adapters.slack import render
+from adapters.slack.installations import InstallationStore, NotInstalled, Tokens, WebClient
 from adapters.slack.settings import SlackSettings
 from bot.messages import Message
-from scheduler.delivery import DeliveryError
+from scheduler.delivery import WORKSPACE, DeliveryError
 
 log = logging.getLogger("huddle.slack.sender")
 
@@ -70,20 +77,38 @@ class SlackSender:
     platform = PLATFORM
 
     def __init__(
-        self, settings: SlackSettings, timeout: float = 30.0, files: FetchFile | None = None
+        self,
+        settings: SlackSettings,
+        timeout: float = 30.0,
+        files: FetchFile | None = None,
+        installations: InstallationStore | None = None,
     ) -> None:
         # No automatic retries (slack_sdk retries connection errors by default): a
         # retried post may land twice; the worker decides, reconciling first.
-        self.client = AsyncWebClient(
+        self.client: AsyncWebClient = WebClient(
             token=settings.bot_token,
             base_url=settings.api_url,
             timeout=int(timeout),
             retry_handlers=[],
         )
+        self._base_url = settings.api_url
         self._session: aiohttp.ClientSession | None = None
         self._dm: dict[str, str] = {}
         #: Fetches a kept file a message attaches (the report's Excel file and PDF).
         self.files = files
+        #: Several workspaces: each row's workspace token, rotated when about to expire.
+        self.tokens = (
+            Tokens(
+                installations,
+                self.client,
+                settings.client_id,
+                settings.client_secret,
+                settings.token_rotation_minutes,
+            )
+            if installations is not None and settings.multi_workspace
+            else None
+        )
+        self._clients: dict[str, AsyncWebClient] = {}
 
     def _http(self) -> None:
         if self._session is None or self._session.closed:
@@ -97,16 +122,48 @@ class SlackSender:
         if self._session is not None:
             await self._session.close()
 
+    async def _workspace_client(self) -> AsyncWebClient:
+        """The client for the row being sent: with several workspaces, one holding its
+        workspace's token (refreshed first if it expires soon)."""
+        if self.tokens is None:
+            return self.client
+        workspace = WORKSPACE.get()
+        try:
+            found = await self.tokens.token(workspace)
+        except NotInstalled:
+            raise DeliveryError("app_uninstalled", permanent=True) from None
+        except SlackTokenRotationError as exc:
+            # The refresh token was refused (revoked, or used up by an answer that was
+            # lost): retried with backoff, then parked with the reason.
+            error = exc.api_error.response.get("error") if exc.api_error else "refused"
+            raise DeliveryError(f"token rotation failed: {error}") from None
+        except SlackApiError as exc:
+            raise DeliveryError(f"token rotation failed: {exc.response.get('error')}") from None
+        client = self._clients.get(found.token)
+        if client is None:
+            if len(self._clients) > 1000:  # rotated tokens are never used again
+                self._clients.clear()
+            client = AsyncWebClient(
+                token=found.token,
+                base_url=self._base_url,
+                timeout=self.client.timeout,
+                retry_handlers=[],
+                session=self._session,
+            )
+            self._clients[found.token] = client
+        return client
+
     async def send(self, target: str, message: Message, key: str) -> str:
         """Post every part of the message; return ``channel:ts`` of the first part. Its
         charts and pictures follow as PNG images uploaded to the same conversation, and
         its files (a report's Excel file and PDF) with them."""
         self._http()
+        client = await self._workspace_client()
         first = ""
         for number, part in enumerate(render.render(render.without_charts(message))):
             metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key, "part": number}}
             response = await self._call(
-                self.client.chat_postMessage,
+                client.chat_postMessage,
                 channel=target,
                 text=part.text,
                 blocks=part.blocks,
@@ -126,23 +183,23 @@ class SlackSender:
                 continue
             uploads.append((found[0], found[2], found[0], ""))
         if uploads:
-            await self._upload(target, uploads)
+            await self._upload(client, target, uploads)
         return first
 
-    async def _upload(self, target: str, uploads: list[Upload]) -> None:
+    async def _upload(self, client: AsyncWebClient, target: str, uploads: list[Upload]) -> None:
         """Charts, pictures and files into the conversation, in files_upload_v2's three
         steps (each file's URL, its bytes POSTed, then one completeUploadExternal for up
         to COMPLETE_AT_ONCE of them, so they arrive together). The message is delivered
         already: what cannot be uploaded is logged, and the message (which says its
         figures in words too) is not sent again for it."""
         try:
-            channel = await self._channel_of(target)
+            channel = await self._channel_of(client, target)
             done: list[dict[str, str]] = []
             for name, data, title, alt in uploads:
                 args: dict[str, Any] = {"filename": name, "length": len(data)}
                 if alt:
                     args["alt_txt"] = alt[:1000]
-                step = await self._call(self.client.files_getUploadURLExternal, **args)
+                step = await self._call(client.files_getUploadURLExternal, **args)
                 assert self._session is not None
                 async with self._session.post(str(step["upload_url"]), data=data) as answer:
                     if answer.status != 200:
@@ -150,7 +207,7 @@ class SlackSender:
                 done.append({"id": str(step["file_id"]), "title": title[:250] or name})
             for start in range(0, len(done), COMPLETE_AT_ONCE):
                 await self._call(
-                    self.client.files_completeUploadExternal,
+                    client.files_completeUploadExternal,
                     files=done[start : start + COMPLETE_AT_ONCE],
                     channel_id=channel,
                 )
@@ -160,7 +217,8 @@ class SlackSender:
     async def reconcile(self, target: str, key: str, since: datetime) -> str | None:
         """``channel:ts`` of a message carrying ``key`` posted since ``since``, else None."""
         self._http()
-        channel = await self._channel_of(target)
+        client = await self._workspace_client()
+        channel = await self._channel_of(client, target)
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
             args: dict[str, Any] = {
@@ -171,7 +229,7 @@ class SlackSender:
             }
             if cursor:
                 args["cursor"] = cursor
-            page = await self._call(self.client.conversations_history, **args)
+            page = await self._call(client.conversations_history, **args)
             for item in page.get("messages") or []:
                 meta = item.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
@@ -183,12 +241,12 @@ class SlackSender:
         log.warning("reconcile of %s in %s stopped after %s pages", key, channel, HISTORY_PAGES)
         return None
 
-    async def _channel_of(self, target: str) -> str:
+    async def _channel_of(self, client: AsyncWebClient, target: str) -> str:
         """A person's DM channel (history needs it); a channel id is itself."""
         if not target.startswith(("U", "W")):
             return target
         if target not in self._dm:
-            opened = await self._call(self.client.conversations_open, users=target)
+            opened = await self._call(client.conversations_open, users=target)
             self._dm[target] = str((opened.get("channel") or {}).get("id") or target)
         return self._dm[target]
 

@@ -95,6 +95,7 @@ def _go_ahead(ctx: Ctx, contest: Contest) -> None:
         created_at=now,
         updated_at=now,
         starts_at=max(begins, now),
+        workspace=ctx.incoming.workspace if ctx.incoming else "",
     )
     final = Schedule(
         kind="standings",
@@ -105,6 +106,7 @@ def _go_ahead(ctx: Ctx, contest: Contest) -> None:
         created_at=now,
         updated_at=now,
         starts_at=now,
+        workspace=ctx.incoming.workspace if ctx.incoming else "",
     )
     ctx.session.add(weekly)
     ctx.session.add(final)

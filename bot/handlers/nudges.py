@@ -103,6 +103,7 @@ def nudge_schedule(ctx: Ctx, cmd: c.NudgeSchedule) -> list[Message]:
         updated_at=now,
         starts_at=now,
         planned_until=now,
+        workspace=ctx.incoming.workspace if ctx.incoming else "",
     )
     ctx.session.add(schedule)
     ctx.session.flush()

@@ -61,6 +61,7 @@ def link_channel(ctx: Ctx, cmd: c.LinkChannel) -> list[Message | Outgoing]:
             channel_id=ref.id,
             linked_at=ctx.now(),
             linked_by=ctx.actor.label,
+            workspace=incoming.workspace,
         )
     )
     ctx.audit("team.link", f"{team.key} -> {platform}:{ref.id}", ref.name)

@@ -35,6 +35,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import audience as aud
@@ -219,7 +220,7 @@ class Planner:
             )
             courses = [c for c in items if c.kind == "course"] if len(items) > DIGEST_ABOVE else []
             for link in links:
-                target = Target(link.platform, link.channel_id)
+                target = Target(link.platform, link.channel_id, link.workspace)
                 for item in individual:
                     message = celebration_posts.one(self, session, item, team, link.platform)
                     if message is not None:
@@ -522,7 +523,7 @@ class Planner:
                     self.row(
                         f"s{schedule.id}:{occurrence}:c{link.platform}:{link.channel_id}",
                         schedule.kind,
-                        Target(link.platform, link.channel_id),
+                        Target(link.platform, link.channel_id, link.workspace),
                         message.to_json(),
                         now,
                         schedule_id=schedule.id,
@@ -558,19 +559,21 @@ class Planner:
             return states
         if not light:
             self._load_progress(session, states, ids)
-        for pid, platform, external, linked in session.exec(
-            select(
-                PlatformIdentity.person_id,
-                PlatformIdentity.platform,
-                PlatformIdentity.external_id,
-                PlatformIdentity.linked_at,
+        # Five columns: SQLAlchemy's select (sqlmodel's types at most four).
+        for pid, platform, external, linked, workspace in session.execute(
+            sa_select(
+                col(PlatformIdentity.person_id),
+                col(PlatformIdentity.platform),
+                col(PlatformIdentity.external_id),
+                col(PlatformIdentity.linked_at),
+                col(PlatformIdentity.workspace),
             ).where(
                 col(PlatformIdentity.person_id).in_(ids),
                 col(PlatformIdentity.platform).in_(self.platforms),
             )
         ):
             if platform != "teams":
-                states[pid].targets.append((linked, Target(platform, external)))
+                states[pid].targets.append((linked, Target(platform, external, workspace)))
         if "teams" in self.platforms:
             for owner, conversation, updated in session.exec(
                 select(
@@ -654,6 +657,7 @@ class Planner:
             "occurrence": occurrence,
             "platform": target.platform,
             "target": target.target,
+            "workspace": target.workspace,
             "message": message or "{}",
             "status": status,
             "due_at": due,

@@ -15,6 +15,8 @@ class Target:
 
     platform: str
     target: str
+    #: The Slack workspace the person or channel is in, when Huddle serves several.
+    workspace: str = ""
 
 
 @dataclass
