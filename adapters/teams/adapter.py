@@ -203,6 +203,10 @@ class TeamsAdapter:
                 # One line, no traceback, nothing stored: the SDK never sees it.
                 log.warning("Teams request refused: %s", problem)
                 return web.json_response({"error": problem}, status=400)
+            replayed = await self._replayed(request)
+            if replayed is not None:
+                log.info("Teams activity %s already handled; acknowledged only", replayed)
+                return web.Response(status=200)
             async with self.runner.working():
                 response = await self.cloud.process(request, self.app)
             return response or web.Response(status=202)
@@ -232,6 +236,22 @@ class TeamsAdapter:
             return response
 
         web_app.router.add_post(path, verified)
+
+    async def _replayed(self, request: web.Request) -> str | None:
+        """The activity's key if it was handled before (a retry or a replay), else None.
+
+        The Bot Connector retries an activity it thinks went unanswered, and a request
+        can be replayed: the key (conversation and activity id) goes in the database
+        first, as Slack's event ids do, so on any replica it is acted on once. An
+        activity without an id cannot be told apart and is always handled.
+        """
+        activity = json.loads(await request.read())
+        activity_id = activity.get("id")
+        if not activity_id:
+            return None
+        key = f"{activity['conversation']['id']}|{activity_id}"[:255]
+        first = await self.runner.run(self.bot.first_time, PLATFORM, key, quick=True)
+        return None if first else key
 
     def _http(self) -> aiohttp.ClientSession:
         """The HTTP session for files, made inside the running event loop on first use."""
