@@ -29,9 +29,10 @@ from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -201,7 +202,14 @@ class SlackAdapter:
         Bolt, the core or the database, and the log gets one line, not a traceback.
         """
         self._http()
-        body = await request.text()
+        raw = await request.read()
+        try:
+            # Slack signs UTF-8 text, whatever charset a request claims: bytes that are not
+            # UTF-8 cannot carry its signature (nor reach Bolt, which would decode them).
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("Slack request refused: the body is not UTF-8 (%s bytes)", len(raw))
+            return web.json_response({"error": "invalid signature"}, status=401)
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
         if not (
@@ -213,7 +221,11 @@ class SlackAdapter:
             log.warning("Slack request refused: missing or wrong signature (%s bytes)", len(body))
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            parsed = await to_bolt_request(request)
+            parsed = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
         except Exception as exc:  # bad JSON, or JSON of the wrong shape (a list, a string)
             log.warning(
                 "signed Slack request refused: the body does not parse (%s: %s)",

@@ -243,14 +243,24 @@ class TeamsAdapter:
         The Bot Connector retries an activity it thinks went unanswered, and a request
         can be replayed: the key (conversation and activity id) goes in the database
         first, as Slack's event ids do, so on any replica it is acted on once. An
-        activity without an id cannot be told apart and is always handled.
+        activity without an id cannot be told apart and is always handled. A quick
+        question (read-only) is not recorded: answering it again changes nothing, and
+        it must not wait for a write (a large import on SQLite holds the lock for
+        seconds).
         """
         activity = json.loads(await request.read())
         activity_id = activity.get("id")
         if not activity_id:
             return None
+        if (
+            activity["type"] == "message"
+            and not activity.get("value")
+            and not activity.get("attachments")
+            and self.bot.is_quick(str(activity.get("text") or ""))
+        ):
+            return None
         key = f"{activity['conversation']['id']}|{activity_id}"[:255]
-        first = await self.runner.run(self.bot.first_time, PLATFORM, key, quick=True)
+        first = await self.runner.run(self.bot.first_time, PLATFORM, key)
         return None if first else key
 
     def _http(self) -> aiohttp.ClientSession:
