@@ -140,6 +140,23 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
 SLACK_KEYS = frozenset({"type", "command", "ssl_check"})
 
 
+#: Parts of Slack's bodies that are always objects, or lists, when present: Bolt's
+#: middleware reads into them without looking first.
+SLACK_OBJECTS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise")
+SLACK_LISTS = ("actions", "authorizations")
+
+
+def _slack_shaped(body: dict[str, Any]) -> bool:
+    """Whether a parsed body has the shape of something Slack sends: it names what it is
+    (an event, a command or an action) and its parts are the kinds Slack's are."""
+    return (
+        bool(SLACK_KEYS & body.keys())
+        and all(isinstance(body.get(key, ""), str) for key in ("type", "command"))
+        and all(isinstance(body.get(key, {}), dict) for key in SLACK_OBJECTS)
+        and all(isinstance(body.get(key, []), list) for key in SLACK_LISTS)
+    )
+
+
 class SlackAdapter:
     """Huddle's Bolt app and the way its answers reach Slack.
 
@@ -233,7 +250,7 @@ class SlackAdapter:
                 str(exc)[:200],
             )
             return web.json_response({"error": "malformed body"}, status=400)
-        if not isinstance(parsed.body, dict) or not SLACK_KEYS & parsed.body.keys():
+        if not isinstance(parsed.body, dict) or not _slack_shaped(parsed.body):
             # Every event, command, click and check Slack sends names what it is.
             log.warning("signed Slack request refused: not an event, command or action")
             return web.json_response({"error": "malformed body"}, status=400)

@@ -55,6 +55,7 @@ from microsoft_agents.hosting.core import (
     TurnContext,
     TurnState,
 )
+from pydantic import ValidationError
 
 from adapters.base import SHUTDOWN_GRACE, CoreRunner
 from adapters.files import FileProblem, Received, download
@@ -147,6 +148,25 @@ async def _malformed(request: web.Request) -> str | None:
     for text_field in ("text", "channelId", "id", "replyToId"):
         if text_field in activity and not isinstance(activity[text_field], str | None):
             return f"the activity's {text_field} is not text"
+    channel_data = activity.get("channelData")
+    if channel_data is not None and (
+        not isinstance(channel_data, dict)
+        or not isinstance(channel_data.get("tenant") or {}, dict)
+        or not isinstance(channel_data.get("team") or {}, dict)
+    ):
+        return "the activity's channelData is not an object of objects"
+    # Whatever else the SDK would refuse to read (a timestamp that is not a time, an
+    # entity that is not an object) is refused here, not as a 500 inside its turn. Its
+    # validator logs each refusal with a traceback: one line of ours says it instead.
+    sdk_log = logging.getLogger("microsoft_agents.activity.activity")
+    was, sdk_log.disabled = sdk_log.disabled, True
+    try:
+        Activity.model_validate(activity)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"]) if exc.errors() else ""
+        return f"the activity does not fit the Activity schema ({where or 'shape'})"
+    finally:
+        sdk_log.disabled = was
     return None
 
 

@@ -169,9 +169,18 @@ class Stack:
 
 
 async def open_stack(
-    tmp: Path, content: Content, database_url: str | None = None, **env: str
+    tmp: Path,
+    content: Content,
+    database_url: str | None = None,
+    *,
+    process_url: str | None = None,
+    **env: str,
 ) -> Stack:
-    """Fakes started and the database prepared; ``huddle run`` not started yet."""
+    """Fakes started and the database prepared; ``huddle run`` not started yet.
+
+    ``process_url``: where the process finds the database, if not where the test does
+    (through a proxy the test can cut).
+    """
     url = database_url or f"sqlite:///{tmp / 'huddle.db'}"
     engine = make_engine(url)
     key = prepare(engine, content)
@@ -183,7 +192,7 @@ async def open_stack(
     teams.add_member(ANA_TEAMS.id, ANA_TEAMS.name, ANA_EMAIL, ANA_TEAMS.aad)
     secret = secrets.token_hex(16)
     base_env = {
-        "HUDDLE_DATABASE_URL": url,
+        "HUDDLE_DATABASE_URL": process_url or url,
         "HUDDLE_SLACK_BOT_TOKEN": BOT_TOKEN,
         "HUDDLE_SLACK_SIGNING_SECRET": secret,
         "HUDDLE_SLACK_API_URL": slack.api_url,
