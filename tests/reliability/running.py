@@ -72,11 +72,12 @@ def stored(engine: Engine) -> dict[str, int]:
         }
 
 
-def prepare(engine: Engine, content: Content) -> tuple[str, str]:
-    """The schema, the sample roster and an xAPI credential: (key, secret)."""
+def prepare(engine: Engine, content: Content, roster: bool = True) -> tuple[str, str]:
+    """The schema, the sample roster (unless not wanted) and an xAPI credential."""
     upgrade(engine)
     now = datetime.now(UTC)
-    FakeChat(Bot(content, engine, FrozenClock(now)), FrozenClock(now)).load_sample_roster()
+    if roster:
+        FakeChat(Bot(content, engine, FrozenClock(now)), FrozenClock(now)).load_sample_roster()
     return new_credential(engine, "lms", "tester", now)
 
 
@@ -174,6 +175,7 @@ async def open_stack(
     database_url: str | None = None,
     *,
     process_url: str | None = None,
+    roster: bool = True,
     **env: str,
 ) -> Stack:
     """Fakes started and the database prepared; ``huddle run`` not started yet.
@@ -183,7 +185,7 @@ async def open_stack(
     """
     url = database_url or f"sqlite:///{tmp / 'huddle.db'}"
     engine = make_engine(url)
-    key = prepare(engine, content)
+    key = prepare(engine, content, roster)
     slack = FakeSlack()
     await slack.start()
     slack.add_user(ANA_SLACK, ANA_EMAIL, "Ana Ruiz")
