@@ -5,12 +5,16 @@ uses it marks its tests ``pytest.mark.asyncio(loop_scope="module")``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.content import Content
+from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
 from tests.reliability.running import Stack, close_stack, open_stack
 
 
@@ -29,3 +33,31 @@ async def shared(
         await close_stack(stack)
     assert stack.proc is not None and stack.proc.returncode == 0, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    """A database of its own on the shared server (dropped afterwards)."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PostgreSQL is required (HUDDLE_REQUIRE_POSTGRES=1)")
+        pytest.skip("HUDDLE_TEST_POSTGRES_URL is not set")
+    name = f"huddle_outage_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

@@ -12,52 +12,20 @@ not be recorded are found in Slack's history, not sent again).
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.content import Content
 from bot.db import make_engine, upgrade
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
 from tests.reliability.pgproxy import Proxy
 from tests.reliability.running import Stack, close_stack, open_stack, until
 from tests.slack_harness import sign
 from tests.test_delivery_faults import assert_each_once, outbox_counts, prepare
 
 PEOPLE = 40
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    """A database of its own on the shared server (dropped afterwards)."""
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("PostgreSQL is required (HUDDLE_REQUIRE_POSTGRES=1)")
-        pytest.skip("HUDDLE_TEST_POSTGRES_URL is not set")
-    name = f"huddle_outage_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid()"
-                ),
-                {"db": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest_asyncio.fixture
