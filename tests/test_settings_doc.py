@@ -37,5 +37,5 @@ def test_the_deployment_files_name_only_real_settings() -> None:
         text = (PROJECT_ROOT / name).read_text(encoding="utf-8")
         named = set(re.findall(r"\bHUDDLE_[A-Z_]+[A-Z]\b", text))
         unknown = named - known - {"HUDDLE_HOST_NAME", "HUDDLE_TEST_POSTGRES_URL"}
-        unknown -= {"HUDDLE_REQUIRE_POSTGRES", "HUDDLE_REQUIRE_PLAYGROUND"}
+        unknown -= {"HUDDLE_REQUIRE_POSTGRES", "HUDDLE_REQUIRE_PLAYGROUND", "HUDDLE_REQUIRE_TMPFS"}
         assert not unknown, (name, sorted(unknown))

@@ -44,6 +44,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -160,6 +161,23 @@ _REQUEST_CLIENT: contextvars.ContextVar[AsyncWebClient | None] = contextvars.Con
 #: A request from Slack has one of these: events, actions and checks a "type", slash
 #: commands a "command", Slack's certificate check "ssl_check".
 SLACK_KEYS = frozenset({"type", "command", "ssl_check"})
+
+
+#: Parts of Slack's bodies that are always objects, or lists, when present: Bolt's
+#: middleware reads into them without looking first.
+SLACK_OBJECTS = ("event", "view", "user", "team", "channel", "container", "message", "enterprise")
+SLACK_LISTS = ("actions", "authorizations")
+
+
+def _slack_shaped(body: dict[str, Any]) -> bool:
+    """Whether a parsed body has the shape of something Slack sends: it names what it is
+    (an event, a command or an action) and its parts are the kinds Slack's are."""
+    return (
+        bool(SLACK_KEYS & body.keys())
+        and all(isinstance(body.get(key, ""), str) for key in ("type", "command"))
+        and all(isinstance(body.get(key, {}), dict) for key in SLACK_OBJECTS)
+        and all(isinstance(body.get(key, []), list) for key in SLACK_LISTS)
+    )
 
 
 class SlackAdapter:
@@ -305,7 +323,14 @@ class SlackAdapter:
         """
         self._http()
         _REQUEST_CLIENT.set(None)  # set again once Bolt has authorised this request
-        body = await request.text()
+        raw = await request.read()
+        try:
+            # Slack signs UTF-8 text, whatever charset a request claims: bytes that are not
+            # UTF-8 cannot carry its signature (nor reach Bolt, which would decode them).
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("Slack request refused: the body is not UTF-8 (%s bytes)", len(raw))
+            return web.json_response({"error": "invalid signature"}, status=401)
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
         if not (
@@ -317,7 +342,11 @@ class SlackAdapter:
             log.warning("Slack request refused: missing or wrong signature (%s bytes)", len(body))
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            parsed = await to_bolt_request(request)
+            parsed = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
         except Exception as exc:  # bad JSON, or JSON of the wrong shape (a list, a string)
             log.warning(
                 "signed Slack request refused: the body does not parse (%s: %s)",
@@ -325,7 +354,7 @@ class SlackAdapter:
                 str(exc)[:200],
             )
             return web.json_response({"error": "malformed body"}, status=400)
-        if not isinstance(parsed.body, dict) or not SLACK_KEYS & parsed.body.keys():
+        if not isinstance(parsed.body, dict) or not _slack_shaped(parsed.body):
             # Every event, command, click and check Slack sends names what it is.
             log.warning("signed Slack request refused: not an event, command or action")
             return web.json_response({"error": "malformed body"}, status=400)

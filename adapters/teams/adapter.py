@@ -56,6 +56,7 @@ from microsoft_agents.hosting.core import (
     TurnContext,
     TurnState,
 )
+from pydantic import ValidationError
 
 from adapters.base import SHUTDOWN_GRACE, CoreRunner
 from adapters.files import FileProblem, Received, download
@@ -150,6 +151,25 @@ async def _malformed(request: web.Request) -> str | None:
     for text_field in ("text", "channelId", "id", "replyToId"):
         if text_field in activity and not isinstance(activity[text_field], str | None):
             return f"the activity's {text_field} is not text"
+    channel_data = activity.get("channelData")
+    if channel_data is not None and (
+        not isinstance(channel_data, dict)
+        or not isinstance(channel_data.get("tenant") or {}, dict)
+        or not isinstance(channel_data.get("team") or {}, dict)
+    ):
+        return "the activity's channelData is not an object of objects"
+    # Whatever else the SDK would refuse to read (a timestamp that is not a time, an
+    # entity that is not an object) is refused here, not as a 500 inside its turn. Its
+    # validator logs each refusal with a traceback: one line of ours says it instead.
+    sdk_log = logging.getLogger("microsoft_agents.activity.activity")
+    was, sdk_log.disabled = sdk_log.disabled, True
+    try:
+        Activity.model_validate(activity)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"]) if exc.errors() else ""
+        return f"the activity does not fit the Activity schema ({where or 'shape'})"
+    finally:
+        sdk_log.disabled = was
     return None
 
 
@@ -212,6 +232,10 @@ class TeamsAdapter:
                 # One line, no traceback, nothing stored: the SDK never sees it.
                 log.warning("Teams request refused: %s", problem)
                 return web.json_response({"error": problem}, status=400)
+            replayed = await self._replayed(request)
+            if replayed is not None:
+                log.info("Teams activity %s already handled; acknowledged only", replayed)
+                return web.Response(status=200)
             async with self.runner.working():
                 response = await self.cloud.process(request, self.app)
             return response or web.Response(status=202)
@@ -241,6 +265,32 @@ class TeamsAdapter:
             return response
 
         web_app.router.add_post(path, verified)
+
+    async def _replayed(self, request: web.Request) -> str | None:
+        """The activity's key if it was handled before (a retry or a replay), else None.
+
+        The Bot Connector retries an activity it thinks went unanswered, and a request
+        can be replayed: the key (conversation and activity id) goes in the database
+        first, as Slack's event ids do, so on any replica it is acted on once. An
+        activity without an id cannot be told apart and is always handled. A quick
+        question (read-only) is not recorded: answering it again changes nothing, and
+        it must not wait for a write (a large import on SQLite holds the lock for
+        seconds).
+        """
+        activity = json.loads(await request.read())
+        activity_id = activity.get("id")
+        if not activity_id:
+            return None
+        if (
+            activity["type"] == "message"
+            and not activity.get("value")
+            and not activity.get("attachments")
+            and self.bot.is_quick(str(activity.get("text") or ""))
+        ):
+            return None
+        key = f"{activity['conversation']['id']}|{activity_id}"[:255]
+        first = await self.runner.run(self.bot.first_time, PLATFORM, key)
+        return None if first else key
 
     def _http(self) -> aiohttp.ClientSession:
         """The HTTP session for files, made inside the running event loop on first use."""

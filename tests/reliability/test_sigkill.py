@@ -1,0 +1,131 @@
+"""SIGKILL on PostgreSQL (the SQLite runs are tests/test_delivery_faults.py and
+tests/test_imports_cli.py): ``huddle run`` killed in the middle of a fan-out, and
+``huddle completions import`` killed in the middle of a large import.
+
+After the fan-out's restart, Slack received every message exactly once (rows the dead
+process held are found in Slack's history or sent again once). After the import's,
+the database holds exactly the groups the killed run finished, counted as such, no
+pair twice; running the file again completes it with nothing doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import Engine, text
+
+from bench.dataset import fill
+from bot.content import Content
+from bot.db import make_engine, upgrade
+from tests.processes import huddle, start_huddle
+from tests.reliability.running import until
+from tests.slack_fake import FakeSlack
+from tests.test_delivery_faults import (
+    all_sent,
+    assert_each_once,
+    outbox_counts,
+    prepare,
+    serve,
+)
+from tests.test_imports_cli import _big_export
+
+FANOUT = 600
+PEOPLE = 22_000
+ROWS = 130_000  # a group of RECORD_ROWS (100,000) and some: a kill finds one finished
+
+
+@pytest.fixture
+def engine(database: str) -> Iterator[Engine]:
+    found = make_engine(database)
+    upgrade(found)
+    yield found
+    found.dispose()
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_sigkill_in_the_middle_of_a_fanout_on_postgresql(
+    fake: FakeSlack, sample_content: Content, database: str, engine: Engine, tmp_path: Path
+) -> None:
+    prepare(engine, sample_content, fake, FANOUT)
+    first = await serve(database, fake, tmp_path, "first")
+    try:
+        await until(lambda: len(fake.posts()) >= FANOUT // 4, 90, "a quarter of the fan-out")
+        first.kill()
+        await first.proc.wait()
+    finally:
+        if first.proc.returncode is None:
+            first.kill()
+    assert len(fake.posts()) < FANOUT, "the fan-out finished before the kill"
+    in_flight = outbox_counts(engine).get("sending", 0)
+    second = await serve(database, fake, tmp_path, "second")
+    try:
+        await all_sent(engine, FANOUT)
+    finally:
+        log = await second.stop()
+    assert_each_once(fake, engine, FANOUT)
+    found = log.count("was delivered before the crash")
+    resent = log.count("sending it again once")
+    assert found + resent == in_flight, (found, resent, in_flight, log[-2000:])
+
+
+def import_state(engine: Engine) -> tuple[int, int, str, int]:
+    """(completions, distinct pairs, the last run's status, its added count)."""
+    with engine.connect() as conn:
+        completions, pairs = conn.execute(
+            text("SELECT count(*), count(DISTINCT (person_id, course_id)) FROM completion")
+        ).one()
+        run = conn.execute(
+            text("SELECT status, added FROM import_run ORDER BY id DESC LIMIT 1")
+        ).one_or_none()
+    return completions, pairs, run[0] if run else "", run[1] if run else 0
+
+
+async def test_sigkill_in_the_middle_of_a_large_import_on_postgresql(
+    database: str, engine: Engine, tmp_path: Path
+) -> None:
+    fill(engine, people=PEOPLE, teams=20, completions=0, platform="slack")
+    export = tmp_path / "big.csv"
+    pairs = _big_export(export, [f"p{n}@example.org" for n in range(1, PEOPLE + 1)], ROWS)
+    env = {"HUDDLE_DATABASE_URL": database}
+    child = await start_huddle(
+        "completions", "import", str(export), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await until(
+            lambda: (
+                child.returncode is not None
+                or (import_state(engine)[2] == "running" and import_state(engine)[3] > 0)
+            ),
+            300,
+            "the first group of the import recorded",
+        )
+        assert child.returncode is None, "the import ended before a group was seen"
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    completions, distinct, status, added = import_state(engine)
+    assert completions == distinct == added and status == "running"
+    assert 0 < completions < len(pairs)
+    code, out, err = await huddle(
+        "completions", "import", str(export), cwd=tmp_path, env=env, timeout=600
+    )
+    assert code == 0, out + err
+    completions, distinct, status, added_again = import_state(engine)
+    assert completions == distinct == len(pairs) and status == "done"
+    assert added + added_again == len(pairs)
