@@ -59,6 +59,7 @@ from microsoft_agents.hosting.core import (
 from adapters.base import SHUTDOWN_GRACE, CoreRunner
 from adapters.files import FileProblem, Received, download
 from adapters.teams import cards, files, translate
+from adapters.teams.clients import KeptClients
 from adapters.teams.settings import TeamsSettings
 from bot.core import Bot
 from bot.messages import Attachment, Incoming, Mention, Message, Outgoing, Reply
@@ -176,7 +177,12 @@ class TeamsAdapter:
         self._session: aiohttp.ClientSession | None = None
         #: Long work answers promised, running after their turn (kept so they are not lost).
         self._later: set[asyncio.Task[None]] = set()
-        self.cloud = CloudAdapter(connection_manager=self.connections)
+        # One connector client per service URL and token, not one (and a TCP connection)
+        # per turn: see adapters/teams/clients.py.
+        self.clients = KeptClients(self.connections)
+        self.cloud = CloudAdapter(
+            connection_manager=self.connections, channel_service_client_factory=self.clients
+        )
         self.cloud.on_turn_error = self._on_turn_error
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             storage=MemoryStorage(),
@@ -243,6 +249,7 @@ class TeamsAdapter:
         if self._later:  # long work after a turn: let it finish, as answers in flight do
             await asyncio.wait(set(self._later), timeout=SHUTDOWN_GRACE)
         await self.runner.close()
+        await self.clients.close()
         if self._session is not None:
             await self._session.close()
 
