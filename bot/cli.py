@@ -69,8 +69,6 @@ xapi_app.add_typer(xapi_credentials_app, name="credentials")
 app.add_typer(xapi_app, name="xapi")
 
 SAMPLE_PERSON = "ana.ruiz@example.org"
-#: Seconds a thread may hold the GIL while another waits for it, in `huddle run` (see there).
-SWITCH_INTERVAL = 0.001
 T = TypeVar("T", bound=BaseSettings)
 
 
@@ -238,12 +236,6 @@ def run() -> None:
     """Serve Slack, Teams and xAPI statements on HUDDLE_HOST:HUDDLE_PORT, with GET /healthz."""
     stop_signals = _catch_stop_signals()
     import asyncio
-
-    # The event loop lets go of the GIL at every system call (each socket read and write)
-    # and must then wait for the worker thread answering questions to hand it back, by
-    # default up to 5 ms each time; 1 ms keeps the loop's acknowledgements and sends
-    # moving while the core works (bench/RESULTS.md, 2026-12-03).
-    sys.setswitchinterval(SWITCH_INTERVAL)
 
     from adapters.server import Platforms, serve
     from adapters.slack.adapter import SlackAdapter, SlackSetupError
