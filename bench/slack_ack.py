@@ -5,9 +5,10 @@ commands at a concurrency of CONCURRENCY to `huddle run` (a separate process,
 on SQLite), and the same to a bare slack-bolt app that answers a constant text
 (bench/bare_slack_app.py, also its own process). Both talk to the same local
 Slack Web API (tests/slack_fake.py) in this process, which timestamps each
-response_url answer. Prints p50/p99 time to the HTTP ack and to the answer.
+response_url answer. Prints p50/p99 time to the HTTP ack and to the answer, and the
+server process's CPU time per request.
 
-    python bench/slack_ack.py [--people 100000] [--requests 1000] [--concurrency 50]
+    python bench/slack_ack.py [--people 100000] [--requests 1000] [--concurrency 50] [--rounds 1]
 
 Targets: Huddle's p99 ack under 100 ms; its answer within 2x of the bare app.
 """
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dataset import fill  # noqa: E402
-from harness import free_port, pct, start_huddle_run, wait_healthy  # noqa: E402
+from harness import cpu_seconds, free_port, pct, start_huddle_run, wait_healthy  # noqa: E402
 
 from bot.db import make_engine, upgrade  # noqa: E402
 from tests.slack_fake import BOT_TOKEN, FakeSlack  # noqa: E402
@@ -109,6 +110,9 @@ async def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure both apps this many times, alternating"
+    )
     args = parser.parse_args()
     print(
         f"# {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -155,30 +159,40 @@ async def main() -> None:
             await wait_healthy(f"http://127.0.0.1:{huddle_port}/healthz", huddle)
             await wait_healthy(f"http://127.0.0.1:{bare_port}/healthz", bare)
             print(
-                "| app | ack p50 ms | ack p99 ms | answer p50 ms | answer p99 ms | answer mean ms |"
+                "| run | app | ack p50 ms | ack p99 ms | answer p50 ms | answer p99 ms "
+                "| answer mean ms | server CPU ms per request |"
             )
-            print("| --- | --- | --- | --- | --- | --- |")
-            results = {}
-            for label, port in (("bare slack-bolt", bare_port), ("Huddle", huddle_port)):
-                acks, answers = await run_load(
-                    label,
-                    f"http://127.0.0.1:{port}",
-                    secret,
-                    fake,
-                    args.people,
-                    args.requests,
-                    args.concurrency,
-                )
-                results[label] = answers
+            print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+            procs = {"bare slack-bolt": bare, "Huddle": huddle}
+            for run in range(1, args.rounds + 1):
+                results = {}
+                for label, port in (("bare slack-bolt", bare_port), ("Huddle", huddle_port)):
+                    cpu_before = cpu_seconds(procs[label].pid)
+                    acks, answers = await run_load(
+                        label,
+                        f"http://127.0.0.1:{port}",
+                        secret,
+                        fake,
+                        args.people,
+                        args.requests,
+                        args.concurrency,
+                    )
+                    sent = args.requests + args.concurrency
+                    cpu_ms = (cpu_seconds(procs[label].pid) - cpu_before) * 1000 / sent
+                    results[label] = answers
+                    print(
+                        f"| {run} | {label} | {pct(acks, 0.5):.1f} | {pct(acks, 0.99):.1f} | "
+                        f"{pct(answers, 0.5):.1f} | {pct(answers, 0.99):.1f} | "
+                        f"{statistics.fmean(answers):.1f} | {cpu_ms:.2f} |",
+                        flush=True,
+                    )
+                ratio = pct(results["Huddle"], 0.5) / pct(results["bare slack-bolt"], 0.5)
+                ratio99 = pct(results["Huddle"], 0.99) / pct(results["bare slack-bolt"], 0.99)
                 print(
-                    f"| {label} | {pct(acks, 0.5):.1f} | {pct(acks, 0.99):.1f} | "
-                    f"{pct(answers, 0.5):.1f} | {pct(answers, 0.99):.1f} | "
-                    f"{statistics.fmean(answers):.1f} |",
+                    f"# run {run}: Huddle answer / bare answer: p50 {ratio:.2f}x, "
+                    f"p99 {ratio99:.2f}x; load average {os.getloadavg()[0]:.2f}",
                     flush=True,
                 )
-            ratio = pct(results["Huddle"], 0.5) / pct(results["bare slack-bolt"], 0.5)
-            ratio99 = pct(results["Huddle"], 0.99) / pct(results["bare slack-bolt"], 0.99)
-            print(f"# Huddle answer / bare answer: p50 {ratio:.2f}x, p99 {ratio99:.2f}x")
         finally:
             for proc in (huddle, bare):
                 if proc.returncode is None:

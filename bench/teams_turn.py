@@ -8,7 +8,7 @@ Bot Connector (tests/teams_fake.py) in this process, which timestamps every
 reply. Prints p50/p99 from posting the activity to its reply reaching the
 connector.
 
-    python bench/teams_turn.py [--people 100000] [--requests 1000] [--concurrency 50]
+    python bench/teams_turn.py [--people 100000] [--requests 1000] [--concurrency 50] [--rounds 1]
 
 Target: Huddle within 2x of the bare bot.
 """
@@ -112,6 +112,9 @@ async def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure both bots this many times, alternating"
+    )
     args = parser.parse_args()
     print(
         f"# {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -153,33 +156,40 @@ async def main() -> None:
         try:
             await wait_healthy(f"http://127.0.0.1:{huddle_port}/healthz", huddle)
             await wait_healthy(f"http://127.0.0.1:{bare_port}/healthz", bare)
-            print("| bot | p50 ms | p99 ms | mean ms | server CPU ms per activity |")
-            print("| --- | --- | --- | --- | --- |")
-            results = {}
+            print("| run | bot | p50 ms | p99 ms | mean ms | server CPU ms per activity |")
+            print("| --- | --- | --- | --- | --- | --- |")
             procs = {"bare Agents SDK echo bot": bare, "Huddle": huddle}
-            for label, port in (("bare Agents SDK echo bot", bare_port), ("Huddle", huddle_port)):
-                cpu_before = cpu_seconds(procs[label].pid)
-                timings = await load(
-                    label,
-                    f"http://127.0.0.1:{port}/api/messages",
-                    fake,
-                    args.people,
-                    args.requests,
-                    args.concurrency,
-                )
-                sent = args.requests + args.concurrency
-                cpu_ms = (cpu_seconds(procs[label].pid) - cpu_before) * 1000 / sent
-                results[label] = timings
+            for run in range(1, args.rounds + 1):
+                results = {}
+                for label, port in (
+                    ("bare Agents SDK echo bot", bare_port),
+                    ("Huddle", huddle_port),
+                ):
+                    cpu_before = cpu_seconds(procs[label].pid)
+                    timings = await load(
+                        label,
+                        f"http://127.0.0.1:{port}/api/messages",
+                        fake,
+                        args.people,
+                        args.requests,
+                        args.concurrency,
+                    )
+                    sent = args.requests + args.concurrency
+                    cpu_ms = (cpu_seconds(procs[label].pid) - cpu_before) * 1000 / sent
+                    results[label] = timings
+                    print(
+                        f"| {run} | {label} | {pct(timings, 0.5):.1f} | {pct(timings, 0.99):.1f} | "
+                        f"{statistics.fmean(timings):.1f} | {cpu_ms:.2f} |",
+                        flush=True,
+                    )
+                bare_t, huddle_t = results["bare Agents SDK echo bot"], results["Huddle"]
+                p50 = pct(huddle_t, 0.5) / pct(bare_t, 0.5)
                 print(
-                    f"| {label} | {pct(timings, 0.5):.1f} | {pct(timings, 0.99):.1f} | "
-                    f"{statistics.fmean(timings):.1f} | {cpu_ms:.2f} |",
+                    f"# run {run}: Huddle / bare: p50 {p50:.2f}x, "
+                    f"p99 {pct(huddle_t, 0.99) / pct(bare_t, 0.99):.2f}x; "
+                    f"load average {os.getloadavg()[0]:.2f}",
                     flush=True,
                 )
-            bare_t, huddle_t = results["bare Agents SDK echo bot"], results["Huddle"]
-            print(
-                f"# Huddle / bare: p50 {pct(huddle_t, 0.5) / pct(bare_t, 0.5):.2f}x, "
-                f"p99 {pct(huddle_t, 0.99) / pct(bare_t, 0.99):.2f}x"
-            )
         finally:
             for proc in (huddle, bare):
                 if proc.returncode is None:

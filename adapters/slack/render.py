@@ -198,8 +198,46 @@ def without_charts(message: Message) -> Message:
 
 
 def _dicts(message: Message) -> list[dict[str, Any]]:
-    counter = iter(range(10_000))
-    return [b.to_dict() for block in message.blocks for b in blocks_for(block, counter)]
+    out: list[dict[str, Any]] = []
+    first = 0  # the number of the block's first button
+    for block in message.blocks:
+        out += _block_dicts(block, first)
+        if isinstance(block, Actions):
+            first += len(block.buttons)
+    return out
+
+
+def _block_dicts(block: NeutralBlock, first: int) -> list[dict[str, Any]]:
+    """One neutral block as Block Kit dicts, its buttons numbered from ``first``.
+
+    Built once per distinct block: most messages differ from person to person (their
+    progress, their buttons), but they are made of the same blocks (a course, a setup
+    step), and building and checking slack_sdk's models is most of the rendering time.
+    A row of buttons is built once without its owner, who is then written into each
+    button's action id, as :func:`blocks_for` writes it.
+    """
+    if isinstance(block, Actions) and any(b.owner for b in block.buttons):
+        anyones = Actions(tuple(replace(b, owner="") for b in block.buttons))
+        owners = iter(b.owner for b in block.buttons)
+        rows = []
+        for row in _cached_block_dicts(anyones, first):
+            elements = []
+            for element in row["elements"]:
+                owner = next(owners)
+                suffix = f".{owner}" if owner else ""
+                elements.append({**element, "action_id": element["action_id"] + suffix})
+            rows.append({**row, "elements": elements})
+        return rows
+    try:
+        return list(_cached_block_dicts(block, first))
+    except TypeError:  # a block holding something unhashable: built uncached
+        return list(_cached_block_dicts.__wrapped__(block, first))
+
+
+@lru_cache(maxsize=4096)
+def _cached_block_dicts(block: NeutralBlock, first: int) -> tuple[dict[str, Any], ...]:
+    counter = iter(range(first, 10_000))
+    return tuple(b.to_dict() for b in blocks_for(block, counter))
 
 
 def fallback(message: Message, limit: int = MAX_FALLBACK) -> str:

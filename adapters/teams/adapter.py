@@ -61,6 +61,7 @@ from pydantic import ValidationError
 from adapters.base import SHUTDOWN_GRACE, CoreRunner
 from adapters.files import FileProblem, Received, download
 from adapters.teams import cards, files, reach, translate
+from adapters.teams.clients import KeptClients
 from adapters.teams.settings import TeamsSettings
 from bot.core import Bot
 from bot.messages import Attachment, Incoming, Mention, Message, Outgoing, Reply
@@ -205,7 +206,12 @@ class TeamsAdapter:
             {PLATFORM: Limits(settings.reach_per_second * 60, reach.THREAD_GAP)},
             sleep=self._sleep,
         )
-        self.cloud = CloudAdapter(connection_manager=self.connections)
+        # One connector client per service URL and token, not one (and a TCP connection)
+        # per turn: see adapters/teams/clients.py.
+        self.clients = KeptClients(self.connections)
+        self.cloud = CloudAdapter(
+            connection_manager=self.connections, channel_service_client_factory=self.clients
+        )
         self.cloud.on_turn_error = self._on_turn_error
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             storage=MemoryStorage(),
@@ -306,6 +312,7 @@ class TeamsAdapter:
         if self._reaching:
             await asyncio.wait(set(self._reaching), timeout=SHUTDOWN_GRACE)
         await self.runner.close()
+        await self.clients.close()
         if self._session is not None:
             await self._session.close()
 
