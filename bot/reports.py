@@ -1004,7 +1004,8 @@ def latest(
     always built afresh; so is everything when ``standings_max_age`` is 0."""
     max_age = content.initiative.contests.standings_max_age
     engine = freshness.engine_of(session)
-    if engine is None or max_age <= 0 or champion_team_id is not None or freshness.pending(session):
+
+    def fresh() -> Report:
         return build(
             session,
             content,
@@ -1016,6 +1017,9 @@ def latest(
             now=now,
             scope=scope,
         )
+
+    if engine is None or max_age <= 0 or champion_team_id is not None or freshness.pending(session):
+        return fresh()
     key = (tuple(team_ids) if team_ids is not None else None, period, discipline, pathway, scope)
     generation = freshness.generation(engine)  # read before building: a change meanwhile
     kept = _kept.get(engine.pool, {}).get(key)  # leaves what is kept out of date
@@ -1027,16 +1031,7 @@ def latest(
         and timedelta(0) <= now - kept.at < timedelta(seconds=max_age)
     ):
         return kept.report
-    report = build(
-        session,
-        content,
-        team_ids=team_ids,
-        period=period,
-        discipline=discipline,
-        pathway=pathway,
-        now=now,
-        scope=scope,
-    )
+    report = fresh()
     with _kept_lock:
         reports = _kept.setdefault(engine.pool, {})
         reports.pop(key, None)

@@ -141,17 +141,17 @@ def sqlite_url(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
-async def test_sigkill_in_the_middle_of_a_fanout_loses_and_doubles_nothing(
-    fake: FakeSlack,
-    sample_content: Content,
-    sqlite_url: tuple[str, Engine],
-    tmp_path: Path,
-) -> None:
-    url, engine = sqlite_url
-    prepare(engine, sample_content, fake, FANOUT)
+async def kill_in_the_middle_of_a_fanout(
+    fake: FakeSlack, content: Content, url: str, engine: Engine, tmp_path: Path
+) -> int:
+    """``huddle run`` killed (SIGKILL) a quarter into a fan-out of FANOUT messages and
+    started again: every message reached Slack once, and each row the dead process held
+    was looked for in Slack's history first: found (delivered before the kill) or sent
+    again once, and logged either way. Returns how many rows it held."""
+    prepare(engine, content, fake, FANOUT)
     first = await serve(url, fake, tmp_path, "first")
     try:
-        await until(lambda: len(fake.posts()) >= FANOUT // 4, 60, "a quarter of the fan-out")
+        await until(lambda: len(fake.posts()) >= FANOUT // 4, 90, "a quarter of the fan-out")
         first.kill()
         await first.proc.wait()
     finally:
@@ -167,11 +167,20 @@ async def test_sigkill_in_the_middle_of_a_fanout_loses_and_doubles_nothing(
     finally:
         log = await second.stop()
     assert_each_once(fake, engine, FANOUT)
-    # Each row the dead process held was looked for in Slack's history first: found
-    # (delivered before the kill) or sent again once, and logged either way.
     found = log.count("was delivered before the crash")
     resent = log.count("sending it again once")
     assert found + resent == in_flight, (found, resent, in_flight, log[-2000:])
+    return in_flight
+
+
+async def test_sigkill_in_the_middle_of_a_fanout_loses_and_doubles_nothing(
+    fake: FakeSlack,
+    sample_content: Content,
+    sqlite_url: tuple[str, Engine],
+    tmp_path: Path,
+) -> None:
+    url, engine = sqlite_url
+    in_flight = await kill_in_the_middle_of_a_fanout(fake, sample_content, url, engine, tmp_path)
     assert len(fake.of("conversations.history")) >= in_flight
 
 

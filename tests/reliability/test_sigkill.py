@@ -25,16 +25,9 @@ from bot.db import make_engine, upgrade
 from tests.processes import huddle, start_huddle
 from tests.reliability.running import until
 from tests.slack_fake import FakeSlack
-from tests.test_delivery_faults import (
-    all_sent,
-    assert_each_once,
-    outbox_counts,
-    prepare,
-    serve,
-)
+from tests.test_delivery_faults import kill_in_the_middle_of_a_fanout
 from tests.test_imports_cli import _big_export
 
-FANOUT = 600
 PEOPLE = 22_000
 ROWS = 130_000  # a group of RECORD_ROWS (100,000) and some: the kill comes between the two
 
@@ -58,26 +51,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def test_sigkill_in_the_middle_of_a_fanout_on_postgresql(
     fake: FakeSlack, sample_content: Content, database: str, engine: Engine, tmp_path: Path
 ) -> None:
-    prepare(engine, sample_content, fake, FANOUT)
-    first = await serve(database, fake, tmp_path, "first")
-    try:
-        await until(lambda: len(fake.posts()) >= FANOUT // 4, 90, "a quarter of the fan-out")
-        first.kill()
-        await first.proc.wait()
-    finally:
-        if first.proc.returncode is None:
-            first.kill()
-    assert len(fake.posts()) < FANOUT, "the fan-out finished before the kill"
-    in_flight = outbox_counts(engine).get("sending", 0)
-    second = await serve(database, fake, tmp_path, "second")
-    try:
-        await all_sent(engine, FANOUT)
-    finally:
-        log = await second.stop()
-    assert_each_once(fake, engine, FANOUT)
-    found = log.count("was delivered before the crash")
-    resent = log.count("sending it again once")
-    assert found + resent == in_flight, (found, resent, in_flight, log[-2000:])
+    await kill_in_the_middle_of_a_fanout(fake, sample_content, database, engine, tmp_path)
 
 
 def import_state(engine: Engine) -> tuple[int, int, str, int]:
